@@ -1,0 +1,94 @@
+package io.fluxgate.events;
+
+import io.fluxgate.sql.Database;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the event log of one node: opens the configured store, installs the {@link EventInterceptor} on the bus
+ * and runs the {@link OutboxRelay}. Deployed before the services and undeployed after them, so that every event a
+ * service publishes is appended and no append is cut off at shutdown.
+ */
+public final class EventLogVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EventLogVerticle.class);
+
+  private final Database db;
+  private final EventStoreConfig config;
+  private EventStore store;
+  private EventPublisher publisher;
+  private Outbox outbox;
+  private OutboxRelay relay;
+  private EventInterceptor interceptor;
+  private long timer;
+
+  public EventLogVerticle(Database db, EventStoreConfig config) {
+    this.db = db;
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    return EventStores.open(vertx, config, db).onSuccess(opened -> {
+      store = opened;
+      outbox = new Outbox(db);
+      publisher = new EventPublisher(db, vertx.eventBus());
+      relay = new OutboxRelay(vertx, outbox, publisher, config);
+      interceptor = new EventInterceptor(vertx, context, store, relay, config.retryBuffer());
+      relay.skipWhile(interceptor::inFlight);
+      vertx.eventBus().addOutboundInterceptor(interceptor);
+      timer = vertx.setPeriodic(config.relayInterval().toMillis(), id -> {
+        interceptor.retryBuffered();
+        relay.relay();
+      });
+      LOG.info("event store {} ready (stream prefix {})", describe(), config.prefix());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    return interceptor.drain()
+        .timeout(config.appendTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          LOG.warn("stopping with appends still outstanding; their outbox rows are relayed at the next start");
+          return Future.succeededFuture();
+        })
+        .compose(v -> relay.settle())
+        .eventually(() -> {
+          vertx.eventBus().removeOutboundInterceptor(interceptor);
+          return store.close();
+        });
+  }
+
+  private String describe() {
+    return config.type().equals("sql") ? "sql (" + db.config().describe() + ")" : config.type() + " " + config.url();
+  }
+
+  /** The store, for durable subscribers and tools. */
+  public EventStore store() {
+    return store;
+  }
+
+  /** How services emit events. */
+  public EventPublisher publisher() {
+    return publisher;
+  }
+
+  /** The outbox, for operators and tests that want to know how much waits for the store. */
+  public Outbox outbox() {
+    return outbox;
+  }
+
+  /** Counters of the interceptor: appended, failed appends, dropped direct events, buffered direct events. */
+  public EventLogStats stats() {
+    return new EventLogStats(interceptor.appended(), interceptor.failedAppends(), interceptor.dropped(),
+        interceptor.buffered());
+  }
+
+  /** A snapshot of the interceptor's counters. */
+  public record EventLogStats(long appended, long failedAppends, long dropped, int buffered) {}
+}

@@ -1,0 +1,54 @@
+package io.fluxgate.events;
+
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.sql.Database;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.function.Function;
+
+/**
+ * How services emit domain events: a command that changes state runs in {@link #commit}, which writes its change
+ * and its events in one transaction and publishes the events once it has committed; events that change nothing go
+ * out through {@link #publish}. Either way the event is on the bus at {@code events.<stream>}, where the
+ * {@link EventInterceptor} makes it durable before anyone receives it.
+ */
+public final class EventPublisher {
+
+  /** Marks an event that has an outbox row, so the interceptor clears the row once the store has the event. */
+  static final String OUTBOX_HEADER = "fg-outbox";
+
+  private final Database db;
+  private final EventBus bus;
+  private final Outbox outbox;
+
+  public EventPublisher(Database db, EventBus bus) {
+    this.db = db;
+    this.bus = bus;
+    this.outbox = new Outbox(db);
+  }
+
+  /**
+   * Runs {@code command} in a transaction with its events' outbox rows; the result succeeds once the transaction
+   * has committed, whether or not the event store is reachable at that moment.
+   */
+  public <T> Future<T> commit(Function<SqlConnection, Future<Change<T>>> command) {
+    return db.inTransaction(conn -> command.apply(conn)
+            .compose(change -> outbox.record(conn, change.events()).map(change)))
+        .map(change -> {
+          change.events().forEach(this::publishRecorded);
+          return change.result();
+        });
+  }
+
+  /** Publishes an event that changes no state (a read, a session change); it is appended with bounded retries. */
+  public void publish(DomainEvent event) {
+    bus.publish(Addresses.events(event.stream()), event);
+  }
+
+  void publishRecorded(DomainEvent event) {
+    bus.publish(Addresses.events(event.stream()), event, new DeliveryOptions().addHeader(OUTBOX_HEADER, "1"));
+  }
+}

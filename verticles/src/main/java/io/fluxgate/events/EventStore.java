@@ -1,0 +1,52 @@
+package io.fluxgate.events;
+
+import io.fluxgate.codecs.DomainEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+
+/**
+ * A durable, ordered log of domain events. Implementations: {@code sql}, {@code nats}; chosen by
+ * {@link EventStores#open}. Futures complete on the Vert.x context that called the method.
+ */
+public interface EventStore {
+
+  /**
+   * Appends one event and completes once the store has acknowledged it. Appends of one stream made one after
+   * another from one context are stored in that order, and may be in flight together. Appending an
+   * {@code event_id} the store already holds succeeds without storing it twice.
+   */
+  Future<Void> append(DomainEvent event);
+
+  /**
+   * Starts a durable consumer named {@code consumer} on {@code stream}: it keeps its own cursor, gets every event
+   * at least once in stream order, acknowledges each after {@code handler} succeeds, retries a failing handler with
+   * back-off and, after the configured number of attempts, parks the event on the stream's dead-letter stream and
+   * goes on. {@code from} applies only to a consumer the store has never seen; a known one resumes at its cursor.
+   */
+  Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler);
+
+  /** Follows {@code stream} without a durable cursor or acknowledgements, for people who watch the log. */
+  Future<Subscription> tail(String stream, StartFrom from, Handler<DomainEvent> handler);
+
+  /** Stops every subscription and releases the connection. */
+  Future<Void> close();
+
+  /** Where a new consumer starts. */
+  enum StartFrom {
+    /** The oldest event the store retains: a replay. */
+    BEGINNING,
+    /** Only events appended from now on. */
+    NOW
+  }
+
+  /** A durable consumer's handler; a failed future means "not handled, try again". */
+  @FunctionalInterface
+  interface EventHandler {
+    Future<Void> handle(DomainEvent event);
+  }
+
+  /** A running consumer. */
+  interface Subscription {
+    Future<Void> stop();
+  }
+}

@@ -1,0 +1,95 @@
+package io.fluxgate.events;
+
+import io.fluxgate.config.ConfigException;
+import io.fluxgate.config.ConfigSection;
+import io.fluxgate.config.ConfigTree;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The event store and the delivery rules around it, from the {@code es} section ({@code FG_ES_*}).
+ *
+ * @param type sql, nats (redis and rabbitmq come next)
+ * @param url the store's URL; empty for sql, which uses the state database
+ * @param prefix the prefix of stream names, e.g. {@code fluxgate} gives {@code fluxgate.things}
+ * @param natsStream the JetStream stream that holds subjects {@code events.>}
+ * @param maxAge how long the store keeps events; zero keeps them until {@code maxBytes} says otherwise
+ * @param maxBytes the size the store may grow to; -1 is unbounded
+ * @param maxAttempts how often a durable consumer's handler is tried before the event is dead-lettered
+ * @param retryBackoff the first pause between attempts; each further pause doubles, up to 30 seconds
+ * @param appendTimeout how long an append may wait for the store's acknowledgement
+ * @param relayInterval how often the outbox relay looks for events the store has not acknowledged
+ * @param relayDelay how old an outbox row must be before the relay takes it (younger ones are still in flight)
+ * @param retryBuffer how many direct (non-outbox) events wait for a store that is down before the oldest go
+ * @param pollInterval how often the SQL store's consumers look for new events written by other nodes
+ * @param readEvents whether reads ({@code *.view}, {@code *.list}, ...) emit events
+ */
+public record EventStoreConfig(
+    String type,
+    String url,
+    String prefix,
+    String natsStream,
+    Duration maxAge,
+    long maxBytes,
+    int maxAttempts,
+    Duration retryBackoff,
+    Duration appendTimeout,
+    Duration relayInterval,
+    Duration relayDelay,
+    int retryBuffer,
+    Duration pollInterval,
+    boolean readEvents) {
+
+  public static final List<String> TYPES = List.of("sql", "nats");
+
+  public static EventStoreConfig from(ConfigTree tree) {
+    ConfigSection es = tree.section("es");
+    String type = es.choice("type", "sql", TYPES);
+    String url = es.string("url", "");
+    if (type.equals("nats") && url.isEmpty()) {
+      url = "nats://127.0.0.1:4222";
+    }
+    if (type.equals("nats") && !url.startsWith("nats://") && !url.startsWith("tls://")) {
+      throw new ConfigException("invalid configuration es.url (" + es.variable("url") + ") = '" + url
+          + "': expected nats://host:port for es.type nats");
+    }
+    String prefix = es.string("prefix", "fluxgate");
+    if (!prefix.matches("[A-Za-z0-9_-]+")) {
+      throw new ConfigException("invalid configuration es.prefix (" + es.variable("prefix") + ") = '" + prefix
+          + "': expected letters, digits, '_' or '-' (it becomes part of subjects and keys)");
+    }
+    return new EventStoreConfig(
+        type,
+        url,
+        prefix,
+        es.string("nats_stream", "events"),
+        es.duration("max_age", Duration.ZERO),
+        es.integer("max_bytes", -1, -1, Integer.MAX_VALUE),
+        es.integer("max_attempts", 5, 1, 1000),
+        es.duration("retry_backoff", Duration.ofMillis(200)),
+        es.duration("append_timeout", Duration.ofSeconds(5)),
+        es.duration("relay_interval", Duration.ofSeconds(1)),
+        es.duration("relay_delay", Duration.ofSeconds(2)),
+        es.integer("retry_buffer", 10_000, 0, 10_000_000),
+        es.duration("poll_interval", Duration.ofMillis(250)),
+        es.bool("read_events", true));
+  }
+
+  /** The same configuration with another type and URL; for tools and tests that target a second store. */
+  public EventStoreConfig withStore(String type, String url) {
+    return new EventStoreConfig(type, url, prefix, natsStream, maxAge, maxBytes, maxAttempts, retryBackoff,
+        appendTimeout, relayInterval, relayDelay, retryBuffer, pollInterval, readEvents);
+  }
+
+  /** The same configuration with another stream prefix. */
+  public EventStoreConfig withPrefix(String prefix) {
+    return new EventStoreConfig(type, url, prefix, natsStream, maxAge, maxBytes, maxAttempts, retryBackoff,
+        appendTimeout, relayInterval, relayDelay, retryBuffer, pollInterval, readEvents);
+  }
+
+  /** The pause before attempt {@code attempt + 1} (attempt counts from 1). */
+  public Duration backoff(int attempt) {
+    long millis = retryBackoff.toMillis() << Math.min(attempt - 1, 20);
+    return Duration.ofMillis(Math.min(millis, 30_000));
+  }
+}

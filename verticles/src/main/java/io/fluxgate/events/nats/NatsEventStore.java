@@ -1,0 +1,219 @@
+package io.fluxgate.events.nats;
+
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.Delivery;
+import io.fluxgate.events.EventStore;
+import io.fluxgate.events.EventStoreConfig;
+import io.nats.client.Connection;
+import io.nats.client.ConsumerContext;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Message;
+import io.nats.client.MessageConsumer;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.StreamContext;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.OrderedConsumerConfiguration;
+import io.nats.client.api.PublishAck;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.impl.Headers;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NATS JetStream event store: one stream (default {@code events}) over subjects {@code events.>}, file
+ * storage, retention from configuration (no 24-hour cut); each event on subject {@code events.<stream>} with
+ * header {@code Nats-Msg-Id} = {@code event_id}, so the server drops duplicates; durable pull consumers named
+ * {@code <subject with . as _>-<consumer>} with explicit acknowledgement.
+ */
+public final class NatsEventStore implements EventStore {
+
+  static final String MSG_ID = "Nats-Msg-Id";
+  private static final Logger LOG = LoggerFactory.getLogger(NatsEventStore.class);
+  private static final int JS_NOT_FOUND = 404;
+  private static final Duration DUPLICATE_WINDOW = Duration.ofMinutes(2);
+
+  private final Vertx vertx;
+  private final EventStoreConfig config;
+  private final Connection connection;
+  private final JetStream jetStream;
+  private final StreamContext streamContext;
+  private final long appendTimeoutMs;
+  private final Set<MessageConsumer> consumers = ConcurrentHashMap.newKeySet();
+
+  private NatsEventStore(Vertx vertx, EventStoreConfig config, Connection connection) throws Exception {
+    this.vertx = vertx;
+    this.config = config;
+    this.connection = connection;
+    this.jetStream = connection.jetStream();
+    this.streamContext = connection.getStreamContext(config.natsStream());
+    this.appendTimeoutMs = config.appendTimeout().toMillis();
+  }
+
+  /** Connects (retrying in the background after a later loss) and makes sure the stream exists as configured. */
+  public static Future<EventStore> open(Vertx vertx, EventStoreConfig config) {
+    return vertx.executeBlocking(() -> {
+      Options options = Options.builder()
+          .server(config.url())
+          .connectionName("fluxgate")
+          .maxReconnects(-1)
+          .reconnectWait(Duration.ofMillis(250))
+          .connectionTimeout(Duration.ofSeconds(5))
+          .errorListener(new QuietErrorListener())
+          .build();
+      Connection connection = Nats.connect(options);
+      try {
+        ensureStream(connection.jetStreamManagement(), config);
+        return new NatsEventStore(vertx, config, connection);
+      } catch (Exception e) {
+        connection.close();
+        throw e;
+      }
+    }, false);
+  }
+
+  private static void ensureStream(JetStreamManagement jsm, EventStoreConfig config) throws Exception {
+    StreamConfiguration stream = StreamConfiguration.builder()
+        .name(config.natsStream())
+        .subjects(Addresses.EVENTS_PREFIX + ">")
+        .storageType(StorageType.File)
+        .maxAge(config.maxAge())
+        .maxBytes(config.maxBytes())
+        .duplicateWindow(DUPLICATE_WINDOW)
+        .build();
+    try {
+      jsm.getStreamInfo(config.natsStream());
+      jsm.updateStream(stream);
+    } catch (JetStreamApiException e) {
+      if (e.getErrorCode() != JS_NOT_FOUND) {
+        throw e;
+      }
+      jsm.addStream(stream);
+      LOG.info("created JetStream stream {} (subjects events.>, file storage, max age {})",
+          config.natsStream(), config.maxAge().isZero() ? "unlimited" : config.maxAge());
+    }
+  }
+
+  /** The subject of {@code stream}: {@code events.<stream>}. */
+  public static String subject(String stream) {
+    return Addresses.events(stream);
+  }
+
+  /** The durable consumer of {@code consumer} on {@code stream}, as the event contract names it. */
+  public static String durableName(String stream, String consumer) {
+    return subject(stream).replace('.', '_') + "-" + consumer;
+  }
+
+  @Override
+  public Future<Void> append(DomainEvent event) {
+    Context context = vertx.getOrCreateContext();
+    Headers headers = new Headers();
+    headers.put(MSG_ID, event.eventId());
+    headers.put("Content-Type", "application/json");
+    CompletableFuture<PublishAck> ack;
+    try {
+      ack = jetStream.publishAsync(subject(event.stream()), headers, event.toBuffer().getBytes());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return Future.fromCompletionStage(ack, context).timeout(appendTimeoutMs, TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
+  @Override
+  public Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler) {
+    Context context = vertx.getOrCreateContext();
+    String name = durableName(stream, consumer);
+    return vertx.executeBlocking(() -> durableConsumer(stream, name, from), false).compose(consumerContext -> {
+      Delivery delivery = new Delivery(vertx, config, consumer, handler, this::append);
+      var worker = new NatsConsumerWorker(stream, context, delivery, config);
+      return vertx.executeBlocking(() -> {
+        MessageConsumer running = consumerContext.consume(worker.consumeOptions(), worker::received);
+        consumers.add(running);
+        return (Subscription) () -> stop(running);
+      }, false);
+    });
+  }
+
+  private ConsumerContext durableConsumer(String stream, String name, StartFrom from) throws Exception {
+    try {
+      return streamContext.getConsumerContext(name);
+    } catch (JetStreamApiException e) {
+      if (e.getErrorCode() != JS_NOT_FOUND) {
+        throw e;
+      }
+    }
+    return streamContext.createOrUpdateConsumer(ConsumerConfiguration.builder()
+        .durable(name)
+        .filterSubject(subject(stream))
+        .ackPolicy(AckPolicy.Explicit)
+        .ackWait(Duration.ofSeconds(60))
+        .maxAckPending(NatsConsumerWorker.MAX_ACK_PENDING)
+        .deliverPolicy(from == StartFrom.BEGINNING ? DeliverPolicy.All : DeliverPolicy.New)
+        .build());
+  }
+
+  @Override
+  public Future<Subscription> tail(String stream, StartFrom from, Handler<DomainEvent> handler) {
+    Context context = vertx.getOrCreateContext();
+    return vertx.executeBlocking(() -> {
+      var ordered = streamContext.createOrderedConsumer(new OrderedConsumerConfiguration()
+          .filterSubject(subject(stream))
+          .deliverPolicy(from == StartFrom.BEGINNING ? DeliverPolicy.All : DeliverPolicy.New));
+      MessageConsumer running = ordered.consume(message -> {
+        DomainEvent event = decode(stream, message);
+        if (event != null) {
+          context.runOnContext(v -> handler.handle(event));
+        }
+      });
+      consumers.add(running);
+      return (Subscription) () -> stop(running);
+    }, false);
+  }
+
+  static DomainEvent decode(String stream, Message message) {
+    try {
+      return DomainEvent.fromBuffer(stream, Buffer.buffer(message.getData()));
+    } catch (RuntimeException e) {
+      LOG.warn("skipping a message on {} that is not a domain event: {}", message.getSubject(), e.getMessage());
+      return null;
+    }
+  }
+
+  private Future<Void> stop(MessageConsumer running) {
+    consumers.remove(running);
+    return vertx.executeBlocking(() -> {
+      running.close();
+      return null;
+    }, false);
+  }
+
+  @Override
+  public Future<Void> close() {
+    List<MessageConsumer> open = List.copyOf(consumers);
+    consumers.clear();
+    return vertx.executeBlocking(() -> {
+      for (MessageConsumer running : open) {
+        running.close();
+      }
+      connection.close();
+      return null;
+    }, false);
+  }
+}

@@ -1,0 +1,156 @@
+package io.fluxgate.events.sql;
+
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.Delivery;
+import io.fluxgate.events.EventStore;
+import io.fluxgate.events.EventStoreConfig;
+import io.fluxgate.sql.Database;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The embedded event store: table {@code events} of the state database (H2 or PostgreSQL), with a global sequence,
+ * de-duplicated by {@code event_id}, cursors of durable consumers in {@code event_cursors}. Appends are written by
+ * one writer in batches, each batch in one transaction, so the sequence follows the order of the appends.
+ */
+public final class SqlEventStore implements EventStore {
+
+  static final int BATCH = 256;
+  /** Serialises appends of all nodes on PostgreSQL, so a reader never sees sequence gaps fill in later. */
+  private static final String APPEND_LOCK = "SELECT pg_advisory_xact_lock(7471)";
+
+  private final Vertx vertx;
+  private final Database db;
+  private final EventStoreConfig config;
+  private final String insert;
+  private final ArrayDeque<PendingAppend> pending = new ArrayDeque<>();
+  private final Map<String, Set<StreamReader>> readers = new ConcurrentHashMap<>();
+  private final Set<StreamReader> running = ConcurrentHashMap.newKeySet();
+  private boolean writing;
+
+  public SqlEventStore(Vertx vertx, Database db, EventStoreConfig config) {
+    this.vertx = vertx;
+    this.db = db;
+    this.config = config;
+    // Portable "insert unless present": H2 has no ON CONFLICT; appends are serialised, so no race in between.
+    this.insert = db.sql("INSERT INTO events (event_id, stream, operation, occurred_at, body)"
+        + " SELECT ?, ?, ?, CAST(? AS BIGINT), ? WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id = ?)");
+  }
+
+  private record PendingAppend(DomainEvent event, Promise<Void> done) {}
+
+  @Override
+  public Future<Void> append(DomainEvent event) {
+    Promise<Void> done = Promise.promise();
+    synchronized (pending) {
+      pending.add(new PendingAppend(event, done));
+      if (writing) {
+        return done.future();
+      }
+      writing = true;
+    }
+    writeNextBatch();
+    return done.future();
+  }
+
+  private void writeNextBatch() {
+    List<PendingAppend> batch = new ArrayList<>(Math.min(BATCH, pending.size()));
+    synchronized (pending) {
+      while (batch.size() < BATCH && !pending.isEmpty()) {
+        batch.add(pending.poll());
+      }
+      if (batch.isEmpty()) {
+        writing = false;
+        return;
+      }
+    }
+    List<Tuple> rows = new ArrayList<>(batch.size());
+    for (PendingAppend append : batch) {
+      DomainEvent e = append.event();
+      rows.add(Tuple.of(e.eventId(), e.stream(), e.operation(), e.occurredAt(), e.toJson().encode(), e.eventId()));
+    }
+    db.inTransaction(conn -> (db.isPostgres() ? conn.query(APPEND_LOCK).execute().mapEmpty() : Future.succeededFuture())
+            .compose(v -> conn.preparedQuery(insert).executeBatch(rows)))
+        .onComplete(result -> {
+          for (PendingAppend append : batch) {
+            if (result.succeeded()) {
+              append.done().complete();
+            } else {
+              append.done().fail(result.cause());
+            }
+          }
+          if (result.succeeded()) {
+            batch.stream().map(a -> a.event().stream()).distinct().forEach(this::wake);
+          }
+          writeNextBatch();
+        });
+  }
+
+  private void wake(String stream) {
+    Set<StreamReader> waiting = readers.get(stream);
+    if (waiting != null) {
+      waiting.forEach(StreamReader::wake);
+    }
+  }
+
+  @Override
+  public Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler) {
+    Delivery delivery = new Delivery(vertx, config, consumer, handler, this::append);
+    return start(new StreamReader(this, stream, consumer, from, delivery::deliver));
+  }
+
+  @Override
+  public Future<Subscription> tail(String stream, StartFrom from, Handler<DomainEvent> handler) {
+    return start(new StreamReader(this, stream, null, from, event -> {
+      handler.handle(event);
+      return Future.succeededFuture();
+    }));
+  }
+
+  private Future<Subscription> start(StreamReader reader) {
+    readers.computeIfAbsent(reader.stream(), s -> ConcurrentHashMap.newKeySet()).add(reader);
+    running.add(reader);
+    return reader.start().map(v -> (Subscription) () -> {
+      readers.getOrDefault(reader.stream(), Set.of()).remove(reader);
+      running.remove(reader);
+      return reader.stop();
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    List<Future<Void>> stops = new ArrayList<>();
+    for (StreamReader reader : List.copyOf(running)) {
+      stops.add(reader.stop());
+    }
+    running.clear();
+    readers.clear();
+    return Future.join(stops).mapEmpty();
+  }
+
+  Database db() {
+    return db;
+  }
+
+  EventStoreConfig config() {
+    return config;
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  Context context() {
+    return vertx.getOrCreateContext();
+  }
+}

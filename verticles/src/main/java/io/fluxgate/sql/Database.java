@@ -1,0 +1,141 @@
+package io.fluxgate.sql;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.jdbcclient.JDBCConnectOptions;
+import io.vertx.jdbcclient.JDBCPool;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
+import java.nio.file.Files;
+import java.util.function.Function;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state database behind one {@link Pool}: PostgreSQL through the reactive client or H2 through JDBC.
+ * Repositories write SQL with {@code ?} placeholders and pass it through {@link #sql(String)} once, at
+ * construction; every write goes through {@link #inTransaction} (see the JDBC pool note in docs/operations.md).
+ */
+public final class Database {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+  private final Vertx vertx;
+  private final DatabaseConfig config;
+  private final Pool pool;
+
+  private Database(Vertx vertx, DatabaseConfig config, Pool pool) {
+    this.vertx = vertx;
+    this.config = config;
+    this.pool = pool;
+  }
+
+  /** Opens the pool and runs the schema migrations; the future fails with the database's own message. */
+  public static Future<Database> open(Vertx vertx, DatabaseConfig config) {
+    return vertx.executeBlocking(() -> {
+          migrate(config);
+          return null;
+        }, false)
+        .map(v -> new Database(vertx, config, createPool(vertx, config)));
+  }
+
+  private static Pool createPool(Vertx vertx, DatabaseConfig config) {
+    PoolOptions poolOptions = new PoolOptions().setMaxSize(config.poolSize()).setName("fluxgate-db").setShared(true);
+    if (config.isPostgres()) {
+      PgConnectOptions connect = PgConnectOptions.fromUri(config.url());
+      if (!config.schema().isEmpty()) {
+        connect.addProperty("search_path", config.schema());
+      }
+      connect.setCachePreparedStatements(true).setPipeliningLimit(256);
+      return PgBuilder.pool().with(poolOptions).connectingTo(connect).using(vertx).build();
+    }
+    JDBCConnectOptions connect = new JDBCConnectOptions().setJdbcUrl(h2Url(config)).setUser("sa").setPassword("");
+    return JDBCPool.pool(vertx, connect, poolOptions);
+  }
+
+  private static String h2Url(DatabaseConfig config) {
+    String url = config.h2JdbcUrl();
+    return config.schema().isEmpty() ? url : url + ";INIT=CREATE SCHEMA IF NOT EXISTS " + config.schema()
+        + "\\;SET SCHEMA " + config.schema();
+  }
+
+  private static void migrate(DatabaseConfig config) throws Exception {
+    String jdbcUrl;
+    String user;
+    String password;
+    if (config.isPostgres()) {
+      PgConnectOptions connect = PgConnectOptions.fromUri(config.url());
+      jdbcUrl = "jdbc:postgresql://" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase();
+      user = connect.getUser();
+      password = connect.getPassword();
+    } else {
+      if (config.url().isEmpty()) {
+        Files.createDirectories(config.dataDir());
+      }
+      jdbcUrl = h2Url(config);
+      user = "sa";
+      password = "";
+    }
+    var flyway = Flyway.configure()
+        .dataSource(jdbcUrl, user, password)
+        .locations("classpath:db/migration")
+        .loggers("slf4j");
+    if (!config.schema().isEmpty()) {
+      flyway.schemas(config.schema()).defaultSchema(config.schema()).createSchemas(true);
+    }
+    var result = flyway.load().migrate();
+    LOG.info("database {} at schema version {} ({} migrations applied)",
+        config.describe(), result.targetSchemaVersion, result.migrationsExecuted);
+  }
+
+  /** Rewrites {@code ?} placeholders to {@code $n} for PostgreSQL; H2 takes them as they are. */
+  public String sql(String statement) {
+    if (!config.isPostgres()) {
+      return statement;
+    }
+    StringBuilder out = new StringBuilder(statement.length() + 8);
+    int n = 0;
+    boolean quoted = false;
+    for (int i = 0; i < statement.length(); i++) {
+      char c = statement.charAt(i);
+      if (c == '\'') {
+        quoted = !quoted;
+      }
+      if (c == '?' && !quoted) {
+        out.append('$').append(++n);
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  /** Runs {@code work} in one transaction: committed if its future succeeds, rolled back otherwise. */
+  public <T> Future<T> inTransaction(Function<SqlConnection, Future<T>> work) {
+    return pool.withTransaction(work);
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  public boolean isPostgres() {
+    return config.isPostgres();
+  }
+
+  public DatabaseConfig config() {
+    return config;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Future<Void> close() {
+    return pool.close();
+  }
+}

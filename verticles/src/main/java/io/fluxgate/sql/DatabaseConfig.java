@@ -1,0 +1,54 @@
+package io.fluxgate.sql;
+
+import io.fluxgate.config.ConfigException;
+import io.fluxgate.config.ConfigTree;
+import java.nio.file.Path;
+
+/**
+ * Where state lives: {@code url} empty means the embedded H2 file under the data directory, {@code postgresql://…}
+ * means PostgreSQL, and {@code jdbc:h2:…} any other H2 database (tests use in-memory ones).
+ */
+public record DatabaseConfig(String url, Path dataDir, String schema, int poolSize) {
+
+  public DatabaseConfig {
+    if (!url.isEmpty() && !isPostgres(url) && !url.startsWith("jdbc:h2:")) {
+      throw new ConfigException("invalid configuration db.url (FG_DB_URL) = '" + redact(url)
+          + "': expected empty (embedded H2), postgresql://user:pass@host:5432/db or jdbc:h2:…");
+    }
+    if (!schema.isEmpty() && !schema.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw new ConfigException("invalid configuration db.schema (FG_DB_SCHEMA) = '" + schema
+          + "': expected a lower-case SQL identifier");
+    }
+  }
+
+  public static DatabaseConfig from(ConfigTree tree, Path dataDir) {
+    var db = tree.section("db");
+    return new DatabaseConfig(
+        db.string("url", ""), dataDir, db.string("schema", ""), db.integer("pool_size", 8, 1, 512));
+  }
+
+  public boolean isPostgres() {
+    return isPostgres(url);
+  }
+
+  private static boolean isPostgres(String url) {
+    return url.startsWith("postgresql://") || url.startsWith("postgres://");
+  }
+
+  /** The JDBC URL of an H2 database; the embedded one runs in PostgreSQL mode so one SQL dialect serves both. */
+  String h2JdbcUrl() {
+    String base = url.isEmpty()
+        ? "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fluxgate") + ";AUTO_SERVER=TRUE"
+        : url;
+    return base + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+  }
+
+  /** The URL with any password blanked, for messages and logs. */
+  public String describe() {
+    return url.isEmpty() ? "embedded H2 " + h2JdbcUrl() : redact(url);
+  }
+
+  private static String redact(String url) {
+    return url.replaceAll("://([^:/@]+):[^@]*@", "://$1:***@");
+  }
+}

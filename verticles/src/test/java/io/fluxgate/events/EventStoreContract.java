@@ -1,0 +1,212 @@
+package io.fluxgate.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.Streams;
+import io.fluxgate.events.EventStore.StartFrom;
+import io.fluxgate.events.EventStore.Subscription;
+import io.fluxgate.sql.DatabaseConfig;
+import io.fluxgate.testing.Await;
+import io.fluxgate.testing.EventLogFixture;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link EventStore} promises durable consumers, run against each real store by a subclass: ordered
+ * at-least-once delivery, retries then dead letters, a cursor per consumer, replay or "from now", de-duplication.
+ */
+abstract class EventStoreContract {
+
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  EventLogFixture fx;
+
+  abstract DatabaseConfig database();
+
+  abstract EventStoreConfig events();
+
+  @BeforeEach
+  void startEventLog() {
+    fx = EventLogFixture.start(database(), events());
+  }
+
+  @AfterEach
+  void stopEventLog() {
+    if (fx != null) {
+      fx.close();
+    }
+  }
+
+  List<DomainEvent> append(int from, int count) {
+    List<DomainEvent> events = new ArrayList<>();
+    List<Future<Void>> acks = new ArrayList<>();
+    for (int i = from; i < from + count; i++) {
+      DomainEvent event = fx.thingEvent("thing.create", i);
+      events.add(event);
+      acks.add(fx.store().append(event));
+    }
+    Await.result(Future.all(acks));
+    return events;
+  }
+
+  static List<String> ids(Iterable<DomainEvent> events) {
+    List<String> ids = new ArrayList<>();
+    events.forEach(e -> ids.add(e.eventId()));
+    return ids;
+  }
+
+  Subscription recordInto(Queue<DomainEvent> seen, String consumer, StartFrom from) {
+    return Await.result(fx.store().subscribe(fx.streams().things(), consumer, from, event -> {
+      seen.add(event);
+      return Future.succeededFuture();
+    }));
+  }
+
+  @Test
+  void deliversEveryEventInStreamOrderToADurableConsumer() {
+    List<DomainEvent> appended = append(0, 300);
+    Queue<DomainEvent> seen = new ConcurrentLinkedQueue<>();
+    recordInto(seen, "bootstrap", StartFrom.BEGINNING);
+
+    Await.until("300 events handled", WAIT, () -> seen.size() >= 300);
+    assertThat(ids(seen)).containsExactlyElementsOf(ids(appended));
+    DomainEvent first = seen.peek();
+    assertThat(first).isEqualTo(appended.get(0));
+  }
+
+  @Test
+  void twoConsumersOfOneStreamEachSeeEveryEvent() {
+    Queue<DomainEvent> bootstrap = new ConcurrentLinkedQueue<>();
+    Queue<DomainEvent> audit = new ConcurrentLinkedQueue<>();
+    recordInto(bootstrap, "bootstrap", StartFrom.BEGINNING);
+    recordInto(audit, "audit", StartFrom.BEGINNING);
+
+    List<DomainEvent> appended = append(0, 100);
+
+    Await.until("both consumers saw 100 events", WAIT, () -> bootstrap.size() >= 100 && audit.size() >= 100);
+    assertThat(ids(bootstrap)).containsExactlyElementsOf(ids(appended));
+    assertThat(ids(audit)).containsExactlyElementsOf(ids(appended));
+  }
+
+  @Test
+  void restartedConsumerResumesFromItsCursor() {
+    append(0, 20);
+    Queue<DomainEvent> first = new ConcurrentLinkedQueue<>();
+    Subscription running = recordInto(first, "bootstrap", StartFrom.BEGINNING);
+    Await.until("first 20 handled", WAIT, () -> first.size() >= 20);
+    // Let the consumer record its position before it stops.
+    Await.result(running.stop());
+
+    List<DomainEvent> later = append(20, 5);
+    Queue<DomainEvent> second = new ConcurrentLinkedQueue<>();
+    recordInto(second, "bootstrap", StartFrom.BEGINNING);
+
+    Await.until("the 5 newer events", WAIT, () -> second.size() >= 5);
+    sleep(300);
+    assertThat(ids(second)).containsExactlyElementsOf(ids(later));
+  }
+
+  @Test
+  void newConsumerFromNowSkipsTheHistoryAndFromBeginningReplaysIt() {
+    List<DomainEvent> history = append(0, 10);
+    Queue<DomainEvent> fromNow = new ConcurrentLinkedQueue<>();
+    Queue<DomainEvent> replay = new ConcurrentLinkedQueue<>();
+    recordInto(fromNow, "live", StartFrom.NOW);
+    recordInto(replay, "replay", StartFrom.BEGINNING);
+
+    List<DomainEvent> fresh = append(10, 3);
+
+    Await.until("replay saw 13", WAIT, () -> replay.size() >= 13);
+    Await.until("live saw 3", WAIT, () -> fromNow.size() >= 3);
+    List<DomainEvent> all = new ArrayList<>(history);
+    all.addAll(fresh);
+    assertThat(ids(replay)).containsExactlyElementsOf(ids(all));
+    assertThat(ids(fromNow)).containsExactlyElementsOf(ids(fresh));
+  }
+
+  @Test
+  void retriesAFailingHandlerThenDeadLettersTheEventAndGoesOn() {
+    List<DomainEvent> appended = append(0, 5);
+    DomainEvent poison = appended.get(2);
+    Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+    Queue<DomainEvent> handled = new ConcurrentLinkedQueue<>();
+    Await.result(fx.store().subscribe(fx.streams().things(), "bootstrap", StartFrom.BEGINNING, event -> {
+      attempts.computeIfAbsent(event.eventId(), id -> new AtomicInteger()).incrementAndGet();
+      if (event.eventId().equals(poison.eventId())) {
+        return Future.failedFuture("thing " + event.fields().getString("id") + " cannot be handled");
+      }
+      handled.add(event);
+      return Future.succeededFuture();
+    }));
+    Queue<DomainEvent> deadLetters = new ConcurrentLinkedQueue<>();
+    Await.result(fx.store().tail(Streams.deadLetters(fx.streams().things()), StartFrom.BEGINNING, deadLetters::add));
+
+    Await.until("the 4 good events handled", WAIT, () -> handled.size() >= 4);
+    Await.until("one dead letter", WAIT, () -> deadLetters.size() >= 1);
+
+    assertThat(attempts.get(poison.eventId()).get()).isEqualTo(fx.config.maxAttempts());
+    assertThat(ids(handled)).containsExactlyElementsOf(
+        ids(List.of(appended.get(0), appended.get(1), appended.get(3), appended.get(4))));
+    DomainEvent parked = deadLetters.peek();
+    assertThat(parked.operation()).isEqualTo(Delivery.DEAD_LETTER);
+    assertThat(parked.fields().getString("consumer")).isEqualTo("bootstrap");
+    assertThat(parked.fields().getString("error")).contains("cannot be handled");
+    assertThat(parked.fields().getInteger("attempts")).isEqualTo(fx.config.maxAttempts());
+    assertThat(DomainEvent.fromJson(poison.stream(), parked.fields().getJsonObject("event"))).isEqualTo(poison);
+  }
+
+  @Test
+  void aHandlerThatFailsOnceIsRetriedAndNotDeadLettered() {
+    List<DomainEvent> appended = append(0, 3);
+    AtomicInteger calls = new AtomicInteger();
+    Queue<DomainEvent> handled = new ConcurrentLinkedQueue<>();
+    Await.result(fx.store().subscribe(fx.streams().things(), "bootstrap", StartFrom.BEGINNING, event -> {
+      if (calls.incrementAndGet() == 1) {
+        return Future.failedFuture("database busy");
+      }
+      handled.add(event);
+      return Future.succeededFuture();
+    }));
+    Queue<DomainEvent> deadLetters = new ConcurrentLinkedQueue<>();
+    Await.result(fx.store().tail(Streams.deadLetters(fx.streams().things()), StartFrom.BEGINNING, deadLetters::add));
+
+    Await.until("3 handled", WAIT, () -> handled.size() >= 3);
+    sleep(300);
+    assertThat(ids(handled)).containsExactlyElementsOf(ids(appended));
+    assertThat(deadLetters).isEmpty();
+  }
+
+  @Test
+  void appendingTheSameEventTwiceStoresItOnce() {
+    DomainEvent event = fx.thingEvent("thing.create", 1);
+    Await.result(fx.store().append(event));
+    Await.result(fx.store().append(event));
+    DomainEvent next = fx.thingEvent("thing.update", 2);
+    Await.result(fx.store().append(next));
+
+    Queue<DomainEvent> seen = new ConcurrentLinkedQueue<>();
+    Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, seen::add));
+    Await.until("2 events", WAIT, () -> seen.size() >= 2);
+    sleep(300);
+    assertThat(ids(seen)).containsExactly(event.eventId(), next.eventId());
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.fluxgate.testing;
+
+import io.fluxgate.config.ConfigTree;
+import io.fluxgate.events.EventStoreConfig;
+import io.fluxgate.sql.DatabaseConfig;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The real services the tests run against (PostgreSQL, NATS JetStream on loopback, overridable with
+ * {@code FG_TEST_PG_URL} and {@code FG_TEST_NATS_URL}), with a private schema or stream prefix per test so tests
+ * never see each other's data.
+ */
+public final class TestStores {
+
+  public static final String PG_URL =
+      System.getenv().getOrDefault("FG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test");
+  public static final String NATS_URL = System.getenv().getOrDefault("FG_TEST_NATS_URL", "nats://127.0.0.1:4222");
+
+  private TestStores() {}
+
+  public static String unique(String prefix) {
+    return prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+
+  public static DatabaseConfig h2() {
+    return new DatabaseConfig("jdbc:h2:mem:" + unique("t") + ";DB_CLOSE_DELAY=-1", Path.of("target"), "", 4);
+  }
+
+  public static DatabaseConfig postgres() {
+    return new DatabaseConfig(PG_URL, Path.of("target"), unique("t_"), 8);
+  }
+
+  /** Drops the private schema of a PostgreSQL test database. */
+  public static void dropSchema(DatabaseConfig config) {
+    if (!config.isPostgres() || config.schema().isEmpty()) {
+      return;
+    }
+    var options = io.vertx.pgclient.PgConnectOptions.fromUri(config.url());
+    String url = "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
+    try (var conn = DriverManager.getConnection(url, options.getUser(), options.getPassword());
+        var st = conn.createStatement()) {
+      st.execute("DROP SCHEMA IF EXISTS " + config.schema() + " CASCADE");
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot drop test schema " + config.schema(), e);
+    }
+  }
+
+  /** Event-log settings fast enough for tests: short back-off, relay and poll intervals, a private prefix. */
+  public static EventStoreConfig events(String type, String url) {
+    Map<String, String> env = new HashMap<>();
+    env.put("FG_ES_TYPE", type);
+    env.put("FG_ES_URL", url);
+    env.put("FG_ES_PREFIX", unique("t"));
+    env.put("FG_ES_MAX_ATTEMPTS", "3");
+    env.put("FG_ES_RETRY_BACKOFF", "20ms");
+    env.put("FG_ES_APPEND_TIMEOUT", "1s");
+    env.put("FG_ES_RELAY_INTERVAL", "100ms");
+    env.put("FG_ES_RELAY_DELAY", "300ms");
+    env.put("FG_ES_POLL_INTERVAL", "50ms");
+    return EventStoreConfig.from(new ConfigTree(new JsonObject(), env));
+  }
+
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
