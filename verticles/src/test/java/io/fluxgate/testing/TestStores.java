@@ -37,14 +37,24 @@ public final class TestStores {
     return new DatabaseConfig(PG_URL, Path.of("target"), unique("t_"), 8);
   }
 
+  /** A plain JDBC connection to the test database, for probes that must not need an event loop. */
+  public static java.sql.Connection jdbc(DatabaseConfig config) throws java.sql.SQLException {
+    if (!config.isPostgres()) {
+      return DriverManager.getConnection(
+          config.url() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH", "sa", "");
+    }
+    var options = io.vertx.pgclient.PgConnectOptions.fromUri(config.url());
+    String url = "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase()
+        + (config.schema().isEmpty() ? "" : "?currentSchema=" + config.schema());
+    return DriverManager.getConnection(url, options.getUser(), options.getPassword());
+  }
+
   /** Drops the private schema of a PostgreSQL test database. */
   public static void dropSchema(DatabaseConfig config) {
     if (!config.isPostgres() || config.schema().isEmpty()) {
       return;
     }
-    var options = io.vertx.pgclient.PgConnectOptions.fromUri(config.url());
-    String url = "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
-    try (var conn = DriverManager.getConnection(url, options.getUser(), options.getPassword());
+    try (var conn = jdbc(new DatabaseConfig(config.url(), config.dataDir(), "", 1));
         var st = conn.createStatement()) {
       st.execute("DROP SCHEMA IF EXISTS " + config.schema() + " CASCADE");
     } catch (Exception e) {

@@ -1,0 +1,140 @@
+package io.fluxgate.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.EventStore.StartFrom;
+import io.fluxgate.testing.Await;
+import io.fluxgate.testing.EventLogFixture;
+import io.fluxgate.testing.PrivateNatsServer;
+import io.fluxgate.testing.TestStores;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.Test;
+
+/** The outbox: commands succeed while the store is down, and every event reaches the store once it is back. */
+class OutboxTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** A command of a made-up service: one gadget row and its gadget.create event, committed together. */
+  private static Future<String> createGadget(EventLogFixture fx, int n, List<DomainEvent> emitted) {
+    return fx.log.publisher().commit(conn -> {
+      String id = "gadget-" + n;
+      DomainEvent created = DomainEvent.occurred(fx.streams().things(), "thing.create", "test-node", 1,
+          new JsonObject().put("id", id).put("status", "enabled"));
+      synchronized (emitted) {
+        emitted.add(created);
+      }
+      return conn.preparedQuery(fx.db.sql("INSERT INTO gadgets (id) VALUES (?)")).execute(Tuple.of(id))
+          .map(rows -> Change.of(id, created));
+    });
+  }
+
+  private static void createGadgetTable(EventLogFixture fx) {
+    Await.result(fx.db.inTransaction(conn -> conn.query("CREATE TABLE gadgets (id VARCHAR(64) PRIMARY KEY)")
+        .execute()));
+  }
+
+  private static long gadgets(EventLogFixture fx) {
+    return Await.result(fx.db.inTransaction(conn -> conn.query("SELECT COUNT(*) AS n FROM gadgets").execute()))
+        .iterator().next().getLong("n");
+  }
+
+  @Test
+  void commandsSucceedWhileTheStoreIsDownAndEveryEventArrivesOnceWhenItIsBack() throws Exception {
+    try (PrivateNatsServer nats = new PrivateNatsServer().start();
+        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("nats", nats.url()))) {
+      createGadgetTable(fx);
+      Queue<DomainEvent> delivered = new ConcurrentLinkedQueue<>();
+      Await.result(fx.vertx.eventBus().<DomainEvent>consumer(Addresses.events(fx.streams().things()),
+          m -> delivered.add(m.body())).completion());
+      List<DomainEvent> emitted = new ArrayList<>();
+
+      for (int i = 0; i < 5; i++) {
+        Await.result(createGadget(fx, i, emitted));
+      }
+      Await.until("the first 5 delivered", WAIT, () -> delivered.size() >= 5);
+
+      nats.stop();
+      List<Future<String>> duringOutage = new ArrayList<>();
+      for (int i = 5; i < 45; i++) {
+        duringOutage.add(createGadget(fx, i, emitted));
+      }
+      Await.result(Future.all(duringOutage), Duration.ofSeconds(10));
+      assertThat(gadgets(fx)).isEqualTo(45);
+      Await.until("the outage's events waiting in the outbox", WAIT,
+          () -> Await.result(fx.log.outbox().size()) == 40 && fx.log.stats().failedAppends() >= 40);
+      assertThat(delivered).as("nothing is delivered before it is stored").hasSize(5);
+
+      nats.start();
+      Await.until("the outbox drained", WAIT, () -> Await.result(fx.log.outbox().size()) == 0);
+      Await.until("every event delivered live", WAIT, () -> new HashSet<>(EventStoreContract.ids(delivered)).size() == 45);
+
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
+      Await.until("45 events in the store", WAIT, () -> stored.size() >= 45);
+      EventStoreContract.sleep(500);
+      assertThat(EventStoreContract.ids(stored)).as("each event stored exactly once")
+          .doesNotHaveDuplicates()
+          .containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(emitted));
+    }
+  }
+
+  @Test
+  void directEventsWaitInTheRetryBufferWhileTheStoreIsDown() throws Exception {
+    try (PrivateNatsServer nats = new PrivateNatsServer().start();
+        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("nats", nats.url()))) {
+      nats.stop();
+      List<DomainEvent> published = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        DomainEvent viewed = DomainEvent.occurred(fx.streams().things(), "thing.view", "test-node",
+            DomainEvent.NO_REVISION, new JsonObject().put("id", "thing-" + i));
+        published.add(viewed);
+        fx.log.publisher().publish(viewed);
+      }
+      Await.until("10 events buffered", WAIT, () -> fx.log.stats().buffered() == 10);
+
+      nats.start();
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
+      Await.until("10 events in the store", WAIT, () -> stored.size() >= 10);
+      EventStoreContract.sleep(500);
+      assertThat(EventStoreContract.ids(stored)).doesNotHaveDuplicates()
+          .containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(published));
+      assertThat(fx.log.stats().dropped()).isZero();
+    }
+  }
+
+  @Test
+  void eventsLeftInTheOutboxByAStoppedNodeAreRelayedAtTheNextStart() {
+    var db = TestStores.h2();
+    var config = TestStores.events("sql", "");
+    List<DomainEvent> left = new ArrayList<>();
+    try (EventLogFixture first = EventLogFixture.start(db, config)) {
+      first.stopEventLog();
+      for (int i = 0; i < 3; i++) {
+        left.add(first.thingEvent("thing.create", i));
+      }
+      // As if the node died between the commit and the append: rows in the outbox, nothing in the store.
+      Await.result(first.db.inTransaction(conn -> new Outbox(first.db).record(conn, left)));
+    }
+
+    // The in-memory database outlives the first node (DB_CLOSE_DELAY=-1), like a file or a server would.
+    try (EventLogFixture second = EventLogFixture.start(db, config)) {
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(second.store().tail(second.streams().things(), StartFrom.BEGINNING, stored::add));
+      Await.until("the 3 left-over events in the store", WAIT, () -> stored.size() >= 3);
+      Await.until("the outbox drained", WAIT, () -> Await.result(second.log.outbox().size()) == 0);
+      assertThat(EventStoreContract.ids(stored)).containsExactlyElementsOf(EventStoreContract.ids(left));
+    }
+  }
+}
