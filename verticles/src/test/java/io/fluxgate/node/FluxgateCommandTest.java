@@ -1,0 +1,91 @@
+package io.fluxgate.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: help, and configuration errors that stop the start with a clear message and status 2. */
+class FluxgateCommandTest {
+
+  private record Outcome(int status, String out, String err) {}
+
+  private static Outcome run(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = Fluxgate.run(args, env, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Outcome(status, out.toString(), err.toString());
+  }
+
+  @Test
+  void helpListsTheCommandsAndTheirOptions() {
+    Outcome top = run(Map.of(), "--help");
+    assertThat(top.status()).isZero();
+    assertThat(top.out()).contains("serve", "events");
+
+    Outcome serve = run(Map.of(), "serve", "--help");
+    assertThat(serve.out()).contains("--config", "--roles", "--cluster");
+
+    Outcome tail = run(Map.of(), "events", "tail", "--help");
+    assertThat(tail.out()).contains("--stream", "--from");
+  }
+
+  @Test
+  void rejectsAnUnknownEventStoreType() {
+    Outcome outcome = run(Map.of("FG_ES_TYPE", "kafka"), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("es.type", "FG_ES_TYPE", "kafka", "sql, nats");
+  }
+
+  @Test
+  void rejectsAPortThatIsNotANumber() {
+    Outcome outcome = run(Map.of("FG_USERS_HTTP_PORT", "90o2"), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("users.http_port", "FG_USERS_HTTP_PORT", "90o2", "0 to 65535");
+  }
+
+  @Test
+  void rejectsAnUnknownRole() {
+    Outcome outcome = run(Map.of(), "serve", "--roles", "users,teleport");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("--roles", "teleport", "users, things, bootstrap, http");
+  }
+
+  @Test
+  void rejectsADatabaseUrlItCannotUseWithoutPrintingItsPassword() {
+    Outcome outcome = run(Map.of("FG_DB_URL", "mysql://admin:hunter2@db:3306/x"), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("db.url", "FG_DB_URL").doesNotContain("hunter2");
+  }
+
+  @Test
+  void rejectsAConfigurationFileThatIsNotJson(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("fluxgate.json");
+    Files.writeString(file, "{ \"es\": { \"type\": \"sql\" ");
+    Outcome outcome = run(Map.of(), "serve", "--config", file.toString());
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains(file.toString(), "not a JSON object");
+  }
+
+  @Test
+  void rejectsAMissingConfigurationFile(@TempDir Path dir) {
+    Outcome outcome = run(Map.of(), "serve", "--config", dir.resolve("nope.json").toString());
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("nope.json", "does not exist");
+  }
+
+  @Test
+  void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("fluxgate.json");
+    Files.writeString(file, "{\"es\": {\"type\": \"nats\", \"max_attempts\": 0}}");
+    Outcome fromFile = run(Map.of(), "serve", "--config", file.toString());
+    assertThat(fromFile.err()).contains("es.max_attempts", "'0'");
+    Outcome overridden = run(Map.of("FG_ES_MAX_ATTEMPTS", "many"), "serve", "--config", file.toString());
+    assertThat(overridden.err()).contains("FG_ES_MAX_ATTEMPTS", "'many'");
+  }
+}
