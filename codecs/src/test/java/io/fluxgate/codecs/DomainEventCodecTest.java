@@ -44,6 +44,13 @@ class DomainEventCodecTest {
   }
 
   @Test
+  void writesTheSameBytesAsTheJsonObject() {
+    DomainEvent event = thingCreated();
+    assertThat(new String(event.toBytes(), java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo(event.toJson().encode());
+  }
+
+  @Test
   void keepsNanosecondTimesExactlyAboveTwoToTheFiftyThird() {
     DomainEvent event = new DomainEvent("s", "op", 1_795_000_000_123_456_789L, EventIds.next(), "n", 0, null);
     DomainEvent back = DomainEvent.fromBuffer("s", event.toBuffer());

@@ -9,7 +9,9 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryContext;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -30,6 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class EventInterceptor implements Handler<DeliveryContext<Object>> {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventInterceptor.class);
+  /** At most this many appends wait for the store at once; it bounds the client's queues, which would block. */
+  static final int WINDOW = 4096;
 
   private final Vertx vertx;
   private final Context context;
@@ -38,7 +42,11 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private final int retryCapacity;
   private final Map<String, ArrayDeque<Pending>> inOrder = new HashMap<>();
   private final ArrayDeque<Pending> retries = new ArrayDeque<>();
+  /** Published events not yet handed to the store because {@link #WINDOW} appends are outstanding. */
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  private int outstanding;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final ContextHandoff<Pending> incoming;
   private final AtomicLong appended = new AtomicLong();
   private final AtomicLong failedAppends = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
@@ -50,18 +58,24 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     this.store = store;
     this.relay = relay;
     this.retryCapacity = retryCapacity;
+    this.incoming = new ContextHandoff<>(context, this::append);
   }
 
   /** One event between "published" and "delivered". */
   private static final class Pending {
     final DeliveryContext<Object> delivery;
     final DomainEvent event;
+    final byte[] body;
     final boolean fromOutbox;
     AsyncResult<Void> result;
+    int attempt;
+    long startedAt;
 
     Pending(DeliveryContext<Object> delivery, DomainEvent event, boolean fromOutbox) {
       this.delivery = delivery;
       this.event = event;
+      // Encoded here, on the publisher's thread, to spread the work off the single appending context.
+      this.body = event.toBytes();
       this.fromOutbox = fromOutbox;
     }
   }
@@ -79,18 +93,64 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     if (Vertx.currentContext() == context) {
       append(pending);
     } else {
-      context.runOnContext(v -> append(pending));
+      incoming.hand(pending);
     }
   }
 
   private void append(Pending pending) {
     pending.result = null;
-    inFlight.add(pending.event.eventId());
+    pending.startedAt = 0;
+    pending.attempt++;
+    if (pending.fromOutbox) {
+      inFlight.add(pending.event.eventId());
+    }
     inOrder.computeIfAbsent(pending.event.stream(), s -> new ArrayDeque<>()).add(pending);
-    store.append(pending.event).onComplete(result -> {
-      pending.result = result;
-      deliverInOrder(pending.event.stream());
+    if (outstanding < WINDOW) {
+      submit(pending);
+    } else {
+      waiting.add(pending);
+    }
+  }
+
+  private void submit(Pending pending) {
+    outstanding++;
+    pending.startedAt = System.nanoTime();
+    int attempt = pending.attempt;
+    store.append(pending.event, pending.body).onComplete(result -> {
+      outstanding--;
+      // A late answer to an attempt that already timed out (and may have been retried) changes nothing.
+      if (pending.attempt == attempt && pending.result == null) {
+        pending.result = result;
+        deliverInOrder(pending.event.stream());
+      }
+      Pending next;
+      while (outstanding < WINDOW && (next = waiting.poll()) != null) {
+        submit(next);
+      }
     });
+  }
+
+  /** Fails appends the store has not answered within {@code timeout}, so one lost answer cannot stall a stream. */
+  void expire(Duration timeout) {
+    long now = System.nanoTime();
+    for (String stream : List.copyOf(inOrder.keySet())) {
+      ArrayDeque<Pending> queue = inOrder.get(stream);
+      boolean expired = false;
+      for (Pending pending : queue) {
+        if (pending.result == null && pending.startedAt == 0) {
+          break;
+        }
+        if (pending.result == null && now - pending.startedAt > timeout.toNanos()) {
+          pending.result = Future.failedFuture("no acknowledgement from the event store within " + timeout);
+          expired = true;
+        } else if (pending.result == null) {
+          break;
+        }
+      }
+      if (expired) {
+        deliverInOrder(stream);
+      }
+    }
   }
 
   private void deliverInOrder(String stream) {
@@ -98,7 +158,9 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     Pending head;
     while ((head = queue.peek()) != null && head.result != null) {
       queue.poll();
-      inFlight.remove(head.event.eventId());
+      if (head.fromOutbox) {
+        inFlight.remove(head.event.eventId());
+      }
       if (head.result.succeeded()) {
         appended.incrementAndGet();
         head.delivery.next();

@@ -41,7 +41,9 @@ public final class EventLogVerticle extends VerticleBase {
       relay.skipWhile(interceptor::inFlight);
       vertx.eventBus().addOutboundInterceptor(interceptor);
       timer = vertx.setPeriodic(config.relayInterval().toMillis(), id -> {
+        // Retry first, expire after: what expires now waits one tick in the buffer before its next attempt.
         interceptor.retryBuffered();
+        interceptor.expire(config.appendTimeout());
         relay.relay();
       });
       LOG.info("event store {} ready (stream prefix {})", describe(), config.prefix());

@@ -15,7 +15,15 @@ public interface EventStore {
    * another from one context are stored in that order, and may be in flight together. Appending an
    * {@code event_id} the store already holds succeeds without storing it twice.
    */
-  Future<Void> append(DomainEvent event);
+  default Future<Void> append(DomainEvent event) {
+    return append(event, event.toBytes());
+  }
+
+  /**
+   * Appends {@code event} whose contract JSON is {@code body} (its {@link DomainEvent#toBytes()}), encoded by the
+   * caller: the interceptor encodes on the publisher's thread so the appending context does not have to.
+   */
+  Future<Void> append(DomainEvent event, byte[] body);
 
   /**
    * Starts a durable consumer named {@code consumer} on {@code stream}: it keeps its own cursor, gets every event

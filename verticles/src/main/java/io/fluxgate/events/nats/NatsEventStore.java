@@ -2,6 +2,7 @@ package io.fluxgate.events.nats;
 
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.ContextHandoff;
 import io.fluxgate.events.Delivery;
 import io.fluxgate.events.EventStore;
 import io.fluxgate.events.EventStoreConfig;
@@ -19,21 +20,21 @@ import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.OrderedConsumerConfiguration;
-import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.impl.Headers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +56,7 @@ public final class NatsEventStore implements EventStore {
   private final Connection connection;
   private final JetStream jetStream;
   private final StreamContext streamContext;
-  private final long appendTimeoutMs;
+  private final Map<Context, ContextHandoff<Ack>> acks = new ConcurrentHashMap<>();
   private final Set<MessageConsumer> consumers = ConcurrentHashMap.newKeySet();
 
   private NatsEventStore(Vertx vertx, EventStoreConfig config, Connection connection) throws Exception {
@@ -64,7 +65,6 @@ public final class NatsEventStore implements EventStore {
     this.connection = connection;
     this.jetStream = connection.jetStream();
     this.streamContext = connection.getStreamContext(config.natsStream());
-    this.appendTimeoutMs = config.appendTimeout().toMillis();
   }
 
   /** Connects (retrying in the background after a later loss) and makes sure the stream exists as configured. */
@@ -74,6 +74,8 @@ public final class NatsEventStore implements EventStore {
           .server(config.url())
           .connectionName("fluxgate")
           .maxReconnects(-1)
+          // Above the interceptor's window, so publishing never waits for room (which would block an event loop).
+          .maxMessagesInOutgoingQueue(65_536)
           .reconnectWait(Duration.ofMillis(250))
           .connectionTimeout(Duration.ofSeconds(5))
           .errorListener(new QuietErrorListener())
@@ -121,19 +123,34 @@ public final class NatsEventStore implements EventStore {
     return subject(stream).replace('.', '_') + "-" + consumer;
   }
 
+  /** A JetStream answer on its way back to the context that appended. */
+  private record Ack(Promise<Void> promise, Throwable error) {}
+
   @Override
-  public Future<Void> append(DomainEvent event) {
-    Context context = vertx.getOrCreateContext();
+  public Future<Void> append(DomainEvent event, byte[] body) {
+    ContextHandoff<Ack> acks = this.acks.computeIfAbsent(vertx.getOrCreateContext(),
+        context -> new ContextHandoff<>(context, NatsEventStore::complete));
     Headers headers = new Headers();
     headers.put(MSG_ID, event.eventId());
     headers.put("Content-Type", "application/json");
-    CompletableFuture<PublishAck> ack;
+    Promise<Void> appended = Promise.promise();
     try {
-      ack = jetStream.publishAsync(subject(event.stream()), headers, event.toBuffer().getBytes());
+      jetStream.publishAsync(subject(event.stream()), headers, body)
+          .whenComplete((ack, error) -> acks.hand(new Ack(appended, error)));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return Future.fromCompletionStage(ack, context).timeout(appendTimeoutMs, TimeUnit.MILLISECONDS).mapEmpty();
+    return appended.future();
+  }
+
+  private static void complete(Ack ack) {
+    if (ack.error() == null) {
+      ack.promise().complete();
+    } else {
+      Throwable cause = ack.error() instanceof CompletionException && ack.error().getCause() != null
+          ? ack.error().getCause() : ack.error();
+      ack.promise().fail(cause);
+    }
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,13 +48,13 @@ public final class SqlEventStore implements EventStore {
         + " SELECT ?, ?, ?, CAST(? AS BIGINT), ? WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id = ?)");
   }
 
-  private record PendingAppend(DomainEvent event, Promise<Void> done) {}
+  private record PendingAppend(DomainEvent event, byte[] body, Promise<Void> done) {}
 
   @Override
-  public Future<Void> append(DomainEvent event) {
+  public Future<Void> append(DomainEvent event, byte[] body) {
     Promise<Void> done = Promise.promise();
     synchronized (pending) {
-      pending.add(new PendingAppend(event, done));
+      pending.add(new PendingAppend(event, body, done));
       if (writing) {
         return done.future();
       }
@@ -77,7 +78,7 @@ public final class SqlEventStore implements EventStore {
     List<Tuple> rows = new ArrayList<>(batch.size());
     for (PendingAppend append : batch) {
       DomainEvent e = append.event();
-      rows.add(Tuple.of(e.eventId(), e.stream(), e.operation(), e.occurredAt(), e.toJson().encode(), e.eventId()));
+      rows.add(Tuple.of(e.eventId(), e.stream(), e.operation(), e.occurredAt(), new String(append.body(), StandardCharsets.UTF_8), e.eventId()));
     }
     db.inTransaction(conn -> (db.isPostgres() ? conn.query(APPEND_LOCK).execute().mapEmpty() : Future.succeededFuture())
             .compose(v -> conn.preparedQuery(insert).executeBatch(rows)))

@@ -1,0 +1,197 @@
+package io.fluxgate.bench;
+
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.Codecs;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.config.ConfigTree;
+import io.fluxgate.events.EventLogVerticle;
+import io.fluxgate.events.EventStoreConfig;
+import io.fluxgate.sql.Database;
+import io.fluxgate.sql.DatabaseConfig;
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.Nats;
+import io.nats.client.api.PublishAck;
+import io.nats.client.impl.Headers;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Appends N events to NATS JetStream through the event-bus interceptor (publish on the bus, append, deliver) and,
+ * in the same run, publishes the same bytes with raw jnats {@code publishAsync}; prints events per second of both.
+ *
+ * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.fluxgate.bench.InterceptorAppendBenchmark
+ * [events=100000] [rounds=5] [nats-url=nats://127.0.0.1:4222]}
+ */
+public final class InterceptorAppendBenchmark {
+
+  public static void main(String[] args) throws Exception {
+    int events = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    String url = args.length > 2 ? args[2] : "nats://127.0.0.1:4222";
+    String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
+
+    EventStoreConfig config = EventStoreConfig.from(new ConfigTree(new JsonObject(),
+        Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", url, "FG_ES_PREFIX", prefix)));
+    Vertx vertx = Vertx.vertx();
+    Codecs.register(vertx.eventBus());
+    Database db = vertx.executeBlocking(() -> null).compose(v -> Database.open(vertx, new DatabaseConfig(
+        "jdbc:h2:mem:" + prefix + ";DB_CLOSE_DELAY=-1", Path.of("target"), "", 2)))
+        .toCompletionStage().toCompletableFuture().get();
+    EventLogVerticle log = new EventLogVerticle(db, config);
+    vertx.deployVerticle(log).toCompletionStage().toCompletableFuture().get();
+    Connection raw = Nats.connect(url);
+    JetStream js = raw.jetStream();
+
+    System.out.printf("events per round: %d, rounds: %d, NATS %s, %d cores, %s%n", events, rounds, url,
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+    List<Double> viaInterceptor = new ArrayList<>();
+    List<Double> withConsumer = new ArrayList<>();
+    List<Double> viaRaw = new ArrayList<>();
+    List<Double> cpuInterceptor = new ArrayList<>();
+    List<Double> cpuRaw = new ArrayList<>();
+    for (int round = 0; round <= rounds; round++) {
+      Round interceptor = measured(events, () -> interceptorRound(vertx, log, prefix + ".things", events, false));
+      Round direct = measured(events, () -> rawRound(js, prefix + ".raw", events));
+      Round delivered = measured(events, () -> interceptorRound(vertx, log, prefix + ".users", events, true));
+      if (round == 0) {
+        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s, interceptor + consumer %.0f/s%n",
+            interceptor.rate(), direct.rate(), delivered.rate());
+        continue;
+      }
+      viaInterceptor.add(interceptor.rate());
+      viaRaw.add(direct.rate());
+      withConsumer.add(delivered.rate());
+      cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
+      cpuRaw.add(direct.cpuMicrosPerEvent());
+      System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), raw publishAsync %.0f/s (%.1f us CPU/event),"
+          + " ratio %.2f; interceptor + local consumer %.0f/s%n", round, interceptor.rate(),
+          interceptor.cpuMicrosPerEvent(), direct.rate(), direct.cpuMicrosPerEvent(),
+          interceptor.rate() / direct.rate(), delivered.rate());
+    }
+    double i = median(viaInterceptor);
+    double r = median(viaRaw);
+    System.out.printf("median: interceptor %.0f events/s (%.1f us CPU/event), raw publishAsync %.0f events/s"
+        + " (%.1f us CPU/event), ratio %.2f; interceptor + local consumer %.0f events/s%n",
+        i, median(cpuInterceptor), r, median(cpuRaw), i / r, median(withConsumer));
+    var stats = log.stats();
+    System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
+        stats.appended(), stats.failedAppends(), stats.dropped());
+    raw.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  /**
+   * Publishes from a context of its own, as a service would, and waits until the interceptor has had every append
+   * acknowledged (and, with {@code consumer}, until a local consumer has received every event).
+   */
+  private static double interceptorRound(Vertx vertx, EventLogVerticle log, String stream, int events,
+      boolean consumer) throws Exception {
+    DomainEvent[] batch = new DomainEvent[events];
+    for (int n = 0; n < events; n++) {
+      batch[n] = event(stream, n);
+    }
+    CountDownLatch delivered = new CountDownLatch(consumer ? events : 0);
+    var registration = consumer
+        ? vertx.eventBus().<DomainEvent>localConsumer(Addresses.events(stream), m -> delivered.countDown())
+        : null;
+    if (registration != null) {
+      registration.completion().toCompletionStage().toCompletableFuture().get();
+    }
+    long appendedBefore = log.stats().appended();
+    Context publisher = vertx.getOrCreateContext();
+    long start = System.nanoTime();
+    publisher.runOnContext(v -> publishFrom(publisher, log, batch, 0));
+    long deadline = start + TimeUnit.SECONDS.toNanos(120);
+    while (log.stats().appended() - appendedBefore < events || delivered.getCount() > 0) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("interceptor round did not finish");
+      }
+      Thread.sleep(1);
+    }
+    long elapsed = System.nanoTime() - start;
+    if (registration != null) {
+      registration.unregister().toCompletionStage().toCompletableFuture().get();
+    }
+    return events / (elapsed / 1e9);
+  }
+
+  private static DomainEvent event(String stream, int n) {
+    return DomainEvent.occurred(stream, "thing.view", "bench", DomainEvent.NO_REVISION,
+        new JsonObject().put("id", "thing-" + n).put("name", "pump-station-17").put("status", "enabled"));
+  }
+
+  private static void publishFrom(Context context, EventLogVerticle log, DomainEvent[] batch, int from) {
+    int to = Math.min(batch.length, from + 1_000);
+    for (int n = from; n < to; n++) {
+      log.publisher().publish(batch[n]);
+    }
+    if (to < batch.length) {
+      context.runOnContext(v -> publishFrom(context, log, batch, to));
+    }
+  }
+
+  /**
+   * The same events with raw jnats: bodies encoded beforehand, the de-duplication header built per publish (as
+   * any JetStream publisher that sets {@code Nats-Msg-Id} must), acknowledgements awaited.
+   */
+  private static double rawRound(JetStream js, String stream, int events) throws Exception {
+    String subject = Addresses.events(stream);
+    byte[][] bodies = new byte[events][];
+    String[] ids = new String[events];
+    for (int n = 0; n < events; n++) {
+      DomainEvent event = event(stream, n);
+      bodies[n] = event.toBytes();
+      ids[n] = event.eventId();
+    }
+    AtomicInteger acked = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(1);
+    long start = System.nanoTime();
+    for (int n = 0; n < events; n++) {
+      Headers headers = new Headers().put("Nats-Msg-Id", ids[n]).put("Content-Type", "application/json");
+      CompletableFuture<PublishAck> ack = js.publishAsync(subject, headers, bodies[n]);
+      ack.whenComplete((a, e) -> {
+        if (acked.incrementAndGet() == events) {
+          done.countDown();
+        }
+      });
+    }
+    if (!done.await(120, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("raw round did not finish");
+    }
+    return events / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+  /** A round's rate and the CPU time this process spent per event in it. */
+  private record Round(double rate, double cpuMicrosPerEvent) {}
+
+  private interface RoundBody {
+    double run() throws Exception;
+  }
+
+  private static Round measured(int events, RoundBody body) throws Exception {
+    long cpu = OS.getProcessCpuTime();
+    double rate = body.run();
+    return new Round(rate, (OS.getProcessCpuTime() - cpu) / 1_000.0 / events);
+  }
+
+  private static double median(List<Double> values) {
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).toArray();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+}
