@@ -241,4 +241,9 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   int buffered() {
     return retries.size();
   }
+
+  /** Read from the metrics thread: an approximate figure is all a gauge needs. */
+  int inFlightCount() {
+    return outstanding + waiting.size();
+  }
 }

@@ -1,6 +1,10 @@
 package io.fluxgate.events;
 
 import io.fluxgate.sql.Database;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +50,7 @@ public final class EventLogVerticle extends VerticleBase {
         interceptor.expire(config.appendTimeout());
         relay.relay();
       });
+      registerMetrics();
       LOG.info("event store {} ready (stream prefix {})", describe(), config.prefix());
     });
   }
@@ -64,6 +69,24 @@ public final class EventLogVerticle extends VerticleBase {
           vertx.eventBus().removeOutboundInterceptor(interceptor);
           return store.close();
         });
+  }
+
+  /** Counters operators watch on /metrics; absent when the node runs without metrics. */
+  private void registerMetrics() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry == null) {
+      return;
+    }
+    FunctionCounter.builder("fluxgate_events_appended", interceptor, EventInterceptor::appended)
+        .description("Events the store acknowledged through the interceptor").register(registry);
+    FunctionCounter.builder("fluxgate_events_append_failures", interceptor, EventInterceptor::failedAppends)
+        .description("Appends that failed or timed out (outbox events are relayed, others retried)").register(registry);
+    FunctionCounter.builder("fluxgate_events_dropped", interceptor, EventInterceptor::dropped)
+        .description("Direct events dropped because the retry buffer was full").register(registry);
+    Gauge.builder("fluxgate_events_retry_buffered", interceptor, EventInterceptor::buffered)
+        .description("Direct events waiting for the store").register(registry);
+    Gauge.builder("fluxgate_events_in_flight", interceptor, EventInterceptor::inFlightCount)
+        .description("Events published and not yet acknowledged by the store").register(registry);
   }
 
   private String describe() {

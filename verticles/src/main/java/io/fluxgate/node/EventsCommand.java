@@ -49,7 +49,7 @@ final class EventsCommand implements Runnable {
     Path config;
 
     @Option(names = "--stream", required = true, paramLabel = "STREAM",
-        description = "users, things, bootstrap, mqtt (the prefix is added), or a full name such as fluxgate.things.")
+        description = "A stream without its prefix (users, things, things.dlq, ...) or with it (fluxgate.things).")
     String stream;
 
     @Option(names = "--from", defaultValue = "now", paramLabel = "WHERE",
@@ -72,7 +72,7 @@ final class EventsCommand implements Runnable {
         case "now" -> StartFrom.NOW;
         default -> throw new ConfigException("invalid option --from = '" + from + "': expected beginning or now");
       };
-      String fullStream = stream.contains(".") ? stream : esConfig.prefix() + "." + stream;
+      String fullStream = stream.startsWith(esConfig.prefix() + ".") ? stream : esConfig.prefix() + "." + stream;
       PrintWriter out = fluxgate.spec.commandLine().getOut();
 
       Vertx vertx = Vertx.vertx();
@@ -84,9 +84,13 @@ final class EventsCommand implements Runnable {
         EventStore store = db.compose(d -> EventStores.open(vertx, esConfig, d))
             .toCompletionStage().toCompletableFuture().get();
         store.tail(fullStream, start, (DomainEvent event) -> {
+          long n = printed.incrementAndGet();
+          if (limit > 0 && n > limit) {
+            return;
+          }
           out.println(event.toJson().encode());
           out.flush();
-          if (limit > 0 && printed.incrementAndGet() >= limit) {
+          if (n == limit) {
             done.countDown();
           }
         }).toCompletionStage().toCompletableFuture().get();

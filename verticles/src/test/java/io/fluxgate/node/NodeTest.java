@@ -55,7 +55,8 @@ class NodeTest {
       }
       var metrics = Await.result(web.get(metricsPort, "127.0.0.1", "/metrics").send());
       assertThat(metrics.statusCode()).isEqualTo(200);
-      assertThat(metrics.bodyAsString()).contains("vertx_http_server");
+      assertThat(metrics.bodyAsString()).contains("vertx_http_server", "fluxgate_events_appended_total",
+          "fluxgate_events_retry_buffered");
 
       // Published right before the stop: the stop waits for their appends instead of cutting them off.
       for (int i = 0; i < 500; i++) {
