@@ -38,6 +38,8 @@ public record DomainEvent(
   public static final String REVISION = "revision";
 
   private static final JsonFactory JSON = new JsonFactory();
+  /** One scratch buffer per thread: encoding then copies out only the finished bytes. */
+  private static final ThreadLocal<ByteArrayBuilder> SCRATCH = ThreadLocal.withInitial(() -> new ByteArrayBuilder(1024));
 
   public DomainEvent {
     Objects.requireNonNull(stream, "stream");
@@ -77,7 +79,8 @@ public record DomainEvent(
    * {@code toJson().encode()}, without building the intermediate object: this runs once per appended event).
    */
   public byte[] toBytes() {
-    ByteArrayBuilder out = new ByteArrayBuilder(256 + fields.size() * 32);
+    ByteArrayBuilder out = SCRATCH.get();
+    out.reset();
     try (JsonGenerator json = JSON.createGenerator(out)) {
       json.writeStartObject();
       json.writeStringField(OPERATION, operation);

@@ -1,5 +1,6 @@
 package io.fluxgate.events;
 
+import io.fluxgate.config.UrlCredentials;
 import io.fluxgate.sql.Database;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -90,7 +91,7 @@ public final class EventLogVerticle extends VerticleBase {
   }
 
   private String describe() {
-    return config.type().equals("sql") ? "sql (" + db.config().describe() + ")" : config.type() + " " + config.url();
+    return config.type().equals("sql") ? "sql (" + db.config().describe() + ")" : config.type() + " " + UrlCredentials.hide(config.url());
   }
 
   /** The store, for durable subscribers and tools. */

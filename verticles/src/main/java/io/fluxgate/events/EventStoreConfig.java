@@ -3,6 +3,7 @@ package io.fluxgate.events;
 import io.fluxgate.config.ConfigException;
 import io.fluxgate.config.ConfigSection;
 import io.fluxgate.config.ConfigTree;
+import io.fluxgate.config.UrlCredentials;
 import java.time.Duration;
 import java.util.List;
 
@@ -50,7 +51,7 @@ public record EventStoreConfig(
       url = "nats://127.0.0.1:4222";
     }
     if (type.equals("nats") && !url.startsWith("nats://") && !url.startsWith("tls://")) {
-      throw new ConfigException("invalid configuration es.url (" + es.variable("url") + ") = '" + url
+      throw new ConfigException("invalid configuration es.url (" + es.variable("url") + ") = '" + UrlCredentials.hide(url)
           + "': expected nats://host:port for es.type nats");
     }
     String prefix = es.string("prefix", "fluxgate");

@@ -2,6 +2,7 @@ package io.fluxgate.sql;
 
 import io.fluxgate.config.ConfigException;
 import io.fluxgate.config.ConfigTree;
+import io.fluxgate.config.UrlCredentials;
 import java.nio.file.Path;
 
 /**
@@ -12,7 +13,7 @@ public record DatabaseConfig(String url, Path dataDir, String schema, int poolSi
 
   public DatabaseConfig {
     if (!url.isEmpty() && !isPostgres(url) && !url.startsWith("jdbc:h2:")) {
-      throw new ConfigException("invalid configuration db.url (FG_DB_URL) = '" + redact(url)
+      throw new ConfigException("invalid configuration db.url (FG_DB_URL) = '" + UrlCredentials.hide(url)
           + "': expected empty (embedded H2), postgresql://user:pass@host:5432/db or jdbc:h2:…");
     }
     if (!schema.isEmpty() && !schema.matches("[a-z_][a-z0-9_]{0,62}")) {
@@ -38,17 +39,14 @@ public record DatabaseConfig(String url, Path dataDir, String schema, int poolSi
   /** The JDBC URL of an H2 database; the embedded one runs in PostgreSQL mode so one SQL dialect serves both. */
   String h2JdbcUrl() {
     String base = url.isEmpty()
-        ? "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fluxgate") + ";AUTO_SERVER=TRUE"
+        ? "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("fluxgate") + ";AUTO_SERVER=TRUE"
         : url;
     return base + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
   }
 
   /** The URL with any password blanked, for messages and logs. */
   public String describe() {
-    return url.isEmpty() ? "embedded H2 " + h2JdbcUrl() : redact(url);
+    return url.isEmpty() ? "embedded H2 " + h2JdbcUrl() : UrlCredentials.hide(url);
   }
 
-  private static String redact(String url) {
-    return url.replaceAll("://([^:/@]+):[^@]*@", "://$1:***@");
-  }
 }
