@@ -85,6 +85,32 @@ class DomainEventCodecTest {
   }
 
   @Test
+  void eventIdsIncreaseOnEveryThreadWhileOthersTakeIdsToo() throws Exception {
+    int threads = 4;
+    List<List<String>> perThread = new ArrayList<>();
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      List<String> ids = new ArrayList<>();
+      perThread.add(ids);
+      workers.add(new Thread(() -> {
+        for (int i = 0; i < 50_000; i++) {
+          ids.add(EventIds.next());
+        }
+      }));
+    }
+    workers.forEach(Thread::start);
+    for (Thread worker : workers) {
+      worker.join();
+    }
+    List<String> all = new ArrayList<>();
+    for (List<String> ids : perThread) {
+      assertThat(ids).isSorted();
+      all.addAll(ids);
+    }
+    assertThat(all).doesNotHaveDuplicates();
+  }
+
+  @Test
   void eventIdsIncreaseWithinOneJvm() {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.EventStore.StartFrom;
-import io.fluxgate.sql.DatabaseConfig;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
+import io.fluxgate.testing.StoreBackend;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,16 +28,14 @@ abstract class EventInterceptorContract {
 
   EventLogFixture fx;
 
-  abstract DatabaseConfig database();
-
-  abstract EventStoreConfig events();
+  abstract StoreBackend backend();
 
   /** Asks the store directly, blocking, whether it already holds {@code event}. */
   abstract boolean storeHolds(DomainEvent event) throws Exception;
 
   @BeforeEach
   void startEventLog() {
-    fx = EventLogFixture.start(database(), events());
+    fx = EventLogFixture.start(backend().database(), backend().events());
   }
 
   @AfterEach

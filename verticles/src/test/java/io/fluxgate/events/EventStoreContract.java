@@ -6,9 +6,9 @@ import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventStore.StartFrom;
 import io.fluxgate.events.EventStore.Subscription;
-import io.fluxgate.sql.DatabaseConfig;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
+import io.fluxgate.testing.StoreBackend;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,13 +32,11 @@ abstract class EventStoreContract {
 
   EventLogFixture fx;
 
-  abstract DatabaseConfig database();
-
-  abstract EventStoreConfig events();
+  abstract StoreBackend backend();
 
   @BeforeEach
   void startEventLog() {
-    fx = EventLogFixture.start(database(), events());
+    fx = EventLogFixture.start(backend().database(), backend().events());
   }
 
   @AfterEach

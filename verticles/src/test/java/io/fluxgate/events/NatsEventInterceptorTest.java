@@ -2,7 +2,7 @@ package io.fluxgate.events;
 
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.nats.NatsEventStore;
-import io.fluxgate.sql.DatabaseConfig;
+import io.fluxgate.testing.StoreBackend;
 import io.fluxgate.testing.TestStores;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
@@ -18,13 +18,8 @@ class NatsEventInterceptorTest extends EventInterceptorContract {
   private Connection probe;
 
   @Override
-  DatabaseConfig database() {
-    return TestStores.h2();
-  }
-
-  @Override
-  EventStoreConfig events() {
-    return TestStores.events("nats", TestStores.NATS_URL);
+  StoreBackend backend() {
+    return StoreBackend.NATS;
   }
 
   @Override

@@ -1,20 +1,14 @@
 package io.fluxgate.events;
 
 import io.fluxgate.codecs.DomainEvent;
-import io.fluxgate.sql.DatabaseConfig;
-import io.fluxgate.testing.TestStores;
+import io.fluxgate.testing.StoreBackend;
 
 /** The interceptor on the SQL store in embedded H2. */
 class SqlH2EventInterceptorTest extends EventInterceptorContract {
 
   @Override
-  DatabaseConfig database() {
-    return TestStores.h2();
-  }
-
-  @Override
-  EventStoreConfig events() {
-    return TestStores.events("sql", "");
+  StoreBackend backend() {
+    return StoreBackend.SQL_ON_H2;
   }
 
   @Override

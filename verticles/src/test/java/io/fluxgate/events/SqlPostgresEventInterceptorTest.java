@@ -1,20 +1,14 @@
 package io.fluxgate.events;
 
 import io.fluxgate.codecs.DomainEvent;
-import io.fluxgate.sql.DatabaseConfig;
-import io.fluxgate.testing.TestStores;
+import io.fluxgate.testing.StoreBackend;
 
 /** The interceptor on the SQL store in the real PostgreSQL. */
 class SqlPostgresEventInterceptorTest extends EventInterceptorContract {
 
   @Override
-  DatabaseConfig database() {
-    return TestStores.postgres();
-  }
-
-  @Override
-  EventStoreConfig events() {
-    return TestStores.events("sql", "");
+  StoreBackend backend() {
+    return StoreBackend.SQL_ON_POSTGRES;
   }
 
   @Override
