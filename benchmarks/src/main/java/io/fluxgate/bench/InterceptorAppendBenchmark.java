@@ -11,6 +11,7 @@ import io.fluxgate.sql.DatabaseConfig;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.Nats;
+import io.nats.client.PurgeOptions;
 import io.nats.client.api.PublishAck;
 import io.nats.client.impl.Headers;
 import io.vertx.core.Context;
@@ -88,6 +89,9 @@ public final class InterceptorAppendBenchmark {
     var stats = log.stats();
     System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
         stats.appended(), stats.failedAppends(), stats.dropped());
+    // Leave the shared stream as it was: this run's subjects only held benchmark traffic.
+    raw.jetStreamManagement().purgeStream(config.natsStream(),
+        PurgeOptions.subject(Addresses.events(prefix) + ".>"));
     raw.close();
     vertx.close().toCompletionStage().toCompletableFuture().get();
   }

@@ -13,32 +13,33 @@ import java.io.StringWriter;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** {@code fluxgate events tail} prints what the configured store holds, as JSON lines. */
 class EventsTailCommandTest {
 
   @Test
+  @Timeout(60)
   void printsAStreamFromTheBeginningAsJsonLines() {
     EventStoreConfig config = TestStores.events("nats", TestStores.NATS_URL);
-    List<DomainEvent> appended;
     try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(), config)) {
-      appended = List.of(fx.thingEvent("thing.create", 0), fx.thingEvent("thing.update", 1),
+      List<DomainEvent> appended = List.of(fx.thingEvent("thing.create", 0), fx.thingEvent("thing.update", 1),
           fx.thingEvent("thing.remove", 2));
       appended.forEach(e -> Await.result(fx.store().append(e)));
-    }
 
-    StringWriter out = new StringWriter();
-    int status = Fluxgate.run(
-        new String[] {"events", "tail", "--stream", "things", "--from", "beginning", "--limit", "2"},
-        Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", TestStores.NATS_URL, "FG_ES_PREFIX", config.prefix()),
-        new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
+      StringWriter out = new StringWriter();
+      int status = Fluxgate.run(
+          new String[] {"events", "tail", "--stream", "things", "--from", "beginning", "--limit", "2"},
+          Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", TestStores.NATS_URL, "FG_ES_PREFIX", config.prefix()),
+          new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
 
-    assertThat(status).isZero();
-    List<String> lines = out.toString().lines().toList();
-    assertThat(lines).as("no more than --limit lines").hasSize(2);
-    for (int i = 0; i < 2; i++) {
-      assertThat(DomainEvent.fromJson(config.prefix() + ".things", new JsonObject(lines.get(i))))
-          .isEqualTo(appended.get(i));
+      assertThat(status).isZero();
+      List<String> lines = out.toString().lines().toList();
+      assertThat(lines).as("no more than --limit lines").hasSize(2);
+      for (int i = 0; i < 2; i++) {
+        assertThat(DomainEvent.fromJson(config.prefix() + ".things", new JsonObject(lines.get(i))))
+            .isEqualTo(appended.get(i));
+      }
     }
   }
 

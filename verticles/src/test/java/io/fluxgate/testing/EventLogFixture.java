@@ -74,6 +74,9 @@ public final class EventLogFixture implements AutoCloseable {
       Await.result(vertx.close());
     } finally {
       TestStores.dropSchema(dbConfig);
+      if (config.type().equals("nats")) {
+        TestStores.purgeNats(config);
+      }
     }
   }
 }

@@ -54,5 +54,8 @@ public final class PrivateNatsServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     stop();
+    try (var files = Files.walk(storeDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    }
   }
 }

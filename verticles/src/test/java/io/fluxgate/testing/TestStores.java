@@ -62,6 +62,22 @@ public final class TestStores {
     }
   }
 
+  /** Removes a test's subjects and durable consumers from the NATS stream, so the shared server does not grow. */
+  public static void purgeNats(EventStoreConfig config) {
+    try (var nats = io.nats.client.Nats.connect(config.url())) {
+      var jsm = nats.jetStreamManagement();
+      jsm.purgeStream(config.natsStream(),
+          io.nats.client.PurgeOptions.subject("events." + config.prefix() + ".>"));
+      for (String consumer : jsm.getConsumerNames(config.natsStream())) {
+        if (consumer.startsWith("events_" + config.prefix() + "_")) {
+          jsm.deleteConsumer(config.natsStream(), consumer);
+        }
+      }
+    } catch (Exception e) {
+      // A private server may be gone already; the shared one is best-effort tidied.
+    }
+  }
+
   /** Event-log settings fast enough for tests: short back-off, relay and poll intervals, a private prefix. */
   public static EventStoreConfig events(String type, String url) {
     Map<String, String> env = new HashMap<>();
