@@ -37,6 +37,8 @@ public final class ApiVerticle extends VerticleBase {
     return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
         .requestHandler(router)
         .listen()
+        .recover(error -> Future.failedFuture(
+            service + " API cannot listen on " + host + ":" + port + ": " + error.getMessage()))
         .onSuccess(listening -> server = listening);
   }
 

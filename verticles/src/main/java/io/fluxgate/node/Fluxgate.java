@@ -49,7 +49,8 @@ public final class Fluxgate implements Runnable {
         line.getErr().println("fluxgate: " + e.getMessage());
         return CONFIG_ERROR;
       }
-      line.getErr().println("fluxgate: " + e);
+      String message = e.getMessage() == null ? e.toString() : e.getMessage();
+      line.getErr().println("fluxgate: cannot " + line.getCommandName() + ": " + message);
       return 1;
     });
     return cli.execute(args);

@@ -54,7 +54,8 @@ public final class Node {
   public static Future<Node> start(NodeSettings settings, boolean clustered) {
     return createVertx(settings.node(), clustered).compose(vertx -> {
       Codecs.register(vertx.eventBus());
-      return wire(vertx, settings).recover(error -> vertx.close().transform(v -> Future.failedFuture(error)));
+      // Fail first, then close: callbacks chained on a closing Vert.x would never run.
+      return wire(vertx, settings).onFailure(error -> vertx.close());
     });
   }
 
