@@ -3,6 +3,9 @@ package io.fluxgate.node;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import io.fluxgate.api.ApiVerticle;
+import io.fluxgate.api.ServiceEndpoint;
+import io.fluxgate.codecs.Streams;
+import io.fluxgate.users.UsersVerticle;
 import io.fluxgate.codecs.Codecs;
 import io.fluxgate.config.ConfigException;
 import io.fluxgate.events.EventLogVerticle;
@@ -63,7 +66,7 @@ public final class Node {
     return Database.open(vertx, settings.db()).compose(db -> {
       EventLogVerticle eventLog = new EventLogVerticle(db, settings.events());
       return vertx.deployVerticle(eventLog)
-          .compose(eventLogId -> deployRoles(vertx, settings).map(apis -> {
+          .compose(eventLogId -> deployRoles(vertx, settings, db, eventLog).map(apis -> {
             List<String> ids = new ArrayList<>();
             List<String> listening = new ArrayList<>();
             for (var api : apis) {
@@ -81,18 +84,32 @@ public final class Node {
     });
   }
 
-  private record DeployedApi(String deploymentId, ApiVerticle verticle) {}
+  private record DeployedApi(String deploymentId, ServiceEndpoint verticle) {}
 
-  private static Future<List<DeployedApi>> deployRoles(Vertx vertx, NodeSettings settings) {
+  private static Future<List<DeployedApi>> deployRoles(Vertx vertx, NodeSettings settings, Database db,
+      EventLogVerticle eventLog) {
     Future<List<DeployedApi>> chain = Future.succeededFuture(new ArrayList<>());
     for (Role role : settings.node().roles()) {
-      ApiVerticle api = new ApiVerticle(role.id(), settings.node().host(), settings.ports().of(role), (v, r) -> { });
-      chain = chain.compose(list -> vertx.deployVerticle(api, new DeploymentOptions()).map(id -> {
-        list.add(new DeployedApi(id, api));
-        return list;
-      }));
+      chain = chain.compose(list -> {
+        ServiceEndpoint api = verticleOf(role, settings, db, eventLog);
+        return vertx.deployVerticle((io.vertx.core.Deployable) api, new DeploymentOptions()).map(id -> {
+          list.add(new DeployedApi(id, api));
+          return list;
+        });
+      });
     }
     return chain;
+  }
+
+  /** The verticle that runs {@code role}; roles whose service is still to come answer /health only. */
+  private static ServiceEndpoint verticleOf(Role role, NodeSettings settings, Database db, EventLogVerticle log) {
+    String host = settings.node().host();
+    int port = settings.ports().of(role);
+    return switch (role) {
+      case USERS -> new UsersVerticle(settings.users(), db, log.publisher(), new Streams(settings.events().prefix()),
+          settings.node().instanceId(), host, port, settings.events().readEvents());
+      case THINGS, BOOTSTRAP, HTTP -> new ApiVerticle(role.id(), host, port);
+    };
   }
 
   private static Future<Vertx> createVertx(NodeConfig config, boolean clustered) {

@@ -3,17 +3,19 @@ package io.fluxgate.node;
 import io.fluxgate.config.ConfigTree;
 import io.fluxgate.events.EventStoreConfig;
 import io.fluxgate.sql.DatabaseConfig;
+import io.fluxgate.users.UsersConfig;
 
 /** Every component's configuration, read and checked in full before anything starts. */
-public record NodeSettings(NodeConfig node, DatabaseConfig db, EventStoreConfig events, ServicePorts ports) {
+public record NodeSettings(
+    NodeConfig node, DatabaseConfig db, EventStoreConfig events, ServicePorts ports, UsersConfig users) {
 
   public static NodeSettings from(ConfigTree tree) {
     NodeConfig node = NodeConfig.from(tree);
     return new NodeSettings(node, DatabaseConfig.from(tree, node.dataDir()), EventStoreConfig.from(tree),
-        ServicePorts.from(tree));
+        ServicePorts.from(tree), UsersConfig.from(tree, node.dataDir()));
   }
 
   public NodeSettings with(NodeConfig node) {
-    return new NodeSettings(node, db, events, ports);
+    return new NodeSettings(node, db, events, ports, users);
   }
 }

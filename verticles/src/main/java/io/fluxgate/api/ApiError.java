@@ -1,0 +1,58 @@
+package io.fluxgate.api;
+
+/**
+ * A request the services refuse, with the HTTP status the APIs answer it with and a message safe to show the
+ * caller (it never contains a secret).
+ */
+public final class ApiError extends RuntimeException {
+
+  /** Why a request was refused; each maps to one HTTP status and one {@code error} text. */
+  public enum Kind {
+    MALFORMED(400, "malformed entity specification"),
+    UNAUTHENTICATED(401, "missing or invalid credentials provided"),
+    FORBIDDEN(403, "failed to perform authorization over the entity"),
+    NOT_FOUND(404, "entity not found"),
+    CONFLICT(409, "entity already exists"),
+    TOO_LARGE(413, "request body too large"),
+    UNSUPPORTED_CONTENT_TYPE(415, "unsupported content type");
+
+    public final int status;
+    public final String error;
+
+    Kind(int status, String error) {
+      this.status = status;
+      this.error = error;
+    }
+  }
+
+  private final Kind kind;
+
+  public ApiError(Kind kind, String message) {
+    super(message, null, false, false);
+    this.kind = kind;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public static ApiError malformed(String message) {
+    return new ApiError(Kind.MALFORMED, message);
+  }
+
+  public static ApiError unauthenticated(String message) {
+    return new ApiError(Kind.UNAUTHENTICATED, message);
+  }
+
+  public static ApiError forbidden(String message) {
+    return new ApiError(Kind.FORBIDDEN, message);
+  }
+
+  public static ApiError notFound(String message) {
+    return new ApiError(Kind.NOT_FOUND, message);
+  }
+
+  public static ApiError conflict(String message) {
+    return new ApiError(Kind.CONFLICT, message);
+  }
+}

@@ -1,0 +1,72 @@
+package io.fluxgate.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place where outcomes become HTTP answers: JSON bodies, and every failure as {@code {"error", "message"}}. */
+public final class ApiResponses {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApiResponses.class);
+
+  private ApiResponses() {}
+
+  /** The request's JSON object body: 415 when it is not declared JSON, 400 when it does not parse to an object. */
+  public static JsonObject jsonBody(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      throw new ApiError(ApiError.Kind.UNSUPPORTED_CONTENT_TYPE, "the body must be application/json");
+    }
+    try {
+      JsonObject body = ctx.body().asJsonObject();
+      if (body == null) {
+        throw ApiError.malformed("the body must be a JSON object");
+      }
+      return body;
+    } catch (DecodeException | ClassCastException e) {
+      throw ApiError.malformed("the body is not a JSON object");
+    }
+  }
+
+  /** Sends what {@code outcome} produces with {@code status}, or its failure in the API's error shape. */
+  public static void reply(RoutingContext ctx, int status, Future<JsonObject> outcome) {
+    outcome.onComplete(result -> {
+      if (result.succeeded()) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+            .end(result.result().encode());
+      } else {
+        fail(ctx, result.cause());
+      }
+    });
+  }
+
+  /** Answers {@code error}; anything that is not an {@link ApiError} is a 500 whose details stay in the log. */
+  public static void fail(RoutingContext ctx, Throwable error) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    int status;
+    JsonObject body;
+    if (error instanceof ApiError api) {
+      status = api.kind().status;
+      body = new JsonObject().put("error", api.kind().error).put("message", api.getMessage());
+    } else {
+      LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), error);
+      status = 500;
+      body = new JsonObject().put("error", "unexpected server-side error occurred").put("message", "see the server log");
+    }
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  /** The bearer token of the request, or a 401. */
+  public static String bearerToken(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() == 7) {
+      throw ApiError.unauthenticated("an Authorization: Bearer <token> header is required");
+    }
+    return header.substring(7).trim();
+  }
+}

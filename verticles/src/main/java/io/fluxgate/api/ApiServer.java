@@ -1,0 +1,57 @@
+package io.fluxgate.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/** The HTTP server of one service's REST API: its routes, {@code GET /health} in the reference shape, its port. */
+public final class ApiServer {
+
+  /** Request bodies above this are refused with 413 before any handler runs. */
+  public static final long MAX_BODY_BYTES = 1024 * 1024;
+
+  private ApiServer() {}
+
+  /** A router that reads bodies up to {@link #MAX_BODY_BYTES} and answers {@code /health} for {@code service}. */
+  public static Router router(Vertx vertx, String service) {
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.get("/health").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "application/health+json")
+        .end(health(service).encode()));
+    router.route().failureHandler(ctx -> {
+      if (ctx.statusCode() == 413) {
+        ApiResponses.fail(ctx, new ApiError(ApiError.Kind.TOO_LARGE,
+            "the body exceeds " + MAX_BODY_BYTES + " bytes"));
+      } else if (ctx.failure() != null) {
+        ApiResponses.fail(ctx, ctx.failure());
+      } else {
+        ctx.next();
+      }
+    });
+    return router;
+  }
+
+  /** Listens on {@code host:port}; a failure names the service and the address. */
+  public static Future<HttpServer> listen(Vertx vertx, String service, String host, int port, Router router) {
+    return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
+        .requestHandler(router)
+        .listen()
+        .recover(error -> Future.failedFuture(
+            service + " API cannot listen on " + host + ":" + port + ": " + error.getMessage()));
+  }
+
+  private static JsonObject health(String service) {
+    BuildInfo build = BuildInfo.current();
+    return new JsonObject()
+        .put("status", "pass")
+        .put("version", build.version())
+        .put("commit", build.commit())
+        .put("description", service + " service")
+        .put("build_time", build.buildTime());
+  }
+}

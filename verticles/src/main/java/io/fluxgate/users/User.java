@@ -1,0 +1,79 @@
+package io.fluxgate.users;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** A user account as the service knows it, without its secret (which only the repository ever handles). */
+public record User(
+    String id,
+    String name,
+    String identity,
+    JsonArray tags,
+    String owner,
+    JsonObject metadata,
+    String status,
+    Role role,
+    String createdAt,
+    String updatedAt,
+    String updatedBy,
+    long revision) {
+
+  public static final String ENABLED = "enabled";
+  public static final String DISABLED = "disabled";
+
+  /** What a user may do beyond its own account. */
+  public enum Role {
+    USER,
+    ADMIN
+  }
+
+  public boolean isAdmin() {
+    return role == Role.ADMIN;
+  }
+
+  public boolean isEnabled() {
+    return ENABLED.equals(status);
+  }
+
+  /** The API's representation: identity under {@code credentials}, empty values left out. */
+  public JsonObject toApi() {
+    JsonObject json = new JsonObject().put("id", id);
+    putIfSet(json, "name", name);
+    if (!tags.isEmpty()) {
+      json.put("tags", tags.copy());
+    }
+    putIfSet(json, "owner", owner);
+    json.put("credentials", new JsonObject().put("identity", identity));
+    if (!metadata.isEmpty()) {
+      json.put("metadata", metadata.copy());
+    }
+    json.put("status", status).put("created_at", createdAt);
+    putIfSet(json, "updated_at", updatedAt);
+    putIfSet(json, "updated_by", updatedBy);
+    return json;
+  }
+
+  /** The entity fields of the event contract (never the secret). */
+  public JsonObject eventFields() {
+    JsonObject json = new JsonObject().put("id", id);
+    putIfSet(json, "name", name);
+    putIfSet(json, "identity", identity);
+    if (!tags.isEmpty()) {
+      json.put("tags", tags.copy());
+    }
+    putIfSet(json, "owner", owner);
+    if (!metadata.isEmpty()) {
+      json.put("metadata", metadata.copy());
+    }
+    json.put("status", status).put("created_at", createdAt);
+    putIfSet(json, "updated_at", updatedAt);
+    putIfSet(json, "updated_by", updatedBy);
+    return json;
+  }
+
+  private static void putIfSet(JsonObject json, String key, String value) {
+    if (value != null && !value.isEmpty()) {
+      json.put(key, value);
+    }
+  }
+}

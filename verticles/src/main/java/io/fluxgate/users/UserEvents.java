@@ -1,0 +1,45 @@
+package io.fluxgate.users;
+
+import io.fluxgate.codecs.DomainEvent;
+import io.vertx.core.json.JsonObject;
+
+/** The events of the users stream, built as the event contract lists them (never with a secret or token). */
+public final class UserEvents {
+
+  private final String stream;
+  private final String instance;
+
+  public UserEvents(String stream, String instance) {
+    this.stream = stream;
+    this.instance = instance;
+  }
+
+  public DomainEvent created(User user) {
+    return DomainEvent.occurred(stream, "user.create", instance, user.revision(), user.eventFields());
+  }
+
+  public DomainEvent viewed(User user) {
+    return read("user.view", user.eventFields());
+  }
+
+  public DomainEvent profileViewed(User user) {
+    return read("user.view_profile", user.eventFields());
+  }
+
+  /** A token request; {@code userId} is empty when the credentials were refused. */
+  public DomainEvent tokenIssued(String identity, String userId) {
+    return read("user.issue_token", new JsonObject().put("identity", identity).put("user_id", userId));
+  }
+
+  public DomainEvent tokenRefreshed(String userId) {
+    return read("user.refresh_token", new JsonObject().put("user_id", userId));
+  }
+
+  public DomainEvent identified(String userId) {
+    return read("user.identify", new JsonObject().put("user_id", userId));
+  }
+
+  private DomainEvent read(String operation, JsonObject fields) {
+    return DomainEvent.occurred(stream, operation, instance, DomainEvent.NO_REVISION, fields);
+  }
+}

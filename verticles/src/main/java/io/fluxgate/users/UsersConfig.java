@@ -1,0 +1,78 @@
+package io.fluxgate.users;
+
+import io.fluxgate.config.ConfigException;
+import io.fluxgate.config.ConfigSection;
+import io.fluxgate.config.ConfigTree;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+
+/**
+ * The users service, from the {@code users} section ({@code FG_USERS_*}): the first administrator, password rules,
+ * token lifetimes and the key that signs tokens (generated into the data directory at first start when not given;
+ * give every node of a cluster the same one).
+ */
+public record UsersConfig(
+    String adminIdentity,
+    String adminSecret,
+    int secretMinLength,
+    int bcryptCost,
+    Duration accessTokenTtl,
+    Duration refreshTokenTtl,
+    String tokenKey,
+    boolean selfRegister) {
+
+  public static UsersConfig from(ConfigTree tree, Path dataDir) {
+    ConfigSection users = tree.section("users");
+    String identity = users.string("admin_identity", "");
+    String secret = users.string("admin_secret", "");
+    int minLength = users.integer("secret_min_length", 8, 1, 1024);
+    if (identity.isEmpty() != secret.isEmpty()) {
+      throw new ConfigException("invalid configuration users.admin_identity / users.admin_secret"
+          + " (FG_USERS_ADMIN_IDENTITY, FG_USERS_ADMIN_SECRET): give both or neither");
+    }
+    if (!secret.isEmpty() && secret.length() < minLength) {
+      throw new ConfigException("invalid configuration users.admin_secret (FG_USERS_ADMIN_SECRET): shorter than "
+          + minLength + " characters");
+    }
+    String key = users.string("token_key", "");
+    return new UsersConfig(
+        identity,
+        secret,
+        minLength,
+        users.integer("bcrypt_cost", 12, 4, 31),
+        users.duration("access_token_ttl", Duration.ofHours(1)),
+        users.duration("refresh_token_ttl", Duration.ofHours(24)),
+        key.isEmpty() ? storedKey(dataDir) : key,
+        users.bool("self_register", true));
+  }
+
+  /** The key in {@code <data dir>/users-token.key}, created with 256 random bits if missing. */
+  private static String storedKey(Path dataDir) {
+    Path file = dataDir.resolve("users-token.key");
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file).trim();
+      }
+      byte[] random = new byte[32];
+      new SecureRandom().nextBytes(random);
+      String key = Base64.getEncoder().encodeToString(random);
+      Files.createDirectories(dataDir);
+      Files.writeString(file, key);
+      return key;
+    } catch (IOException e) {
+      throw new ConfigException("cannot read or create the token key " + file + ": " + e.getMessage());
+    }
+  }
+
+  @Override
+  public String toString() {
+    // Never print the secrets with the rest of the configuration.
+    return "UsersConfig[adminIdentity=" + adminIdentity + ", secretMinLength="
+        + secretMinLength + ", bcryptCost=" + bcryptCost + ", accessTokenTtl=" + accessTokenTtl
+        + ", refreshTokenTtl=" + refreshTokenTtl + ", selfRegister=" + selfRegister + "]";
+  }
+}

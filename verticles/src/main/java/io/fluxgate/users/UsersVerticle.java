@@ -1,0 +1,82 @@
+package io.fluxgate.users;
+
+import io.fluxgate.api.ApiResponses;
+import io.fluxgate.api.ApiServer;
+import io.fluxgate.api.ServiceEndpoint;
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.Streams;
+import io.fluxgate.events.EventPublisher;
+import io.fluxgate.sql.Database;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** Wires the users service: its REST API (the route table below), its bus address, the first administrator. */
+public final class UsersVerticle extends VerticleBase implements ServiceEndpoint {
+
+  private final UsersConfig config;
+  private final Database db;
+  private final EventPublisher publisher;
+  private final Streams streams;
+  private final String instance;
+  private final String host;
+  private final int port;
+  private final boolean readEvents;
+  private UsersService users;
+  private HttpServer server;
+
+  public UsersVerticle(UsersConfig config, Database db, EventPublisher publisher, Streams streams, String instance,
+      String host, int port, boolean readEvents) {
+    this.config = config;
+    this.db = db;
+    this.publisher = publisher;
+    this.streams = streams;
+    this.instance = instance;
+    this.host = host;
+    this.port = port;
+    this.readEvents = readEvents;
+  }
+
+  @Override
+  public Future<?> start() {
+    users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
+        new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher, readEvents);
+    Router router = ApiServer.router(vertx, "users");
+    addRoutes(router);
+    vertx.eventBus().<String>consumer(Addresses.USERS_IDENTIFY, message -> users.identify(message.body())
+        .onSuccess(message::reply)
+        .onFailure(e -> message.fail(401, e.getMessage())));
+    return users.ensureAdmin()
+        .compose(v -> ApiServer.listen(vertx, "users", host, port, router))
+        .onSuccess(listening -> server = listening);
+  }
+
+  private void addRoutes(Router router) {
+    router.post("/users").handler(ctx -> ApiResponses.reply(ctx, 201,
+        users.register(optionalBearer(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
+    router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
+    router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.view(ApiResponses.bearerToken(ctx), ctx.pathParam("userID")).map(User::toApi)));
+    router.post("/users/tokens/issue").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.issueToken(ApiResponses.jsonBody(ctx))));
+    router.post("/users/tokens/refresh").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.refreshToken(ApiResponses.bearerToken(ctx))));
+  }
+
+  private static String optionalBearer(RoutingContext ctx) {
+    return ctx.request().getHeader("Authorization") == null ? null : ApiResponses.bearerToken(ctx);
+  }
+
+  @Override
+  public String service() {
+    return "users";
+  }
+
+  @Override
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+}

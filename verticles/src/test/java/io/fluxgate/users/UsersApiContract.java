@@ -1,0 +1,311 @@
+package io.fluxgate.users;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.config.ConfigTree;
+import io.fluxgate.testing.Await;
+import io.fluxgate.testing.EventLogFixture;
+import io.fluxgate.testing.StoreBackend;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The users API over real HTTP against a real database (a subclass picks H2 or PostgreSQL): accounts, tokens,
+ * access rules, errors that change nothing, and the users-stream events of each call.
+ */
+abstract class UsersApiContract {
+
+  static final String ADMIN = "admin@example.com";
+  static final String ADMIN_SECRET = "admin-secret-1";
+
+  @TempDir
+  java.nio.file.Path dataDir;
+
+  EventLogFixture fx;
+  WebClient http;
+  int port;
+  String deployment;
+  final Queue<DomainEvent> events = new ConcurrentLinkedQueue<>();
+
+  abstract StoreBackend backend();
+
+  UsersConfig config(Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>(Map.of(
+        "FG_USERS_ADMIN_IDENTITY", ADMIN, "FG_USERS_ADMIN_SECRET", ADMIN_SECRET, "FG_USERS_BCRYPT_COST", "4"));
+    env.putAll(overrides);
+    return UsersConfig.from(new ConfigTree(new JsonObject(), env), dataDir);
+  }
+
+  @BeforeEach
+  void start() {
+    fx = EventLogFixture.start(backend().database(), backend().events());
+    Await.result(fx.vertx.eventBus().<DomainEvent>consumer(Addresses.events(fx.streams().users()),
+        m -> events.add(m.body())).completion());
+    deploy(config(Map.of()));
+    http = WebClient.create(fx.vertx);
+  }
+
+  void deploy(UsersConfig config) {
+    UsersVerticle users = new UsersVerticle(config, fx.db, fx.log.publisher(), fx.streams(), "test-node",
+        "127.0.0.1", 0, true);
+    deployment = Await.result(fx.vertx.deployVerticle(users));
+    port = users.actualPort();
+  }
+
+  @AfterEach
+  void stop() {
+    if (fx != null) {
+      fx.close();
+    }
+  }
+
+  HttpResponse<Buffer> post(String path, String token, JsonObject body) {
+    var request = http.post(port, "127.0.0.1", path);
+    if (token != null) {
+      request.bearerTokenAuthentication(token);
+    }
+    return Await.result(body == null ? request.send() : request.sendJsonObject(body));
+  }
+
+  HttpResponse<Buffer> get(String path, String token) {
+    var request = http.get(port, "127.0.0.1", path);
+    if (token != null) {
+      request.bearerTokenAuthentication(token);
+    }
+    return Await.result(request.send());
+  }
+
+  static JsonObject newUser(String name, String identity, String secret) {
+    return new JsonObject().put("name", name)
+        .put("credentials", new JsonObject().put("identity", identity).put("secret", secret));
+  }
+
+  JsonObject tokens(String identity, String secret) {
+    var response = post("/users/tokens/issue", null, new JsonObject().put("identity", identity).put("secret", secret));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    return response.bodyAsJsonObject();
+  }
+
+  String register(String name, String identity, String secret) {
+    var response = post("/users", null, newUser(name, identity, secret));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+    return response.bodyAsJsonObject().getString("id");
+  }
+
+  List<DomainEvent> eventsOf(String operation) {
+    return events.stream().filter(e -> e.operation().equals(operation)).toList();
+  }
+
+  DomainEvent awaitEvent(String operation, int count) {
+    Await.until(count + " " + operation, Duration.ofSeconds(10), () -> eventsOf(operation).size() >= count);
+    return eventsOf(operation).get(count - 1);
+  }
+
+  long usersInDatabase() {
+    return Await.result(fx.db.inTransaction(conn -> conn.query("SELECT COUNT(*) AS n FROM users").execute()))
+        .iterator().next().getLong("n");
+  }
+
+  @Test
+  void registersAUserAndEmitsUserCreateWithoutTheSecret() {
+    var response = post("/users", null, newUser("alice", "alice@example.com", "alice-secret")
+        .put("tags", new io.vertx.core.json.JsonArray().add("ops")).put("metadata", new JsonObject().put("site", 4)));
+
+    assertThat(response.statusCode()).isEqualTo(201);
+    JsonObject body = response.bodyAsJsonObject();
+    assertThat(body.getJsonObject("credentials").getString("identity")).isEqualTo("alice@example.com");
+    assertThat(body.getJsonObject("credentials").containsKey("secret")).isFalse();
+    assertThat(body.getString("status")).isEqualTo("enabled");
+
+    DomainEvent created = awaitEvent("user.create", 2);
+    assertThat(created.revision()).isEqualTo(1);
+    assertThat(created.fields().getString("id")).isEqualTo(body.getString("id"));
+    assertThat(created.fields().getString("identity")).isEqualTo("alice@example.com");
+    assertThat(created.fields().getString("status")).isEqualTo("enabled");
+    assertThat(created.fields().getString("created_at")).isNotBlank();
+    assertThat(created.fields().getJsonObject("metadata").getInteger("site")).isEqualTo(4);
+    assertThat(created.toJson().encode()).doesNotContain("alice-secret");
+  }
+
+  @Test
+  void createsTheFirstAdministratorOnceAcrossRestarts() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of()));
+    assertThat(usersInDatabase()).isEqualTo(1);
+    JsonObject adminTokens = tokens(ADMIN, ADMIN_SECRET);
+    assertThat(adminTokens.getString("access_type")).isEqualTo("Bearer");
+    assertThat(eventsOf("user.create")).hasSize(1);
+  }
+
+  @Test
+  void rejectsADuplicateIdentityWith409AndWritesNothing() {
+    register("alice", "alice@example.com", "alice-secret");
+    var again = post("/users", null, newUser("alice 2", "alice@example.com", "other-secret"));
+
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(again.bodyAsJsonObject().getString("error")).isEqualTo("entity already exists");
+    assertThat(usersInDatabase()).isEqualTo(2);
+    awaitEvent("user.create", 2);
+    assertThat(eventsOf("user.create")).hasSize(2);
+  }
+
+  @Test
+  void refusesBadRequestsPreciselyAndWritesNothing() {
+    var notJson = Await.result(http.post(port, "127.0.0.1", "/users").putHeader("Content-Type", "text/plain")
+        .sendBuffer(Buffer.buffer("alice")));
+    assertThat(notJson.statusCode()).isEqualTo(415);
+
+    var malformed = Await.result(http.post(port, "127.0.0.1", "/users")
+        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{\"name\": ")));
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(malformed.bodyAsJsonObject().getString("error")).isEqualTo("malformed entity specification");
+
+    var noCredentials = post("/users", null, new JsonObject().put("name", "x"));
+    assertThat(noCredentials.statusCode()).isEqualTo(400);
+    assertThat(noCredentials.bodyAsJsonObject().getString("message")).contains("credentials");
+
+    var shortSecret = post("/users", null, newUser("x", "x@example.com", "short"));
+    assertThat(shortSecret.statusCode()).isEqualTo(400);
+    assertThat(shortSecret.bodyAsJsonObject().getString("message")).contains("credentials.secret", "8");
+
+    var badTags = post("/users", null, newUser("x", "x@example.com", "long-enough").put("tags", "ops"));
+    assertThat(badTags.statusCode()).isEqualTo(400);
+    assertThat(badTags.bodyAsJsonObject().getString("message")).contains("tags");
+
+    var tooLarge = post("/users", null, newUser("x".repeat(2 * 1024 * 1024), "x@example.com", "long-enough"));
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+
+    var selfOwned = post("/users", null, newUser("x", "x@example.com", "long-enough").put("status", "disabled"));
+    assertThat(selfOwned.statusCode()).isEqualTo(403);
+
+    assertThat(usersInDatabase()).as("only the administrator").isEqualTo(1);
+  }
+
+  @Test
+  void issuesTokensOnlyForTheRightCredentials() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    JsonObject pair = tokens("alice@example.com", "alice-secret");
+    assertThat(pair.getString("access_token")).isNotBlank();
+    assertThat(pair.getString("refresh_token")).isNotBlank();
+
+    var wrongSecret = post("/users/tokens/issue", null,
+        new JsonObject().put("identity", "alice@example.com").put("secret", "not-her-secret"));
+    var unknown = post("/users/tokens/issue", null,
+        new JsonObject().put("identity", "nobody@example.com").put("secret", "whatever-it-is"));
+    assertThat(wrongSecret.statusCode()).isEqualTo(401);
+    assertThat(unknown.statusCode()).isEqualTo(401);
+    assertThat(unknown.bodyAsJsonObject()).isEqualTo(wrongSecret.bodyAsJsonObject());
+
+    awaitEvent("user.issue_token", 3);
+    List<DomainEvent> issued = eventsOf("user.issue_token");
+    assertThat(issued.get(0).fields().getString("user_id")).isEqualTo(alice);
+    assertThat(issued.get(1).fields().containsKey("user_id")).isFalse();
+    assertThat(issued.get(2).fields().getString("identity")).isEqualTo("nobody@example.com");
+  }
+
+  @Test
+  void aRefreshTokenIsNotAnAccessTokenAndBuysANewPair() {
+    register("alice", "alice@example.com", "alice-secret");
+    JsonObject pair = tokens("alice@example.com", "alice-secret");
+
+    assertThat(get("/users/profile", pair.getString("refresh_token")).statusCode()).isEqualTo(401);
+    assertThat(post("/users/tokens/refresh", pair.getString("access_token"), null).statusCode()).isEqualTo(401);
+
+    var refreshed = post("/users/tokens/refresh", pair.getString("refresh_token"), null);
+    assertThat(refreshed.statusCode()).isEqualTo(200);
+    var profile = get("/users/profile", refreshed.bodyAsJsonObject().getString("access_token"));
+    assertThat(profile.statusCode()).isEqualTo(200);
+    assertThat(profile.bodyAsJsonObject().getJsonObject("credentials").getString("identity"))
+        .isEqualTo("alice@example.com");
+    awaitEvent("user.refresh_token", 1);
+    awaitEvent("user.view_profile", 1);
+  }
+
+  @Test
+  void forgedAndExpiredTokensGet401() throws Exception {
+    register("alice", "alice@example.com", "alice-secret");
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of("FG_USERS_ACCESS_TOKEN_TTL", "1s")));
+    String shortLived = tokens("alice@example.com", "alice-secret").getString("access_token");
+    assertThat(get("/users/profile", shortLived).statusCode()).isEqualTo(200);
+
+    String forged = new UserTokens(fx.vertx, config(Map.of("FG_USERS_TOKEN_KEY", "another-key-entirely")))
+        .issue(new User(eventsOf("user.create").get(1).fields().getString("id"), "", "", new io.vertx.core.json.JsonArray(),
+            "", new JsonObject(), "enabled", User.Role.ADMIN, "", "", "", 1))
+        .getString("access_token");
+    assertThat(get("/users/profile", forged).statusCode()).isEqualTo(401);
+    assertThat(get("/users/profile", "not-a-jwt").statusCode()).isEqualTo(401);
+    assertThat(get("/users/profile", null).statusCode()).isEqualTo(401);
+
+    Thread.sleep(2_100);
+    var expired = get("/users/profile", shortLived);
+    assertThat(expired.statusCode()).isEqualTo(401);
+    assertThat(expired.bodyAsJsonObject().getString("error")).isEqualTo("missing or invalid credentials provided");
+  }
+
+  @Test
+  void aUserSeesOnlyItsOwnAccountAndAnAdministratorSeesAll() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+
+    assertThat(get("/users/" + bob, aliceToken).statusCode()).isEqualTo(403);
+    assertThat(get("/users/" + alice, aliceToken).statusCode()).isEqualTo(200);
+    assertThat(get("/users/" + bob, adminToken).bodyAsJsonObject().getString("name")).isEqualTo("bob");
+    assertThat(get("/users/00000000-0000-0000-0000-000000000000", adminToken).statusCode()).isEqualTo(404);
+
+    awaitEvent("user.view", 2);
+    assertThat(eventsOf("user.view").get(0).fields().getString("id")).isEqualTo(alice);
+    assertThat(eventsOf("user.view").get(1).fields().getString("id")).isEqualTo(bob);
+  }
+
+  @Test
+  void identifiesATokenOverTheBusForOtherServices() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String token = tokens("alice@example.com", "alice-secret").getString("access_token");
+
+    Object id = Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, token)).body();
+    assertThat(id).isEqualTo(alice);
+    var refused = fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, "forged");
+    Await.until("the refusal", Duration.ofSeconds(10), refused::isComplete);
+    assertThat(refused.failed()).isTrue();
+    assertThat(((io.vertx.core.eventbus.ReplyException) refused.cause()).failureCode()).isEqualTo(401);
+    assertThat(awaitEvent("user.identify", 1).fields().getString("user_id")).isEqualTo(alice);
+  }
+
+  @Test
+  void noEventEverCarriesASecretOrAToken() {
+    register("alice", "alice@example.com", "alice-secret");
+    JsonObject pair = tokens("alice@example.com", "alice-secret");
+    post("/users/tokens/issue", null, new JsonObject().put("identity", "alice@example.com").put("secret", "a-wrong-one"));
+    JsonObject refreshed = post("/users/tokens/refresh", pair.getString("refresh_token"), null).bodyAsJsonObject();
+    get("/users/profile", refreshed.getString("access_token"));
+    Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, pair.getString("access_token")));
+    awaitEvent("user.identify", 1);
+
+    List<String> secrets = List.of("alice-secret", "a-wrong-one", ADMIN_SECRET, pair.getString("access_token"),
+        pair.getString("refresh_token"), refreshed.getString("access_token"), refreshed.getString("refresh_token"),
+        "$2a$", "$2y$");
+    for (DomainEvent event : events) {
+      String json = event.toJson().encode();
+      for (String secret : secrets) {
+        assertThat(json).as(event.operation()).doesNotContain(secret);
+      }
+    }
+  }
+}
