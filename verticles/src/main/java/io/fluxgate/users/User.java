@@ -27,6 +27,12 @@ public record User(
     ADMIN
   }
 
+  /** The user after a change by {@code by} at {@code at}: one revision later. */
+  public User changed(String name, String identity, JsonArray tags, String owner, JsonObject metadata,
+      String status, String at, String by) {
+    return new User(id, name, identity, tags, owner, metadata, status, role, createdAt, at, by, revision + 1);
+  }
+
   public boolean isAdmin() {
     return role == Role.ADMIN;
   }

@@ -18,6 +18,40 @@ public final class UserEvents {
     return DomainEvent.occurred(stream, "user.create", instance, user.revision(), user.eventFields());
   }
 
+  public DomainEvent updated(User user) {
+    return change("user.update", user, new JsonObject().put("name", user.name()).put("metadata", user.metadata()));
+  }
+
+  public DomainEvent tagsUpdated(User user) {
+    return change("user.update_tags", user, new JsonObject().put("tags", user.tags()));
+  }
+
+  public DomainEvent identityUpdated(User user) {
+    return change("user.update_identity", user, new JsonObject().put("identity", user.identity()));
+  }
+
+  public DomainEvent ownerUpdated(User user) {
+    return change("user.update_owner", user, new JsonObject().put("owner", user.owner()));
+  }
+
+  /** The secret changed; the event says so and nothing more. */
+  public DomainEvent secretUpdated(User user) {
+    return change("user.update_secret", user, new JsonObject());
+  }
+
+  public DomainEvent statusChanged(User user) {
+    return change("user.change_status", user, new JsonObject().put("status", user.status()));
+  }
+
+  public DomainEvent listed(long total, int offset, int limit, JsonObject filters) {
+    return read("user.list", filters.copy().put("total", total).put("offset", offset).put("limit", limit));
+  }
+
+  private DomainEvent change(String operation, User user, JsonObject fields) {
+    fields.put("id", user.id()).put("updated_at", user.updatedAt()).put("updated_by", user.updatedBy());
+    return DomainEvent.occurred(stream, operation, instance, user.revision(), fields);
+  }
+
   public DomainEvent viewed(User user) {
     return read("user.view", user.eventFields());
   }

@@ -18,12 +18,18 @@ public final class UserRepository {
   private final String insert;
   private final String byId;
   private final String byIdentity;
+  private final String update;
+  private final String updateSecret;
 
   public UserRepository(Database db) {
     this.db = db;
     this.insert = db.sql("INSERT INTO users (" + COLUMNS + ", secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     this.byId = db.sql("SELECT " + COLUMNS + " FROM users WHERE id = ?");
     this.byIdentity = db.sql("SELECT " + COLUMNS + ", secret FROM users WHERE identity = ?");
+    this.update = db.sql("UPDATE users SET name = ?, identity = ?, tags = ?, owner = ?, metadata = ?, status = ?,"
+        + " updated_at = ?, updated_by = ?, revision = ? WHERE id = ? AND revision = ?");
+    this.updateSecret = db.sql("UPDATE users SET secret = ?, updated_at = ?, updated_by = ?, revision = ?"
+        + " WHERE id = ? AND revision = ?");
   }
 
   /** A user and its secret hash, for checking credentials. */
@@ -34,6 +40,74 @@ public final class UserRepository {
         user.id(), user.name(), user.identity(), user.tags().encode(), user.owner(), user.metadata().encode(),
         user.status(), user.role().name(), user.createdAt(), user.updatedAt(), user.updatedBy(), user.revision(),
         secretHash})).mapEmpty();
+  }
+
+  /** Writes {@code user} over the stored revision before it; fails when someone else changed it meanwhile. */
+  public Future<Void> update(SqlConnection conn, User user) {
+    return conn.preparedQuery(update).execute(Tuple.from(new Object[] {
+        user.name(), user.identity(), user.tags().encode(), user.owner(), user.metadata().encode(), user.status(),
+        user.updatedAt(), user.updatedBy(), user.revision(), user.id(), user.revision() - 1}))
+        .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture()
+            : Future.failedFuture(new ConcurrentChange(user.id())));
+  }
+
+  /** Stores a new secret hash with the change's revision. */
+  public Future<Void> updateSecret(SqlConnection conn, User user, String secretHash) {
+    return conn.preparedQuery(updateSecret).execute(Tuple.of(secretHash, user.updatedAt(), user.updatedBy(),
+            user.revision(), user.id(), user.revision() - 1))
+        .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture()
+            : Future.failedFuture(new ConcurrentChange(user.id())));
+  }
+
+  /** One page of users matching {@code filter}, ordered by creation, and how many match in all. */
+  public Future<Page> list(UserFilter filter, int offset, int limit) {
+    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+    java.util.List<Object> args = new java.util.ArrayList<>();
+    if (!filter.name().isEmpty()) {
+      where.append(" AND LOWER(name) LIKE ?");
+      args.add("%" + filter.name().toLowerCase(java.util.Locale.ROOT) + "%");
+    }
+    if (!filter.identity().isEmpty()) {
+      where.append(" AND LOWER(identity) LIKE ?");
+      args.add("%" + filter.identity().toLowerCase(java.util.Locale.ROOT) + "%");
+    }
+    if (!filter.owner().isEmpty()) {
+      where.append(" AND owner = ?");
+      args.add(filter.owner());
+    }
+    if (!filter.status().equals("all")) {
+      where.append(" AND status = ?");
+      args.add(filter.status());
+    }
+    for (String tag : filter.tags()) {
+      // Tags are stored as a JSON array of strings; match the quoted element.
+      where.append(" AND tags LIKE ?");
+      args.add("%" + new JsonArray().add(tag).encode().replace("[", "").replace("]", "") + "%");
+    }
+    String count = db.sql("SELECT COUNT(*) AS n FROM users" + where);
+    String page = db.sql("SELECT " + COLUMNS + " FROM users" + where + " ORDER BY created_at, id LIMIT ? OFFSET ?");
+    java.util.List<Object> pageArgs = new java.util.ArrayList<>(args);
+    pageArgs.add(limit);
+    pageArgs.add(offset);
+    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.from(args))
+        .compose(total -> conn.preparedQuery(page).execute(Tuple.from(pageArgs)).map(rows -> {
+          java.util.List<User> users = new java.util.ArrayList<>();
+          rows.forEach(row -> users.add(user(row)));
+          return new Page(users, total.iterator().next().getLong("n"));
+        })));
+  }
+
+  /** A page of users and the number matching the filter. */
+  public record Page(java.util.List<User> users, long total) {}
+
+  /** What a list asks for; empty strings and lists mean "any". */
+  public record UserFilter(String name, String identity, String owner, String status, java.util.List<String> tags) {}
+
+  /** Someone else changed the user between our read and our write. */
+  public static final class ConcurrentChange extends RuntimeException {
+    ConcurrentChange(String id) {
+      super("user " + id + " was changed concurrently", null, false, false);
+    }
   }
 
   public Future<User> findById(String id) {

@@ -8,6 +8,9 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,6 +147,163 @@ public final class UsersService {
     }).onSuccess(user -> emit(events.viewed(user)));
   }
 
+  /** Changes name and metadata of an account (its own, or any for an administrator). */
+  public Future<User> update(String accessToken, String userId, JsonObject request) {
+    return change(accessToken, userId, false, (user, at, by) -> {
+      String name = optionalString(request, "name", MAX_NAME);
+      if (!(request.getValue("metadata") instanceof JsonObject metadata)) {
+        throw ApiError.malformed("metadata is required and must be an object");
+      }
+      return user.changed(name, user.identity(), user.tags(), user.owner(), metadata.copy(), user.status(), at, by);
+    }, events::updated);
+  }
+
+  public Future<User> updateTags(String accessToken, String userId, JsonObject request) {
+    return change(accessToken, userId, false, (user, at, by) -> user.changed(user.name(), user.identity(),
+        NewUser.tags(request, true), user.owner(), user.metadata(), user.status(), at, by), events::tagsUpdated);
+  }
+
+  public Future<User> updateIdentity(String accessToken, String userId, JsonObject request) {
+    return change(accessToken, userId, false, (user, at, by) -> user.changed(user.name(),
+        requiredString(request, "identity", MAX_IDENTITY), user.tags(), user.owner(), user.metadata(), user.status(),
+        at, by), events::identityUpdated);
+  }
+
+  public Future<User> updateOwner(String accessToken, String userId, JsonObject request) {
+    return change(accessToken, userId, true, (user, at, by) -> user.changed(user.name(), user.identity(),
+        user.tags(), requiredString(request, "owner", 36), user.metadata(), user.status(), at, by),
+        events::ownerUpdated);
+  }
+
+  /** Enables or disables an account; administrators only, and never their own. */
+  public Future<User> changeStatus(String accessToken, String userId, boolean enabled) {
+    return change(accessToken, userId, true, (user, at, by) -> {
+      if (user.id().equals(by)) {
+        throw ApiError.forbidden("an administrator cannot change its own status");
+      }
+      return user.changed(user.name(), user.identity(), user.tags(), user.owner(), user.metadata(),
+          enabled ? User.ENABLED : User.DISABLED, at, by);
+    }, events::statusChanged);
+  }
+
+  /** Replaces the caller's own secret, given the current one. */
+  public Future<User> updateSecret(String accessToken, JsonObject request) {
+    String oldSecret;
+    String newSecret;
+    try {
+      oldSecret = requiredString(request, "old_secret", 4096);
+      newSecret = requiredString(request, "new_secret", 4096);
+      if (newSecret.length() < config.secretMinLength()) {
+        throw ApiError.malformed("new_secret must be at least " + config.secretMinLength() + " characters");
+      }
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return caller(accessToken)
+        .compose(caller -> users.findByIdentity(caller.identity()))
+        .compose(found -> passwords.matches(oldSecret, found.secretHash()).compose(matches -> {
+          if (!matches) {
+            return Future.failedFuture(ApiError.unauthenticated("old_secret does not match"));
+          }
+          User user = found.user();
+          User changed = user.changed(user.name(), user.identity(), user.tags(), user.owner(), user.metadata(),
+              user.status(), Instant.now().toString(), user.id());
+          return passwords.hash(newSecret).compose(hash -> publisher.commit(conn -> users
+              .updateSecret(conn, changed, hash).map(v -> Change.of(changed, events.secretUpdated(changed)))));
+        }))
+        .recover(this::explain);
+  }
+
+  /** A page of users; administrators only. */
+  public Future<JsonObject> list(String accessToken, Map<String, String> query) {
+    int offset;
+    int limit;
+    UserRepository.UserFilter filter;
+    JsonObject filters = new JsonObject();
+    try {
+      offset = queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
+      limit = queryInt(query, "limit", 10, 1, 100);
+      String status = query.getOrDefault("status", User.ENABLED);
+      if (!List.of(User.ENABLED, User.DISABLED, "all").contains(status)) {
+        throw ApiError.malformed("status must be enabled, disabled or all");
+      }
+      List<String> tags = query.containsKey("tags")
+          ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
+          : List.of();
+      filter = new UserRepository.UserFilter(query.getOrDefault("name", ""), query.getOrDefault("identity", ""),
+          query.getOrDefault("owner", ""), status, tags);
+      for (String key : List.of("name", "identity", "owner", "status", "tags")) {
+        if (query.containsKey(key)) {
+          filters.put(key, query.get(key));
+        }
+      }
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return caller(accessToken).compose(caller -> {
+      if (!caller.isAdmin()) {
+        return Future.failedFuture(ApiError.forbidden("only an administrator lists users"));
+      }
+      return users.list(filter, offset, limit);
+    }).map(page -> {
+      emit(events.listed(page.total(), offset, limit, filters));
+      JsonArray items = new JsonArray();
+      page.users().forEach(user -> items.add(user.toApi()));
+      return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
+          .put("users", items);
+    });
+  }
+
+  /** A change of one account by its owner or, when {@code adminOnly} or not, an administrator. */
+  @FunctionalInterface
+  private interface Mutation {
+    User apply(User user, String at, String by);
+  }
+
+  private Future<User> change(String accessToken, String userId, boolean adminOnly, Mutation mutation,
+      java.util.function.Function<User, io.fluxgate.codecs.DomainEvent> event) {
+    return caller(accessToken).compose(caller -> {
+      if (!caller.isAdmin() && (adminOnly || !caller.id().equals(userId))) {
+        return Future.failedFuture(ApiError.forbidden(adminOnly
+            ? "only an administrator may do this" : "a user changes only its own account"));
+      }
+      return users.findById(userId).compose(user -> {
+        if (user == null) {
+          return Future.failedFuture(ApiError.notFound("no user " + userId));
+        }
+        User changed = mutation.apply(user, Instant.now().toString(), caller.id());
+        return publisher.commit(conn -> users.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))));
+      });
+    }).recover(this::explain);
+  }
+
+  /** Turns storage failures callers can act on into API errors. */
+  private <T> Future<T> explain(Throwable error) {
+    if (SqlErrors.isUniqueViolation(error)) {
+      return Future.failedFuture(ApiError.conflict("that identity is taken"));
+    }
+    if (error instanceof UserRepository.ConcurrentChange) {
+      return Future.failedFuture(ApiError.conflict("the user changed meanwhile; read it again and retry"));
+    }
+    return Future.failedFuture(error);
+  }
+
+  private static int queryInt(Map<String, String> query, String key, int fallback, int min, int max) {
+    String value = query.get(key);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int parsed = Integer.parseInt(value.trim());
+      if (parsed < min || parsed > max) {
+        throw new NumberFormatException();
+      }
+      return parsed;
+    } catch (NumberFormatException e) {
+      throw ApiError.malformed(key + " must be a whole number from " + min + " to " + max);
+    }
+  }
+
   /** The id of the enabled user an access token belongs to; other services ask this over the bus. */
   public Future<String> identify(String accessToken) {
     return caller(accessToken).map(user -> {
@@ -202,35 +362,44 @@ public final class UsersService {
       if (status != null && !status.equals(User.ENABLED) && !status.equals(User.DISABLED)) {
         throw ApiError.malformed("status must be enabled or disabled");
       }
-      Object tags = request.getValue("tags");
-      if (tags != null && !(tags instanceof JsonArray array && array.stream().allMatch(t -> t instanceof String))) {
-        throw ApiError.malformed("tags must be an array of strings");
-      }
+      JsonArray tags = tags(request, false);
       Object metadata = request.getValue("metadata");
       if (metadata != null && !(metadata instanceof JsonObject)) {
         throw ApiError.malformed("metadata must be an object");
       }
-      return new NewUser(name, identity, secret, tags == null ? new JsonArray() : (JsonArray) tags, owner,
+      return new NewUser(name, identity, secret, tags, owner,
           metadata == null ? new JsonObject() : (JsonObject) metadata, status);
     }
 
-    private static String optionalString(JsonObject json, String field, int maxLength) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        return "";
+    static JsonArray tags(JsonObject request, boolean required) {
+      Object tags = request.getValue("tags");
+      if (tags == null && !required) {
+        return new JsonArray();
       }
-      if (!(value instanceof String text)) {
-        throw ApiError.malformed(field + " must be a string");
+      if (!(tags instanceof JsonArray array && array.stream().allMatch(t -> t instanceof String))) {
+        throw ApiError.malformed("tags " + (required ? "is required and " : "") + "must be an array of strings");
       }
-      if (text.length() > maxLength) {
-        throw ApiError.malformed(field + " is longer than " + maxLength + " characters");
-      }
-      return text;
+      return array.copy();
     }
 
     @Override
     public String toString() {
+      // The secret stays out of logs and error messages.
       return "NewUser[identity=" + identity + "]";
     }
+  }
+
+  static String optionalString(JsonObject json, String field, int maxLength) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return "";
+    }
+    if (!(value instanceof String text)) {
+      throw ApiError.malformed(field + " must be a string");
+    }
+    if (text.length() > maxLength) {
+      throw ApiError.malformed(field + " is longer than " + maxLength + " characters");
+    }
+    return text;
   }
 }

@@ -56,6 +56,26 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private void addRoutes(Router router) {
     router.post("/users").handler(ctx -> ApiResponses.reply(ctx, 201,
         users.register(optionalBearer(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
+    router.get("/users").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.list(ApiResponses.bearerToken(ctx), query(ctx))));
+    router.patch("/users/secret").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.updateSecret(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
+    router.patch("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.update(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
+            .map(User::toApi)));
+    router.patch("/users/:userID/tags").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.updateTags(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
+            .map(User::toApi)));
+    router.patch("/users/:userID/identity").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.updateIdentity(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
+            .map(User::toApi)));
+    router.patch("/users/:userID/owner").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.updateOwner(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
+            .map(User::toApi)));
+    router.post("/users/:userID/enable").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), true).map(User::toApi)));
+    router.post("/users/:userID/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
+        users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), false).map(User::toApi)));
     router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
     router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
@@ -64,6 +84,12 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.issueToken(ApiResponses.jsonBody(ctx))));
     router.post("/users/tokens/refresh").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.refreshToken(ApiResponses.bearerToken(ctx))));
+  }
+
+  private static java.util.Map<String, String> query(RoutingContext ctx) {
+    java.util.Map<String, String> query = new java.util.HashMap<>();
+    ctx.queryParams().forEach(entry -> query.putIfAbsent(entry.getKey(), entry.getValue()));
+    return query;
   }
 
   private static String optionalBearer(RoutingContext ctx) {

@@ -288,6 +288,122 @@ abstract class UsersApiContract {
     assertThat(awaitEvent("user.identify", 1).fields().getString("user_id")).isEqualTo(alice);
   }
 
+  HttpResponse<Buffer> patch(String path, String token, JsonObject body) {
+    return Await.result(http.patch(port, "127.0.0.1", path).bearerTokenAuthentication(token).sendJsonObject(body));
+  }
+
+  @Test
+  void aUserChangesItsOwnAccountAndEachChangeIsAnEventWithTheNextRevision() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String token = tokens("alice@example.com", "alice-secret").getString("access_token");
+
+    var renamed = patch("/users/" + alice, token, new JsonObject().put("name", "Alice")
+        .put("metadata", new JsonObject().put("team", "ops")));
+    assertThat(renamed.statusCode()).as(renamed.bodyAsString()).isEqualTo(200);
+    assertThat(renamed.bodyAsJsonObject().getString("updated_by")).isEqualTo(alice);
+    var tagged = patch("/users/" + alice + "/tags", token,
+        new JsonObject().put("tags", new io.vertx.core.json.JsonArray().add("night-shift")));
+    assertThat(tagged.bodyAsJsonObject().getJsonArray("tags").getString(0)).isEqualTo("night-shift");
+    assertThat(patch("/users/" + alice + "/identity", token, new JsonObject().put("identity", "bob@example.com"))
+        .statusCode()).as("a taken identity").isEqualTo(409);
+    assertThat(patch("/users/" + alice + "/identity", token, new JsonObject().put("identity", "a@example.com"))
+        .statusCode()).isEqualTo(200);
+    assertThat(patch("/users/" + bob, token, new JsonObject().put("name", "mallory").put("metadata", new JsonObject()))
+        .statusCode()).isEqualTo(403);
+    assertThat(patch("/users/" + alice + "/tags", token, new JsonObject().put("tags", "x")).statusCode())
+        .isEqualTo(400);
+
+    DomainEvent update = awaitEvent("user.update", 1);
+    assertThat(update.revision()).isEqualTo(2);
+    assertThat(update.fields().getString("name")).isEqualTo("Alice");
+    assertThat(update.fields().getString("updated_by")).isEqualTo(alice);
+    assertThat(update.fields().getString("updated_at")).isNotBlank();
+    assertThat(awaitEvent("user.update_tags", 1).revision()).isEqualTo(3);
+    DomainEvent identity = awaitEvent("user.update_identity", 1);
+    assertThat(identity.revision()).isEqualTo(4);
+    assertThat(identity.fields().getString("identity")).isEqualTo("a@example.com");
+    assertThat(eventsOf("user.update_identity")).hasSize(1);
+    assertThat(get("/users/" + bob, tokens(ADMIN, ADMIN_SECRET).getString("access_token"))
+        .bodyAsJsonObject().getString("name")).isEqualTo("bob");
+  }
+
+  @Test
+  void onlyAnAdministratorChangesOwnerAndStatusAndADisabledUserCannotSignIn() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+
+    assertThat(post("/users/" + bob + "/disable", aliceToken, null).statusCode()).isEqualTo(403);
+    assertThat(patch("/users/" + bob + "/owner", aliceToken, new JsonObject().put("owner", alice)).statusCode())
+        .isEqualTo(403);
+
+    var disabled = post("/users/" + bob + "/disable", adminToken, null);
+    assertThat(disabled.bodyAsJsonObject().getString("status")).isEqualTo("disabled");
+    assertThat(post("/users/tokens/issue", null, new JsonObject().put("identity", "bob@example.com")
+        .put("secret", "bob-secret-1")).statusCode()).isEqualTo(401);
+    DomainEvent changed = awaitEvent("user.change_status", 1);
+    assertThat(changed.fields().getString("status")).isEqualTo("disabled");
+    assertThat(changed.fields().getString("updated_by")).isNotEqualTo(bob);
+
+    assertThat(post("/users/" + bob + "/enable", adminToken, null).statusCode()).isEqualTo(200);
+    tokens("bob@example.com", "bob-secret-1");
+    assertThat(patch("/users/" + bob + "/owner", adminToken, new JsonObject().put("owner", alice))
+        .bodyAsJsonObject().getString("owner")).isEqualTo(alice);
+    assertThat(awaitEvent("user.update_owner", 1).fields().getString("owner")).isEqualTo(alice);
+  }
+
+  @Test
+  void aUserReplacesItsSecretOnlyWithTheOldOne() {
+    register("alice", "alice@example.com", "alice-secret");
+    String token = tokens("alice@example.com", "alice-secret").getString("access_token");
+
+    assertThat(patch("/users/secret", token, new JsonObject().put("old_secret", "guess-again")
+        .put("new_secret", "brand-new-secret")).statusCode()).isEqualTo(401);
+    assertThat(patch("/users/secret", token, new JsonObject().put("old_secret", "alice-secret")
+        .put("new_secret", "short")).statusCode()).isEqualTo(400);
+    assertThat(patch("/users/secret", token, new JsonObject().put("old_secret", "alice-secret")
+        .put("new_secret", "brand-new-secret")).statusCode()).isEqualTo(200);
+
+    tokens("alice@example.com", "brand-new-secret");
+    assertThat(post("/users/tokens/issue", null, new JsonObject().put("identity", "alice@example.com")
+        .put("secret", "alice-secret")).statusCode()).isEqualTo(401);
+    DomainEvent changed = awaitEvent("user.update_secret", 1);
+    assertThat(changed.fields().fieldNames()).containsExactlyInAnyOrder("id", "updated_at", "updated_by");
+    assertThat(eventsOf("user.update_secret")).hasSize(1);
+  }
+
+  @Test
+  void anAdministratorListsUsersPageByPageWithFilters() {
+    register("alice", "alice@example.com", "alice-secret");
+    register("bob", "bob@example.com", "bob-secret-1");
+    register("carol", "carol@example.com", "carol-secret");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+
+    JsonObject first = get("/users?limit=2&offset=0", adminToken).bodyAsJsonObject();
+    assertThat(first.getLong("total")).isEqualTo(4);
+    assertThat(first.getJsonArray("users")).hasSize(2);
+    JsonObject second = get("/users?limit=2&offset=2", adminToken).bodyAsJsonObject();
+    assertThat(second.getJsonArray("users")).hasSize(2);
+    assertThat(second.getJsonArray("users").getJsonObject(0).getString("id"))
+        .isNotIn(first.getJsonArray("users").getJsonObject(0).getString("id"),
+            first.getJsonArray("users").getJsonObject(1).getString("id"));
+    JsonObject named = get("/users?name=car", adminToken).bodyAsJsonObject();
+    assertThat(named.getLong("total")).isEqualTo(1);
+    assertThat(named.getJsonArray("users").getJsonObject(0).getString("name")).isEqualTo("carol");
+
+    assertThat(get("/users?limit=101", adminToken).statusCode()).isEqualTo(400);
+    assertThat(get("/users?offset=-1", adminToken).statusCode()).isEqualTo(400);
+    assertThat(get("/users", aliceToken).statusCode()).isEqualTo(403);
+
+    DomainEvent listed = awaitEvent("user.list", 3);
+    assertThat(listed.fields().getLong("total")).isEqualTo(1);
+    assertThat(listed.fields().getString("name")).isEqualTo("car");
+    assertThat(listed.fields().getInteger("limit")).isEqualTo(10);
+  }
+
   @Test
   void noEventEverCarriesASecretOrAToken() {
     register("alice", "alice@example.com", "alice-secret");
@@ -295,10 +411,13 @@ abstract class UsersApiContract {
     post("/users/tokens/issue", null, new JsonObject().put("identity", "alice@example.com").put("secret", "a-wrong-one"));
     JsonObject refreshed = post("/users/tokens/refresh", pair.getString("refresh_token"), null).bodyAsJsonObject();
     get("/users/profile", refreshed.getString("access_token"));
+    patch("/users/secret", refreshed.getString("access_token"),
+        new JsonObject().put("old_secret", "alice-secret").put("new_secret", "alice-second-secret"));
+    awaitEvent("user.update_secret", 1);
     Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, pair.getString("access_token")));
     awaitEvent("user.identify", 1);
 
-    List<String> secrets = List.of("alice-secret", "a-wrong-one", ADMIN_SECRET, pair.getString("access_token"),
+    List<String> secrets = List.of("alice-secret", "alice-second-secret", "a-wrong-one", ADMIN_SECRET, pair.getString("access_token"),
         pair.getString("refresh_token"), refreshed.getString("access_token"), refreshed.getString("refresh_token"),
         "$2a$", "$2y$");
     for (DomainEvent event : events) {
