@@ -106,7 +106,7 @@ public final class Node {
     String host = settings.node().host();
     int port = settings.ports().of(role);
     return switch (role) {
-      case USERS -> new UsersVerticle(settings.users(), db, log.publisher(), new Streams(settings.events().prefix()),
+      case USERS -> new UsersVerticle(settings.users(), settings.smtp(), db, log.publisher(), new Streams(settings.events().prefix()),
           settings.node().instanceId(), host, port, settings.events().readEvents());
       case THINGS, BOOTSTRAP, HTTP -> new ApiVerticle(role.id(), host, port);
     };

@@ -43,6 +43,16 @@ public final class UserEvents {
     return change("user.change_status", user, new JsonObject().put("status", user.status()));
   }
 
+  public DomainEvent resetTokenGenerated(String email, String host) {
+    return read("user.generate_reset_token", new JsonObject().put("email", email).put("host", host));
+  }
+
+  /** The secret was reset with a mailed token; the event names the user, not the secret. */
+  public DomainEvent secretReset(User user) {
+    return DomainEvent.occurred(stream, "user.reset_secret", instance, user.revision(),
+        new JsonObject().put("user_id", user.id()));
+  }
+
   public DomainEvent listed(long total, int offset, int limit, JsonObject filters) {
     return read("user.list", filters.copy().put("total", total).put("offset", offset).put("limit", limit));
   }

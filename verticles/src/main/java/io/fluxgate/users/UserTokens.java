@@ -15,6 +15,7 @@ public final class UserTokens {
 
   static final String ACCESS = "access";
   static final String REFRESH = "refresh";
+  static final String RESET = "reset";
   private static final String ISSUER = "fluxgate.users";
 
   private final JWTAuth jwt;
@@ -34,6 +35,30 @@ public final class UserTokens {
         .put("refresh_token", sign(user.id(), REFRESH, config.refreshTokenTtl().toSeconds()))
         .put("access_type", "Bearer");
   }
+
+  /** A password-reset token, valid once: it names the user's revision, which the reset moves on. */
+  public String issueReset(User user) {
+    return jwt.generateToken(new JsonObject().put("type", RESET).put("rev", user.revision()),
+        new JWTOptions().setSubject(user.id()).setIssuer(ISSUER)
+            .setExpiresInSeconds((int) config.resetTokenTtl().toSeconds()));
+  }
+
+  /** The user id and revision a valid reset token names; a 401 otherwise. */
+  public Future<ResetClaim> verifyReset(String token) {
+    return jwt.authenticate(new TokenCredentials(token))
+        .recover(e -> Future.failedFuture(ApiError.unauthenticated("invalid or expired reset token")))
+        .compose(principal -> {
+          JsonObject claims = principal.principal();
+          if (!RESET.equals(claims.getString("type")) || claims.getString("sub") == null
+              || claims.getLong("rev") == null) {
+            return Future.failedFuture(ApiError.unauthenticated("not a reset token"));
+          }
+          return Future.succeededFuture(new ResetClaim(claims.getString("sub"), claims.getLong("rev")));
+        });
+  }
+
+  /** What a reset token says. */
+  public record ResetClaim(String userId, long revision) {}
 
   private String sign(String userId, String type, long ttlSeconds) {
     return jwt.generateToken(new JsonObject().put("type", type),

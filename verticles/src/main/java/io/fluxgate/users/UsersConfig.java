@@ -22,6 +22,7 @@ public record UsersConfig(
     int bcryptCost,
     Duration accessTokenTtl,
     Duration refreshTokenTtl,
+    Duration resetTokenTtl,
     String tokenKey,
     boolean selfRegister) {
 
@@ -46,6 +47,7 @@ public record UsersConfig(
         users.integer("bcrypt_cost", 12, 4, 31),
         users.duration("access_token_ttl", Duration.ofHours(1)),
         users.duration("refresh_token_ttl", Duration.ofHours(24)),
+        users.duration("reset_token_ttl", Duration.ofMinutes(15)),
         key.isEmpty() ? storedKey(dataDir) : key,
         users.bool("self_register", true));
   }

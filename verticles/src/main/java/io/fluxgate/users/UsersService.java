@@ -28,16 +28,18 @@ public final class UsersService {
   private final UserTokens tokens;
   private final UserEvents events;
   private final EventPublisher publisher;
+  private final ResetMails mails;
   private final boolean readEvents;
 
   public UsersService(UsersConfig config, UserRepository users, Passwords passwords, UserTokens tokens,
-      UserEvents events, EventPublisher publisher, boolean readEvents) {
+      UserEvents events, EventPublisher publisher, ResetMails mails, boolean readEvents) {
     this.config = config;
     this.users = users;
     this.passwords = passwords;
     this.tokens = tokens;
     this.events = events;
     this.publisher = publisher;
+    this.mails = mails;
     this.readEvents = readEvents;
   }
 
@@ -212,6 +214,53 @@ public final class UsersService {
               .updateSecret(conn, changed, hash).map(v -> Change.of(changed, events.secretUpdated(changed)))));
         }))
         .recover(this::explain);
+  }
+
+  /**
+   * Mails a one-time reset link to {@code email} when it belongs to an enabled user. The answer is the same either
+   * way, so nobody learns which addresses have accounts.
+   */
+  public Future<Void> requestReset(JsonObject request, String host) {
+    String email;
+    try {
+      email = requiredString(request, "email", MAX_IDENTITY);
+      if (host == null || host.isBlank()) {
+        throw ApiError.malformed("the Referer header (the host of the reset page) is required");
+      }
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    emit(events.resetTokenGenerated(email, host));
+    return users.findByIdentity(email).compose(found -> found == null || !found.user().isEnabled()
+        ? Future.succeededFuture()
+        : mails.send(email, host, tokens.issueReset(found.user())));
+  }
+
+  /** Sets a new secret with a mailed reset token; the token works once. */
+  public Future<Void> resetSecret(JsonObject request) {
+    String token;
+    String password;
+    try {
+      token = requiredString(request, "token", 4096);
+      password = requiredString(request, "password", 4096);
+      if (!password.equals(request.getValue("confirm_password"))) {
+        throw ApiError.malformed("password and confirm_password differ");
+      }
+      if (password.length() < config.secretMinLength()) {
+        throw ApiError.malformed("password must be at least " + config.secretMinLength() + " characters");
+      }
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return tokens.verifyReset(token).compose(claim -> users.findById(claim.userId()).compose(user -> {
+      if (user == null || !user.isEnabled() || user.revision() != claim.revision()) {
+        return Future.failedFuture(ApiError.unauthenticated("the reset token was used or is no longer valid"));
+      }
+      User changed = user.changed(user.name(), user.identity(), user.tags(), user.owner(), user.metadata(),
+          user.status(), Instant.now().toString(), user.id());
+      return passwords.hash(password).compose(hash -> publisher.commit(conn -> users
+          .updateSecret(conn, changed, hash).map(v -> Change.of(changed, events.secretReset(changed)))));
+    })).recover(this::explain).mapEmpty();
   }
 
   /** A page of users; administrators only. */

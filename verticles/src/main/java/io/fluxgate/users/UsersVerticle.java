@@ -10,6 +10,8 @@ import io.fluxgate.sql.Database;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -17,6 +19,7 @@ import io.vertx.ext.web.RoutingContext;
 public final class UsersVerticle extends VerticleBase implements ServiceEndpoint {
 
   private final UsersConfig config;
+  private final SmtpConfig smtp;
   private final Database db;
   private final EventPublisher publisher;
   private final Streams streams;
@@ -27,9 +30,10 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private UsersService users;
   private HttpServer server;
 
-  public UsersVerticle(UsersConfig config, Database db, EventPublisher publisher, Streams streams, String instance,
+  public UsersVerticle(UsersConfig config, SmtpConfig smtp, Database db, EventPublisher publisher, Streams streams, String instance,
       String host, int port, boolean readEvents) {
     this.config = config;
+    this.smtp = smtp;
     this.db = db;
     this.publisher = publisher;
     this.streams = streams;
@@ -42,7 +46,8 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   @Override
   public Future<?> start() {
     users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
-        new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher, readEvents);
+        new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher,
+        new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from()), readEvents);
     Router router = ApiServer.router(vertx, "users");
     addRoutes(router);
     vertx.eventBus().<String>consumer(Addresses.USERS_IDENTIFY, message -> users.identify(message.body())
@@ -76,6 +81,10 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), true).map(User::toApi)));
     router.post("/users/:userID/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), false).map(User::toApi)));
+    router.post("/password/reset-request").handler(ctx -> ApiResponses.reply(ctx, 201,
+        users.requestReset(ApiResponses.jsonBody(ctx), referrer(ctx)).map(v -> new JsonObject())));
+    router.put("/password/reset").handler(ctx -> ApiResponses.reply(ctx, 201,
+        users.resetSecret(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
     router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
     router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
@@ -90,6 +99,12 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     java.util.Map<String, String> query = new java.util.HashMap<>();
     ctx.queryParams().forEach(entry -> query.putIfAbsent(entry.getKey(), entry.getValue()));
     return query;
+  }
+
+  /** The reset page's host: the spec's {@code Referrer} header, or the standard {@code Referer} spelling. */
+  private static String referrer(RoutingContext ctx) {
+    String host = ctx.request().getHeader("Referrer");
+    return host != null ? host : ctx.request().getHeader("Referer");
   }
 
   private static String optionalBearer(RoutingContext ctx) {

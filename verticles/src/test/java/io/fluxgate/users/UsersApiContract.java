@@ -21,7 +21,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import com.icegreen.greenmail.junit5.GreenMailExtension;
+import com.icegreen.greenmail.util.GreenMailUtil;
+import com.icegreen.greenmail.util.ServerSetup;
+import io.fluxgate.testing.TestStores;
 
 /**
  * The users API over real HTTP against a real database (a subclass picks H2 or PostgreSQL): accounts, tokens,
@@ -31,6 +36,11 @@ abstract class UsersApiContract {
 
   static final String ADMIN = "admin@example.com";
   static final String ADMIN_SECRET = "admin-secret-1";
+
+  /** A real SMTP server of the test's own, on a free port. */
+  @RegisterExtension
+  static final GreenMailExtension SMTP = new GreenMailExtension(
+      new ServerSetup(TestStores.freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
 
   @TempDir
   java.nio.file.Path dataDir;
@@ -60,7 +70,8 @@ abstract class UsersApiContract {
   }
 
   void deploy(UsersConfig config) {
-    UsersVerticle users = new UsersVerticle(config, fx.db, fx.log.publisher(), fx.streams(), "test-node",
+    SmtpConfig smtp = new SmtpConfig("127.0.0.1", SMTP.getSmtp().getPort(), "", "", "fluxgate@test.example", "disabled");
+    UsersVerticle users = new UsersVerticle(config, smtp, fx.db, fx.log.publisher(), fx.streams(), "test-node",
         "127.0.0.1", 0, true);
     deployment = Await.result(fx.vertx.deployVerticle(users));
     port = users.actualPort();
@@ -402,6 +413,58 @@ abstract class UsersApiContract {
     assertThat(listed.fields().getLong("total")).isEqualTo(1);
     assertThat(listed.fields().getString("name")).isEqualTo("car");
     assertThat(listed.fields().getInteger("limit")).isEqualTo(10);
+  }
+
+  HttpResponse<Buffer> requestReset(String email) {
+    return Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
+        .putHeader("Referer", "https://console.example.com").sendJsonObject(new JsonObject().put("email", email)));
+  }
+
+  HttpResponse<Buffer> reset(String token, String password, String confirm) {
+    return Await.result(http.put(port, "127.0.0.1", "/password/reset").sendJsonObject(new JsonObject()
+        .put("token", token).put("password", password).put("confirm_password", confirm)));
+  }
+
+  @Test
+  void resetsASecretThroughTheMailedLinkOnlyOnce() throws Exception {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    assertThat(requestReset("alice@example.com").statusCode()).isEqualTo(201);
+
+    assertThat(SMTP.waitForIncomingEmail(10_000, 1)).isTrue();
+    var mail = SMTP.getReceivedMessages()[0];
+    assertThat(mail.getAllRecipients()[0].toString()).isEqualTo("alice@example.com");
+    String body = GreenMailUtil.getBody(mail);
+    var link = java.util.regex.Pattern.compile("https://console\\.example\\.com/password/reset\\?token=(\\S+)")
+        .matcher(body);
+    assertThat(link.find()).as(body).isTrue();
+    String token = link.group(1);
+
+    assertThat(reset(token, "new-secret-1", "new-secret-2").statusCode()).isEqualTo(400);
+    assertThat(reset(token, "new-secret-1", "new-secret-1").statusCode()).isEqualTo(201);
+    tokens("alice@example.com", "new-secret-1");
+    assertThat(post("/users/tokens/issue", null, new JsonObject().put("identity", "alice@example.com")
+        .put("secret", "alice-secret")).statusCode()).isEqualTo(401);
+    assertThat(reset(token, "third-secret", "third-secret").statusCode()).as("used once").isEqualTo(401);
+
+    DomainEvent requested = awaitEvent("user.generate_reset_token", 1);
+    assertThat(requested.fields().getString("email")).isEqualTo("alice@example.com");
+    assertThat(requested.fields().getString("host")).isEqualTo("https://console.example.com");
+    DomainEvent reset = awaitEvent("user.reset_secret", 1);
+    assertThat(reset.fields().getString("user_id")).isEqualTo(alice);
+    assertThat(reset.revision()).isEqualTo(2);
+    for (DomainEvent event : events) {
+      assertThat(event.toJson().encode()).doesNotContain(token, "new-secret-1");
+    }
+  }
+
+  @Test
+  void aResetForAnUnknownAddressAnswersAlikeAndMailsNobody() throws Exception {
+    var response = requestReset("nobody@example.com");
+    assertThat(response.statusCode()).isEqualTo(201);
+    assertThat(SMTP.waitForIncomingEmail(1_000, 1)).isFalse();
+    var noReferrer = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
+        .sendJsonObject(new JsonObject().put("email", "nobody@example.com")));
+    assertThat(noReferrer.statusCode()).isEqualTo(400);
   }
 
   @Test
