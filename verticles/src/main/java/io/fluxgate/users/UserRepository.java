@@ -64,12 +64,12 @@ public final class UserRepository {
     StringBuilder where = new StringBuilder(" WHERE 1 = 1");
     java.util.List<Object> args = new java.util.ArrayList<>();
     if (!filter.name().isEmpty()) {
-      where.append(" AND LOWER(name) LIKE ?");
-      args.add("%" + filter.name().toLowerCase(java.util.Locale.ROOT) + "%");
+      where.append(" AND LOWER(name) LIKE ? ESCAPE '!'");
+      args.add("%" + literal(filter.name().toLowerCase(java.util.Locale.ROOT)) + "%");
     }
     if (!filter.identity().isEmpty()) {
-      where.append(" AND LOWER(identity) LIKE ?");
-      args.add("%" + filter.identity().toLowerCase(java.util.Locale.ROOT) + "%");
+      where.append(" AND LOWER(identity) LIKE ? ESCAPE '!'");
+      args.add("%" + literal(filter.identity().toLowerCase(java.util.Locale.ROOT)) + "%");
     }
     if (!filter.owner().isEmpty()) {
       where.append(" AND owner = ?");
@@ -81,8 +81,9 @@ public final class UserRepository {
     }
     for (String tag : filter.tags()) {
       // Tags are stored as a JSON array of strings; match the quoted element.
-      where.append(" AND tags LIKE ?");
-      args.add("%" + new JsonArray().add(tag).encode().replace("[", "").replace("]", "") + "%");
+      where.append(" AND tags LIKE ? ESCAPE '!'");
+      String quoted = new JsonArray().add(tag).encode();
+      args.add("%" + literal(quoted.substring(1, quoted.length() - 1)) + "%");
     }
     String count = db.sql("SELECT COUNT(*) AS n FROM users" + where);
     String page = db.sql("SELECT " + COLUMNS + " FROM users" + where + " ORDER BY created_at, id LIMIT ? OFFSET ?");
@@ -95,6 +96,11 @@ public final class UserRepository {
           rows.forEach(row -> users.add(user(row)));
           return new Page(users, total.iterator().next().getLong("n"));
         })));
+  }
+
+  /** {@code text} matched literally inside a LIKE pattern: its wildcards lose their meaning. */
+  private static String literal(String text) {
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
   }
 
   /** A page of users and the number matching the filter. */

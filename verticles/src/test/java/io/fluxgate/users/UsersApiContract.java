@@ -405,11 +405,14 @@ abstract class UsersApiContract {
     assertThat(named.getLong("total")).isEqualTo(1);
     assertThat(named.getJsonArray("users").getJsonObject(0).getString("name")).isEqualTo("carol");
 
+    assertThat(get("/users?name=%25", adminToken).bodyAsJsonObject().getLong("total"))
+        .as("a wildcard in a filter is a literal character").isZero();
     assertThat(get("/users?limit=101", adminToken).statusCode()).isEqualTo(400);
     assertThat(get("/users?offset=-1", adminToken).statusCode()).isEqualTo(400);
     assertThat(get("/users", aliceToken).statusCode()).isEqualTo(403);
 
     DomainEvent listed = awaitEvent("user.list", 3);
+    awaitEvent("user.list", 4);
     assertThat(listed.fields().getLong("total")).isEqualTo(1);
     assertThat(listed.fields().getString("name")).isEqualTo("car");
     assertThat(listed.fields().getInteger("limit")).isEqualTo(10);
