@@ -41,22 +41,11 @@ public record User(
     return ENABLED.equals(status);
   }
 
-  /** The API's representation: identity under {@code credentials}, empty values left out. */
+  /** The API's representation: the entity fields with the identity under {@code credentials}. */
   public JsonObject toApi() {
-    JsonObject json = new JsonObject().put("id", id);
-    putIfSet(json, "name", name);
-    if (!tags.isEmpty()) {
-      json.put("tags", tags.copy());
-    }
-    putIfSet(json, "owner", owner);
-    json.put("credentials", new JsonObject().put("identity", identity));
-    if (!metadata.isEmpty()) {
-      json.put("metadata", metadata.copy());
-    }
-    json.put("status", status).put("created_at", createdAt);
-    putIfSet(json, "updated_at", updatedAt);
-    putIfSet(json, "updated_by", updatedBy);
-    return json;
+    JsonObject json = eventFields();
+    json.remove("identity");
+    return json.put("credentials", new JsonObject().put("identity", identity));
   }
 
   /** The entity fields of the event contract (never the secret). */

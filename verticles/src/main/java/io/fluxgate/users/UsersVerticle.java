@@ -65,18 +65,10 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.list(ApiResponses.bearerToken(ctx), query(ctx))));
     router.patch("/users/secret").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.updateSecret(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
-    router.patch("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
-        users.update(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
-            .map(User::toApi)));
-    router.patch("/users/:userID/tags").handler(ctx -> ApiResponses.reply(ctx, 200,
-        users.updateTags(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
-            .map(User::toApi)));
-    router.patch("/users/:userID/identity").handler(ctx -> ApiResponses.reply(ctx, 200,
-        users.updateIdentity(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
-            .map(User::toApi)));
-    router.patch("/users/:userID/owner").handler(ctx -> ApiResponses.reply(ctx, 200,
-        users.updateOwner(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
-            .map(User::toApi)));
+    changeRoute(router, "/users/:userID", users::update);
+    changeRoute(router, "/users/:userID/tags", users::updateTags);
+    changeRoute(router, "/users/:userID/identity", users::updateIdentity);
+    changeRoute(router, "/users/:userID/owner", users::updateOwner);
     router.post("/users/:userID/enable").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), true).map(User::toApi)));
     router.post("/users/:userID/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
@@ -99,6 +91,18 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     java.util.Map<String, String> query = new java.util.HashMap<>();
     ctx.queryParams().forEach(entry -> query.putIfAbsent(entry.getKey(), entry.getValue()));
     return query;
+  }
+
+  /** A PATCH of one user's account with a JSON body. */
+  @FunctionalInterface
+  private interface AccountChange {
+    Future<User> apply(String accessToken, String userId, JsonObject body);
+  }
+
+  private static void changeRoute(Router router, String path, AccountChange change) {
+    router.patch(path).handler(ctx -> ApiResponses.reply(ctx, 200,
+        change.apply(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
+            .map(User::toApi)));
   }
 
   /** The reset page's host: the spec's {@code Referrer} header, or the standard {@code Referer} spelling. */
