@@ -70,9 +70,13 @@ abstract class UsersApiContract {
   }
 
   void deploy(UsersConfig config) {
+    deploy(config, true);
+  }
+
+  void deploy(UsersConfig config, boolean readEvents) {
     SmtpConfig smtp = new SmtpConfig("127.0.0.1", SMTP.getSmtp().getPort(), "", "", "fluxgate@test.example", "disabled");
     UsersVerticle users = new UsersVerticle(config, smtp, fx.db, fx.log.publisher(), fx.streams(), "test-node",
-        "127.0.0.1", 0, true);
+        "127.0.0.1", 0, readEvents);
     deployment = Await.result(fx.vertx.deployVerticle(users));
     port = users.actualPort();
   }
@@ -468,6 +472,22 @@ abstract class UsersApiContract {
     var noReferrer = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
         .sendJsonObject(new JsonObject().put("email", "nobody@example.com")));
     assertThat(noReferrer.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void readEventsCanBeTurnedOffWhileChangesStillEmitTheirs() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of()), false);
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String token = tokens("alice@example.com", "alice-secret").getString("access_token");
+    assertThat(get("/users/profile", token).statusCode()).isEqualTo(200);
+    patch("/users/" + alice + "/tags", token, new JsonObject().put("tags", new io.vertx.core.json.JsonArray()));
+
+    // Events of one stream arrive in order: once this later change is here, any read event would be too.
+    awaitEvent("user.update_tags", 1);
+    assertThat(eventsOf("user.create")).hasSize(2);
+    assertThat(eventsOf("user.issue_token")).isEmpty();
+    assertThat(eventsOf("user.view_profile")).isEmpty();
   }
 
   @Test
