@@ -53,6 +53,32 @@ public final class UserEvents {
         new JsonObject().put("user_id", user.id()));
   }
 
+  public DomainEvent groupCreated(Group group) {
+    return DomainEvent.occurred(stream, "group.create", instance, group.revision(), group.eventFields());
+  }
+
+  public DomainEvent groupUpdated(Group group) {
+    return groupChange("group.update", group, new JsonObject().put("name", group.name())
+        .put("description", group.description()).put("metadata", group.metadata()));
+  }
+
+  public DomainEvent groupStatusChanged(Group group) {
+    return groupChange("group.change_status", group, new JsonObject().put("status", group.status()));
+  }
+
+  public DomainEvent groupViewed(Group group) {
+    return read("group.view", group.eventFields());
+  }
+
+  public DomainEvent groupsListed(long total, int offset, int limit, JsonObject filters) {
+    return read("group.list", filters.copy().put("total", total).put("offset", offset).put("limit", limit));
+  }
+
+  private DomainEvent groupChange(String operation, Group group, JsonObject fields) {
+    fields.put("id", group.id()).put("updated_at", group.updatedAt()).put("updated_by", group.updatedBy());
+    return DomainEvent.occurred(stream, operation, instance, group.revision(), fields);
+  }
+
   public DomainEvent listed(long total, int offset, int limit, JsonObject filters) {
     return read("user.list", filters.copy().put("total", total).put("offset", offset).put("limit", limit));
   }

@@ -213,7 +213,7 @@ public final class UsersService {
           return passwords.hash(newSecret).compose(hash -> publisher.commit(conn -> users
               .updateSecret(conn, changed, hash).map(v -> Change.of(changed, events.secretUpdated(changed)))));
         }))
-        .recover(this::explain);
+        .recover(UsersService::explain);
   }
 
   /**
@@ -260,7 +260,7 @@ public final class UsersService {
           user.status(), Instant.now().toString(), user.id());
       return passwords.hash(password).compose(hash -> publisher.commit(conn -> users
           .updateSecret(conn, changed, hash).map(v -> Change.of(changed, events.secretReset(changed)))));
-    })).recover(this::explain).mapEmpty();
+    })).recover(UsersService::explain).mapEmpty();
   }
 
   /** A page of users; administrators only. */
@@ -323,11 +323,11 @@ public final class UsersService {
         User changed = mutation.apply(user, Instant.now().toString(), caller.id());
         return publisher.commit(conn -> users.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))));
       });
-    }).recover(this::explain);
+    }).recover(UsersService::explain);
   }
 
   /** Turns storage failures callers can act on into API errors. */
-  private <T> Future<T> explain(Throwable error) {
+  static <T> Future<T> explain(Throwable error) {
     if (SqlErrors.isUniqueViolation(error)) {
       return Future.failedFuture(ApiError.conflict("that identity is taken"));
     }
@@ -337,7 +337,7 @@ public final class UsersService {
     return Future.failedFuture(error);
   }
 
-  private static int queryInt(Map<String, String> query, String key, int fallback, int min, int max) {
+  static int queryInt(Map<String, String> query, String key, int fallback, int min, int max) {
     String value = query.get(key);
     if (value == null) {
       return fallback;
@@ -361,7 +361,8 @@ public final class UsersService {
     });
   }
 
-  private Future<User> caller(String accessToken) {
+  /** The enabled user an access token belongs to; a 401 otherwise. */
+  public Future<User> caller(String accessToken) {
     return tokens.verify(accessToken, UserTokens.ACCESS).compose(this::enabledUser);
   }
 

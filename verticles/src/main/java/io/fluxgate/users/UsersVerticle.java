@@ -28,6 +28,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private final int port;
   private final boolean readEvents;
   private UsersService users;
+  private GroupsService groups;
   private HttpServer server;
 
   public UsersVerticle(UsersConfig config, SmtpConfig smtp, Database db, EventPublisher publisher, Streams streams, String instance,
@@ -48,6 +49,8 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
         new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher,
         new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from()), readEvents);
+    groups = new GroupsService(users, new GroupRepository(db), new UserEvents(streams.users(), instance), publisher,
+        readEvents);
     Router router = ApiServer.router(vertx, "users");
     addRoutes(router);
     vertx.eventBus().<String>consumer(Addresses.USERS_IDENTIFY, message -> users.identify(message.body())
@@ -77,6 +80,23 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.requestReset(ApiResponses.jsonBody(ctx), referrer(ctx)).map(v -> new JsonObject())));
     router.put("/password/reset").handler(ctx -> ApiResponses.reply(ctx, 201,
         users.resetSecret(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
+    router.post("/groups").handler(ctx -> ApiResponses.reply(ctx, 201,
+        groups.create(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Group::toApi)));
+    router.get("/groups").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.list(ApiResponses.bearerToken(ctx), query(ctx))));
+    router.get("/groups/:groupId").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.view(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId")).map(Group::toApi)));
+    router.put("/groups/:groupId").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.update(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), ApiResponses.jsonBody(ctx))
+            .map(Group::toApi)));
+    router.get("/groups/:groupId/children").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.children(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), query(ctx))));
+    router.get("/groups/:groupId/parents").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.parents(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), query(ctx))));
+    router.post("/groups/:groupId/enable").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), true).map(Group::toApi)));
+    router.post("/groups/:groupId/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), false).map(Group::toApi)));
     router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
     router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,

@@ -490,6 +490,107 @@ abstract class UsersApiContract {
     assertThat(eventsOf("user.view_profile")).isEmpty();
   }
 
+  HttpResponse<Buffer> put(String path, String token, JsonObject body) {
+    return Await.result(http.put(port, "127.0.0.1", path).bearerTokenAuthentication(token).sendJsonObject(body));
+  }
+
+  String createGroup(String token, String name, String parentId) {
+    JsonObject body = new JsonObject().put("name", name);
+    if (parentId != null) {
+      body.put("parent_id", parentId);
+    }
+    var response = post("/groups", token, body);
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+    return response.bodyAsJsonObject().getString("id");
+  }
+
+  static List<String> names(JsonObject page) {
+    return page.getJsonArray("groups").stream().map(g -> ((JsonObject) g).getString("name")).toList();
+  }
+
+  @Test
+  void buildsAGroupHierarchyAndWalksItBothWays() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String token = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String plant = createGroup(token, "plant", null);
+    String line = createGroup(token, "line-1", plant);
+    String cell = createGroup(token, "cell-a", line);
+
+    JsonObject cellJson = get("/groups/" + cell, token).bodyAsJsonObject();
+    assertThat(cellJson.getInteger("level")).isEqualTo(3);
+    assertThat(cellJson.getString("path")).isEqualTo(plant + "." + line + "." + cell);
+    assertThat(cellJson.getString("owner_id")).isEqualTo(alice);
+
+    assertThat(names(get("/groups/" + plant + "/children", token).bodyAsJsonObject())).containsExactly("line-1");
+    assertThat(names(get("/groups/" + plant + "/children?level=2", token).bodyAsJsonObject()))
+        .containsExactly("line-1", "cell-a");
+    assertThat(names(get("/groups/" + cell + "/parents?level=2", token).bodyAsJsonObject()))
+        .containsExactly("plant", "line-1");
+    assertThat(post("/groups", token, new JsonObject().put("name", "line-1").put("parent_id", plant)).statusCode())
+        .as("a name is unique on its level").isEqualTo(409);
+    String deepest = cell;
+    for (int level = 4; level <= 5; level++) {
+      deepest = createGroup(token, "level-" + level, deepest);
+    }
+    assertThat(post("/groups", token, new JsonObject().put("name", "level-6").put("parent_id", deepest))
+        .statusCode()).isEqualTo(400);
+    assertThat(get("/groups?tree=true", token).statusCode()).isEqualTo(400);
+
+    DomainEvent created = awaitEvent("group.create", 2);
+    assertThat(created.fields().getString("id")).isEqualTo(line);
+    assertThat(created.fields().getString("parent")).isEqualTo(plant);
+    assertThat(created.fields().getString("owner")).isEqualTo(alice);
+    assertThat(created.revision()).isEqualTo(1);
+    assertThat(awaitEvent("group.list", 3).fields().getString("level")).isEqualTo("2");
+  }
+
+  @Test
+  void aUserWorksOnlyOnItsOwnGroupsAndAnAdministratorOnAll() {
+    register("alice", "alice@example.com", "alice-secret");
+    register("bob", "bob@example.com", "bob-secret-1");
+    String alice = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String bob = tokens("bob@example.com", "bob-secret-1").getString("access_token");
+    String admin = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    String plant = createGroup(alice, "plant", null);
+    createGroup(bob, "depot", null);
+
+    assertThat(get("/groups/" + plant, bob).statusCode()).isEqualTo(403);
+    assertThat(put("/groups/" + plant, bob, new JsonObject().put("name", "mine")).statusCode()).isEqualTo(403);
+    assertThat(post("/groups", bob, new JsonObject().put("name", "x").put("parent_id", plant)).statusCode())
+        .isEqualTo(403);
+    assertThat(post("/groups/" + plant + "/disable", bob, null).statusCode()).isEqualTo(403);
+    assertThat(get("/groups/" + java.util.UUID.randomUUID(), alice).statusCode()).isEqualTo(404);
+    assertThat(get("/groups/" + plant, admin).statusCode()).isEqualTo(200);
+
+    assertThat(names(get("/groups", alice).bodyAsJsonObject())).containsExactly("plant");
+    assertThat(names(get("/groups", bob).bodyAsJsonObject())).containsExactly("depot");
+    assertThat(names(get("/groups", admin).bodyAsJsonObject())).containsExactlyInAnyOrder("plant", "depot");
+    assertThat(eventsOf("group.update")).isEmpty();
+  }
+
+  @Test
+  void updatesAndDisablesAGroupWithTheNextRevisions() {
+    register("alice", "alice@example.com", "alice-secret");
+    String token = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String plant = createGroup(token, "plant", null);
+
+    var updated = put("/groups/" + plant, token, new JsonObject().put("name", "north plant")
+        .put("description", "the one by the river").put("metadata", new JsonObject().put("site", 7)));
+    assertThat(updated.statusCode()).as(updated.bodyAsString()).isEqualTo(200);
+    assertThat(put("/groups/" + plant, token, new JsonObject().put("metadata", "x")).statusCode()).isEqualTo(400);
+    assertThat(post("/groups/" + plant + "/disable", token, null).bodyAsJsonObject().getString("status"))
+        .isEqualTo("disabled");
+    assertThat(names(get("/groups", token).bodyAsJsonObject())).isEmpty();
+    assertThat(names(get("/groups?status=all", token).bodyAsJsonObject())).containsExactly("north plant");
+
+    DomainEvent update = awaitEvent("group.update", 1);
+    assertThat(update.revision()).isEqualTo(2);
+    assertThat(update.fields().getString("description")).isEqualTo("the one by the river");
+    DomainEvent status = awaitEvent("group.change_status", 1);
+    assertThat(status.revision()).isEqualTo(3);
+    assertThat(status.fields().getString("status")).isEqualTo("disabled");
+  }
+
   @Test
   void noEventEverCarriesASecretOrAToken() {
     register("alice", "alice@example.com", "alice-secret");

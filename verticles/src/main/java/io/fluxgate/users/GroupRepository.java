@@ -1,0 +1,108 @@
+package io.fluxgate.users;
+
+import io.fluxgate.sql.Database;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/** SQL of the groups table. */
+public final class GroupRepository {
+
+  private static final String COLUMNS = "id, name, description, owner_id, parent_id, metadata, status, path, level,"
+      + " created_at, updated_at, updated_by, revision";
+
+  private final Database db;
+  private final String insert;
+  private final String byId;
+  private final String update;
+
+  public GroupRepository(Database db) {
+    this.db = db;
+    this.insert = db.sql("INSERT INTO user_groups (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    this.byId = db.sql("SELECT " + COLUMNS + " FROM user_groups WHERE id = ?");
+    this.update = db.sql("UPDATE user_groups SET name = ?, description = ?, metadata = ?, status = ?,"
+        + " updated_at = ?, updated_by = ?, revision = ? WHERE id = ? AND revision = ?");
+  }
+
+  public Future<Void> insert(SqlConnection conn, Group g) {
+    return conn.preparedQuery(insert).execute(Tuple.from(new Object[] {g.id(), g.name(), g.description(),
+        g.ownerId(), g.parentId(), g.metadata().encode(), g.status(), g.path(), g.level(), g.createdAt(),
+        g.updatedAt(), g.updatedBy(), g.revision()})).mapEmpty();
+  }
+
+  public Future<Void> update(SqlConnection conn, Group g) {
+    return conn.preparedQuery(update).execute(Tuple.from(new Object[] {g.name(), g.description(),
+            g.metadata().encode(), g.status(), g.updatedAt(), g.updatedBy(), g.revision(), g.id(), g.revision() - 1}))
+        .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture()
+            : Future.failedFuture(new UserRepository.ConcurrentChange(g.id())));
+  }
+
+  public Future<Group> findById(String id) {
+    return db.inTransaction(conn -> conn.preparedQuery(byId).execute(Tuple.of(id)))
+        .map(rows -> rows.size() == 0 ? null : group(rows.iterator().next()));
+  }
+
+  /** Which groups a list asks for; empty strings mean "any". */
+  public record GroupFilter(String ownerId, String parentId, String name, String status, String pathPrefix,
+      int maxLevel, List<String> ids) {}
+
+  public record Page(List<Group> groups, long total) {}
+
+  public Future<Page> list(GroupFilter filter, int offset, int limit) {
+    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    if (!filter.ownerId().isEmpty()) {
+      where.append(" AND owner_id = ?");
+      args.add(filter.ownerId());
+    }
+    if (!filter.parentId().isEmpty()) {
+      where.append(" AND parent_id = ?");
+      args.add(filter.parentId());
+    }
+    if (!filter.name().isEmpty()) {
+      where.append(" AND LOWER(name) LIKE ? ESCAPE '!'");
+      args.add("%" + filter.name().toLowerCase(java.util.Locale.ROOT)
+          .replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+    }
+    if (!filter.status().equals("all")) {
+      where.append(" AND status = ?");
+      args.add(filter.status());
+    }
+    if (!filter.pathPrefix().isEmpty()) {
+      where.append(" AND path LIKE ? AND level <= ?");
+      args.add(filter.pathPrefix() + ".%");
+      args.add(filter.maxLevel());
+    }
+    if (filter.ids() != null) {
+      if (filter.ids().isEmpty()) {
+        return Future.succeededFuture(new Page(List.of(), 0));
+      }
+      where.append(" AND id IN (").append(String.join(", ", java.util.Collections.nCopies(filter.ids().size(), "?")))
+          .append(")");
+      args.addAll(filter.ids());
+    }
+    String count = db.sql("SELECT COUNT(*) AS n FROM user_groups" + where);
+    String page = db.sql("SELECT " + COLUMNS + " FROM user_groups" + where
+        + " ORDER BY level, created_at, id LIMIT ? OFFSET ?");
+    List<Object> pageArgs = new ArrayList<>(args);
+    pageArgs.add(limit);
+    pageArgs.add(offset);
+    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.from(args))
+        .compose(total -> conn.preparedQuery(page).execute(Tuple.from(pageArgs)).map(rows -> {
+          List<Group> groups = new ArrayList<>();
+          rows.forEach(row -> groups.add(group(row)));
+          return new Page(groups, total.iterator().next().getLong("n"));
+        })));
+  }
+
+  private static Group group(Row row) {
+    return new Group(row.getString("id"), row.getString("name"), row.getString("description"),
+        row.getString("owner_id"), row.getString("parent_id"), new JsonObject(row.getString("metadata")),
+        row.getString("status"), row.getString("path"), row.getInteger("level"), row.getString("created_at"),
+        row.getString("updated_at"), row.getString("updated_by"), row.getLong("revision"));
+  }
+}

@@ -1,0 +1,193 @@
+package io.fluxgate.users;
+
+import io.fluxgate.api.ApiError;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.Change;
+import io.fluxgate.events.EventPublisher;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** The rules of groups: a user works on the groups it owns, an administrator on all. */
+public final class GroupsService {
+
+  private final UsersService users;
+  private final GroupRepository groups;
+  private final UserEvents events;
+  private final EventPublisher publisher;
+  private final boolean readEvents;
+
+  public GroupsService(UsersService users, GroupRepository groups, UserEvents events, EventPublisher publisher,
+      boolean readEvents) {
+    this.users = users;
+    this.groups = groups;
+    this.events = events;
+    this.publisher = publisher;
+    this.readEvents = readEvents;
+  }
+
+  public Future<Group> create(String accessToken, JsonObject request) {
+    String name;
+    String description;
+    String parentId;
+    JsonObject metadata;
+    String status;
+    try {
+      name = UsersService.requiredString(request, "name", 1024);
+      description = UsersService.optionalString(request, "description", 1024);
+      parentId = UsersService.optionalString(request, "parent_id", 36);
+      metadata = metadata(request, false);
+      status = request.containsKey("status") ? status(request) : User.ENABLED;
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return users.caller(accessToken).compose(caller -> parent(caller, parentId).compose(parent -> {
+      if (parent != null && parent.level() >= Group.MAX_LEVEL) {
+        return Future.failedFuture(ApiError.malformed("groups nest at most " + Group.MAX_LEVEL + " levels deep"));
+      }
+      String id = UUID.randomUUID().toString();
+      Group group = new Group(id, name, description, caller.id(), parentId, metadata, status,
+          parent == null ? id : parent.path() + "." + id, parent == null ? 1 : parent.level() + 1,
+          Instant.now().toString(), "", "", 1);
+      return publisher.commit(conn -> groups.insert(conn, group).map(v -> Change.of(group, events.groupCreated(group))));
+    })).recover(error -> io.fluxgate.sql.SqlErrors.isUniqueViolation(error)
+        ? Future.failedFuture(ApiError.conflict("a group named " + name + " exists at that level"))
+        : Future.failedFuture(error));
+  }
+
+  private Future<Group> parent(User caller, String parentId) {
+    return parentId.isEmpty() ? Future.succeededFuture(null) : owned(caller, parentId);
+  }
+
+  public Future<Group> view(String accessToken, String groupId) {
+    return users.caller(accessToken).compose(caller -> owned(caller, groupId))
+        .onSuccess(group -> emit(events.groupViewed(group)));
+  }
+
+  public Future<Group> update(String accessToken, String groupId, JsonObject request) {
+    return change(accessToken, groupId, (group, at, by) -> group.changed(
+        UsersService.requiredString(request, "name", 1024),
+        UsersService.optionalString(request, "description", 1024),
+        metadata(request, false), group.status(), at, by), events::groupUpdated);
+  }
+
+  public Future<Group> changeStatus(String accessToken, String groupId, boolean enabled) {
+    return change(accessToken, groupId, (group, at, by) -> group.changed(group.name(), group.description(),
+        group.metadata(), enabled ? User.ENABLED : User.DISABLED, at, by), events::groupStatusChanged);
+  }
+
+  /** Groups the caller owns (all for an administrator), filtered and paged. */
+  public Future<JsonObject> list(String accessToken, Map<String, String> query) {
+    return users.caller(accessToken).compose(caller -> page(caller, query, "", 0, null));
+  }
+
+  /** The descendants of a group, down to {@code level} levels below it (default 1). */
+  public Future<JsonObject> children(String accessToken, String groupId, Map<String, String> query) {
+    return users.caller(accessToken).compose(caller -> owned(caller, groupId).compose(group -> {
+      int level = UsersService.queryInt(query, "level", 1, 1, Group.MAX_LEVEL);
+      return page(caller, query, group.path(), group.level() + level, null);
+    }));
+  }
+
+  /** The ancestors of a group, up to {@code level} levels above it (default 1). */
+  public Future<JsonObject> parents(String accessToken, String groupId, Map<String, String> query) {
+    return users.caller(accessToken).compose(caller -> owned(caller, groupId).compose(group -> {
+      int level = UsersService.queryInt(query, "level", 1, 1, Group.MAX_LEVEL);
+      List<String> ancestors = Arrays.asList(group.path().split("\\."));
+      ancestors = ancestors.subList(Math.max(0, ancestors.size() - 1 - level), ancestors.size() - 1);
+      return page(caller, query, "", 0, ancestors);
+    }));
+  }
+
+  private Future<JsonObject> page(User caller, Map<String, String> query, String pathPrefix, int maxLevel,
+      List<String> ids) {
+    int offset;
+    int limit;
+    GroupRepository.GroupFilter filter;
+    JsonObject filters = new JsonObject();
+    try {
+      if ("true".equals(query.get("tree"))) {
+        throw ApiError.malformed("tree=true is not supported yet; ask for the flat list");
+      }
+      offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
+      limit = UsersService.queryInt(query, "limit", 10, 1, 100);
+      String status = query.getOrDefault("status", User.ENABLED);
+      if (!List.of(User.ENABLED, User.DISABLED, "all").contains(status)) {
+        throw ApiError.malformed("status must be enabled, disabled or all");
+      }
+      String owner = caller.isAdmin() ? query.getOrDefault("ownerId", "") : caller.id();
+      filter = new GroupRepository.GroupFilter(owner, query.getOrDefault("parentId", ""),
+          query.getOrDefault("name", ""), status, pathPrefix, maxLevel, ids);
+      for (String key : List.of("name", "parentId", "ownerId", "status", "level")) {
+        if (query.containsKey(key)) {
+          filters.put(key, query.get(key));
+        }
+      }
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return groups.list(filter, offset, limit).map(page -> {
+      emit(events.groupsListed(page.total(), offset, limit, filters));
+      JsonArray items = new JsonArray();
+      page.groups().forEach(group -> items.add(group.toApi()));
+      return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
+          .put("groups", items);
+    });
+  }
+
+  /** The group, when the caller owns it or is an administrator. */
+  private Future<Group> owned(User caller, String groupId) {
+    return groups.findById(groupId).compose(group -> {
+      if (group == null) {
+        return Future.failedFuture(ApiError.notFound("no group " + groupId));
+      }
+      if (!caller.isAdmin() && !group.ownerId().equals(caller.id())) {
+        return Future.failedFuture(ApiError.forbidden("the group belongs to another user"));
+      }
+      return Future.succeededFuture(group);
+    });
+  }
+
+  @FunctionalInterface
+  private interface Mutation {
+    Group apply(Group group, String at, String by);
+  }
+
+  private Future<Group> change(String accessToken, String groupId, Mutation mutation,
+      java.util.function.Function<Group, DomainEvent> event) {
+    return users.caller(accessToken).compose(caller -> owned(caller, groupId).compose(group -> {
+      Group changed = mutation.apply(group, Instant.now().toString(), caller.id());
+      return publisher.commit(conn -> groups.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))));
+    })).recover(UsersService::explain);
+  }
+
+  private static JsonObject metadata(JsonObject request, boolean required) {
+    Object value = request.getValue("metadata");
+    if (value == null && !required) {
+      return new JsonObject();
+    }
+    if (!(value instanceof JsonObject metadata)) {
+      throw ApiError.malformed("metadata must be an object");
+    }
+    return metadata.copy();
+  }
+
+  private static String status(JsonObject request) {
+    Object value = request.getValue("status");
+    if (!User.ENABLED.equals(value) && !User.DISABLED.equals(value)) {
+      throw ApiError.malformed("status must be enabled or disabled");
+    }
+    return (String) value;
+  }
+
+  private void emit(DomainEvent event) {
+    if (readEvents) {
+      publisher.publish(event);
+    }
+  }
+}
