@@ -99,6 +99,21 @@ public final class GroupRepository {
         })));
   }
 
+  /** The groups {@code userId} holds a policy on: its memberships. */
+  public Future<Page> listByMember(String userId, int offset, int limit) {
+    String from = " FROM user_groups g JOIN user_policies p ON p.object = g.id WHERE p.subject = ?";
+    String count = db.sql("SELECT COUNT(*) AS n" + from);
+    String page = db.sql("SELECT g.id, g.name, g.description, g.owner_id, g.parent_id, g.metadata, g.status, g.path,"
+        + " g.level, g.created_at, g.updated_at, g.updated_by, g.revision" + from
+        + " ORDER BY g.level, g.created_at, g.id LIMIT ? OFFSET ?");
+    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.of(userId))
+        .compose(total -> conn.preparedQuery(page).execute(Tuple.of(userId, limit, offset)).map(rows -> {
+          List<Group> groups = new ArrayList<>();
+          rows.forEach(row -> groups.add(group(row)));
+          return new Page(groups, total.iterator().next().getLong("n"));
+        })));
+  }
+
   private static Group group(Row row) {
     return new Group(row.getString("id"), row.getString("name"), row.getString("description"),
         row.getString("owner_id"), row.getString("parent_id"), new JsonObject(row.getString("metadata")),

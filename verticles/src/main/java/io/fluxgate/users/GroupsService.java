@@ -18,14 +18,16 @@ public final class GroupsService {
 
   private final UsersService users;
   private final GroupRepository groups;
+  private final PolicyRepository policies;
   private final UserEvents events;
   private final EventPublisher publisher;
   private final boolean readEvents;
 
-  public GroupsService(UsersService users, GroupRepository groups, UserEvents events, EventPublisher publisher,
-      boolean readEvents) {
+  public GroupsService(UsersService users, GroupRepository groups, PolicyRepository policies, UserEvents events,
+      EventPublisher publisher, boolean readEvents) {
     this.users = users;
     this.groups = groups;
+    this.policies = policies;
     this.events = events;
     this.publisher = publisher;
     this.readEvents = readEvents;
@@ -61,11 +63,11 @@ public final class GroupsService {
   }
 
   private Future<Group> parent(User caller, String parentId) {
-    return parentId.isEmpty() ? Future.succeededFuture(null) : owned(caller, parentId);
+    return parentId.isEmpty() ? Future.succeededFuture(null) : allowed(caller, parentId, "g_add");
   }
 
   public Future<Group> view(String accessToken, String groupId) {
-    return users.caller(accessToken).compose(caller -> owned(caller, groupId))
+    return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list"))
         .onSuccess(group -> emit(events.groupViewed(group)));
   }
 
@@ -88,7 +90,7 @@ public final class GroupsService {
 
   /** The descendants of a group, down to {@code level} levels below it (default 1). */
   public Future<JsonObject> children(String accessToken, String groupId, Map<String, String> query) {
-    return users.caller(accessToken).compose(caller -> owned(caller, groupId).compose(group -> {
+    return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list").compose(group -> {
       int level = UsersService.queryInt(query, "level", 1, 1, Group.MAX_LEVEL);
       return page(caller, query, group.path(), group.level() + level, null);
     }));
@@ -96,7 +98,7 @@ public final class GroupsService {
 
   /** The ancestors of a group, up to {@code level} levels above it (default 1). */
   public Future<JsonObject> parents(String accessToken, String groupId, Map<String, String> query) {
-    return users.caller(accessToken).compose(caller -> owned(caller, groupId).compose(group -> {
+    return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list").compose(group -> {
       int level = UsersService.queryInt(query, "level", 1, 1, Group.MAX_LEVEL);
       List<String> ancestors = Arrays.asList(group.path().split("\\."));
       ancestors = ancestors.subList(Math.max(0, ancestors.size() - 1 - level), ancestors.size() - 1);
@@ -140,16 +142,51 @@ public final class GroupsService {
     });
   }
 
-  /** The group, when the caller owns it or is an administrator. */
-  private Future<Group> owned(User caller, String groupId) {
+  /** The group, when the caller owns it, is an administrator, or holds a policy on it with {@code action}. */
+  Future<Group> allowed(User caller, String groupId, String action) {
     return groups.findById(groupId).compose(group -> {
       if (group == null) {
         return Future.failedFuture(ApiError.notFound("no group " + groupId));
       }
-      if (!caller.isAdmin() && !group.ownerId().equals(caller.id())) {
-        return Future.failedFuture(ApiError.forbidden("the group belongs to another user"));
+      if (caller.isAdmin() || group.ownerId().equals(caller.id())) {
+        return Future.succeededFuture(group);
       }
-      return Future.succeededFuture(group);
+      return policies.find(caller.id(), groupId).compose(policy -> policy != null && policy.allows(action)
+          ? Future.succeededFuture(group)
+          : Future.failedFuture(ApiError.forbidden("no " + action + " right on the group")));
+    });
+  }
+
+  /** The members of a group: users holding a policy on it. */
+  public Future<JsonObject> members(String accessToken, String groupId, Map<String, String> query) {
+    return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list")).compose(group -> {
+      int offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
+      int limit = UsersService.queryInt(query, "limit", 10, 1, 100);
+      return users.membersOf(groupId, offset, limit).map(page -> {
+        emit(events.membersListed(groupId, page.total(), offset, limit));
+        JsonArray items = new JsonArray();
+        page.users().forEach(user -> items.add(user.toApi()));
+        return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
+            .put("users", items);
+      });
+    });
+  }
+
+  /** The groups a user belongs to; the user itself or an administrator asks. */
+  public Future<JsonObject> memberships(String accessToken, String userId, Map<String, String> query) {
+    return users.caller(accessToken).compose(caller -> {
+      if (!caller.isAdmin() && !caller.id().equals(userId)) {
+        return Future.failedFuture(ApiError.forbidden("a user sees only its own memberships"));
+      }
+      int offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
+      int limit = UsersService.queryInt(query, "limit", 10, 1, 100);
+      return groups.listByMember(userId, offset, limit).map(page -> {
+        emit(events.membershipsListed(userId, page.total(), offset, limit));
+        JsonArray items = new JsonArray();
+        page.groups().forEach(group -> items.add(group.toApi()));
+        return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
+            .put("groups", items);
+      });
     });
   }
 
@@ -160,7 +197,7 @@ public final class GroupsService {
 
   private Future<Group> change(String accessToken, String groupId, Mutation mutation,
       java.util.function.Function<Group, DomainEvent> event) {
-    return users.caller(accessToken).compose(caller -> owned(caller, groupId).compose(group -> {
+    return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_update").compose(group -> {
       Group changed = mutation.apply(group, Instant.now().toString(), caller.id());
       return publisher.commit(conn -> groups.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))));
     })).recover(UsersService::explain);

@@ -79,6 +79,36 @@ public final class UserEvents {
     return DomainEvent.occurred(stream, operation, instance, group.revision(), fields);
   }
 
+  public DomainEvent policyAdded(Policy policy) {
+    return read("policies.add", new JsonObject().put("subject", policy.subject()).put("object", policy.object())
+        .put("actions", new io.vertx.core.json.JsonArray(policy.actions())).put("owner", policy.ownerId())
+        .put("created_at", policy.createdAt()));
+  }
+
+  public DomainEvent policyUpdated(Policy policy) {
+    return read("policies.update", new JsonObject().put("subject", policy.subject()).put("object", policy.object())
+        .put("actions", new io.vertx.core.json.JsonArray(policy.actions())).put("updated_at", policy.updatedAt())
+        .put("updated_by", policy.updatedBy()));
+  }
+
+  public DomainEvent policyDeleted(String subject, String object) {
+    return read("policies.delete", new JsonObject().put("subject", subject).put("object", object));
+  }
+
+  public DomainEvent policiesListed(long total, int offset, int limit, JsonObject filters) {
+    return read("policies.list", filters.copy().put("total", total).put("offset", offset).put("limit", limit));
+  }
+
+  public DomainEvent membersListed(String groupId, long total, int offset, int limit) {
+    return read("user.list_by_group", new JsonObject().put("group_id", groupId).put("total", total)
+        .put("offset", offset).put("limit", limit));
+  }
+
+  public DomainEvent membershipsListed(String userId, long total, int offset, int limit) {
+    return read("group.list_by_user", new JsonObject().put("user_id", userId).put("total", total)
+        .put("offset", offset).put("limit", limit));
+  }
+
   public DomainEvent listed(long total, int offset, int limit, JsonObject filters) {
     return read("user.list", filters.copy().put("total", total).put("offset", offset).put("limit", limit));
   }

@@ -103,6 +103,20 @@ public final class UserRepository {
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
   }
 
+  /** The users holding a policy on {@code groupId}: the group's members. */
+  public Future<Page> listByGroup(String groupId, int offset, int limit) {
+    String from = " FROM users u JOIN user_policies p ON p.subject = u.id WHERE p.object = ?";
+    String count = db.sql("SELECT COUNT(*) AS n" + from);
+    String page = db.sql("SELECT u.id, u.name, u.identity, u.tags, u.owner, u.metadata, u.status, u.role,"
+        + " u.created_at, u.updated_at, u.updated_by, u.revision" + from + " ORDER BY u.created_at, u.id LIMIT ? OFFSET ?");
+    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.of(groupId))
+        .compose(total -> conn.preparedQuery(page).execute(Tuple.of(groupId, limit, offset)).map(rows -> {
+          java.util.List<User> users = new java.util.ArrayList<>();
+          rows.forEach(row -> users.add(user(row)));
+          return new Page(users, total.iterator().next().getLong("n"));
+        })));
+  }
+
   /** A page of users and the number matching the filter. */
   public record Page(java.util.List<User> users, long total) {}
 

@@ -361,6 +361,16 @@ public final class UsersService {
     });
   }
 
+  /** A page of the users holding a policy on {@code groupId}. */
+  Future<UserRepository.Page> membersOf(String groupId, int offset, int limit) {
+    return users.listByGroup(groupId, offset, limit);
+  }
+
+  /** Whether {@code userId} names an existing user. */
+  Future<Boolean> exists(String userId) {
+    return users.findById(userId).map(user -> user != null);
+  }
+
   /** The enabled user an access token belongs to; a 401 otherwise. */
   public Future<User> caller(String accessToken) {
     return tokens.verify(accessToken, UserTokens.ACCESS).compose(this::enabledUser);

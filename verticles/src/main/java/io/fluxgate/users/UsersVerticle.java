@@ -29,6 +29,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private final boolean readEvents;
   private UsersService users;
   private GroupsService groups;
+  private PoliciesService policies;
   private HttpServer server;
 
   public UsersVerticle(UsersConfig config, SmtpConfig smtp, Database db, EventPublisher publisher, Streams streams, String instance,
@@ -49,8 +50,10 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
         new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher,
         new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from()), readEvents);
-    groups = new GroupsService(users, new GroupRepository(db), new UserEvents(streams.users(), instance), publisher,
-        readEvents);
+    UserEvents events = new UserEvents(streams.users(), instance);
+    PolicyRepository policyRepository = new PolicyRepository(db);
+    groups = new GroupsService(users, new GroupRepository(db), policyRepository, events, publisher, readEvents);
+    policies = new PoliciesService(users, groups, policyRepository, events, publisher, readEvents);
     Router router = ApiServer.router(vertx, "users");
     addRoutes(router);
     vertx.eventBus().<String>consumer(Addresses.USERS_IDENTIFY, message -> users.identify(message.body())
@@ -97,6 +100,20 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         groups.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), true).map(Group::toApi)));
     router.post("/groups/:groupId/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         groups.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), false).map(Group::toApi)));
+    router.get("/groups/:groupId/members").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.members(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), query(ctx))));
+    router.get("/users/:userID/memberships").handler(ctx -> ApiResponses.reply(ctx, 200,
+        groups.memberships(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), query(ctx))));
+    router.post("/policies").handler(ctx -> ApiResponses.reply(ctx, 201,
+        policies.add(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Policy::toApi)));
+    router.put("/policies").handler(ctx -> ApiResponses.reply(ctx, 200,
+        policies.update(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Policy::toApi)));
+    router.get("/policies").handler(ctx -> ApiResponses.reply(ctx, 200,
+        policies.list(ApiResponses.bearerToken(ctx), query(ctx))));
+    router.delete("/policies/:subject/:object").handler(ctx -> policies
+        .delete(ApiResponses.bearerToken(ctx), ctx.pathParam("subject"), ctx.pathParam("object"))
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(e -> ApiResponses.fail(ctx, e)));
     router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
     router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
