@@ -48,7 +48,7 @@ public final class GroupRepository {
 
   /** Which groups a list asks for; empty strings mean "any". */
   public record GroupFilter(String ownerId, String parentId, String name, String status, String pathPrefix,
-      int maxLevel, List<String> ids) {}
+      int maxLevel, List<String> ids, MetadataFilter metadata) {}
 
   public record Page(List<Group> groups, long total) {}
 
@@ -84,6 +84,26 @@ public final class GroupRepository {
       where.append(" AND id IN (").append(String.join(", ", java.util.Collections.nCopies(filter.ids().size(), "?")))
           .append(")");
       args.addAll(filter.ids());
+    }
+    for (String pattern : filter.metadata().candidatePatterns()) {
+      where.append(" AND metadata LIKE ? ESCAPE '!'");
+      args.add(pattern);
+    }
+    if (!filter.metadata().isEmpty()) {
+      // Exact metadata matching happens in Java, so the page is cut here too.
+      String all = db.sql("SELECT " + COLUMNS + " FROM user_groups" + where + " ORDER BY level, created_at, id");
+      return db.inTransaction(conn -> conn.preparedQuery(all).execute(Tuple.from(args))).map(rows -> {
+        List<Group> matching = new java.util.ArrayList<>();
+        rows.forEach(row -> {
+          var item = group(row);
+          if (filter.metadata().matches(item.metadata())) {
+            matching.add(item);
+          }
+        });
+        int from = Math.min(offset, matching.size());
+        return new Page(new java.util.ArrayList<>(matching.subList(from, Math.min(matching.size(), from + limit))),
+            matching.size());
+      });
     }
     String count = db.sql("SELECT COUNT(*) AS n FROM user_groups" + where);
     String page = db.sql("SELECT " + COLUMNS + " FROM user_groups" + where

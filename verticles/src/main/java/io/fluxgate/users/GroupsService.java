@@ -113,9 +113,6 @@ public final class GroupsService {
     GroupRepository.GroupFilter filter;
     JsonObject filters = new JsonObject();
     try {
-      if ("true".equals(query.get("tree"))) {
-        throw ApiError.malformed("tree=true is not supported yet; ask for the flat list");
-      }
       offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
       limit = UsersService.queryInt(query, "limit", 10, 1, 100);
       String status = query.getOrDefault("status", User.ENABLED);
@@ -124,8 +121,8 @@ public final class GroupsService {
       }
       String owner = caller.isAdmin() ? query.getOrDefault("ownerId", "") : caller.id();
       filter = new GroupRepository.GroupFilter(owner, query.getOrDefault("parentId", ""),
-          query.getOrDefault("name", ""), status, pathPrefix, maxLevel, ids);
-      for (String key : List.of("name", "parentId", "ownerId", "status", "level")) {
+          query.getOrDefault("name", ""), status, pathPrefix, maxLevel, ids, MetadataFilter.parse(query.get("metadata")));
+      for (String key : List.of("name", "parentId", "ownerId", "status", "level", "metadata")) {
         if (query.containsKey(key)) {
           filters.put(key, query.get(key));
         }
@@ -133,13 +130,37 @@ public final class GroupsService {
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
+    boolean tree = "true".equals(query.get("tree"));
     return groups.list(filter, offset, limit).map(page -> {
       emit(events.groupsListed(page.total(), offset, limit, filters));
-      JsonArray items = new JsonArray();
-      page.groups().forEach(group -> items.add(group.toApi()));
+      JsonArray items = tree ? tree(page.groups()) : new JsonArray();
+      if (!tree) {
+        page.groups().forEach(group -> items.add(group.toApi()));
+      }
       return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
           .put("groups", items);
     });
+  }
+
+  /** The page as a forest: each group under its parent's {@code children} when the parent is in the page too. */
+  private static JsonArray tree(List<Group> page) {
+    Map<String, JsonObject> byId = new java.util.LinkedHashMap<>();
+    page.forEach(group -> byId.put(group.id(), group.toApi()));
+    JsonArray roots = new JsonArray();
+    for (Group group : page) {
+      JsonObject parent = byId.get(group.parentId());
+      if (parent == null) {
+        roots.add(byId.get(group.id()));
+      } else {
+        JsonArray children = parent.getJsonArray("children");
+        if (children == null) {
+          children = new JsonArray();
+          parent.put("children", children);
+        }
+        children.add(byId.get(group.id()));
+      }
+    }
+    return roots;
   }
 
   /** The group, when the caller owns it, is an administrator, or holds a policy on it with {@code action}. */

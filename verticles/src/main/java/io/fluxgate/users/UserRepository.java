@@ -79,11 +79,51 @@ public final class UserRepository {
       where.append(" AND status = ?");
       args.add(filter.status());
     }
+    if (!filter.visibleTo().isEmpty()) {
+      // Owned: users the caller created; shared: members of groups the caller owns.
+      String shared = "id IN (SELECT p.subject FROM user_policies p JOIN user_groups g ON g.id = p.object"
+          + " WHERE g.owner_id = ?)";
+      switch (filter.visibility()) {
+        case "owned" -> {
+          where.append(" AND owner = ?");
+          args.add(filter.visibleTo());
+        }
+        case "shared" -> {
+          where.append(" AND ").append(shared);
+          args.add(filter.visibleTo());
+        }
+        default -> {
+          where.append(" AND (owner = ? OR ").append(shared).append(")");
+          args.add(filter.visibleTo());
+          args.add(filter.visibleTo());
+        }
+      }
+    }
     for (String tag : filter.tags()) {
       // Tags are stored as a JSON array of strings; match the quoted element.
       where.append(" AND tags LIKE ? ESCAPE '!'");
       String quoted = new JsonArray().add(tag).encode();
       args.add("%" + literal(quoted.substring(1, quoted.length() - 1)) + "%");
+    }
+    for (String pattern : filter.metadata().candidatePatterns()) {
+      where.append(" AND metadata LIKE ? ESCAPE '!'");
+      args.add(pattern);
+    }
+    if (!filter.metadata().isEmpty()) {
+      // Exact metadata matching happens in Java, so the page is cut here too.
+      String all = db.sql("SELECT " + COLUMNS + " FROM users" + where + " ORDER BY created_at, id");
+      return db.inTransaction(conn -> conn.preparedQuery(all).execute(Tuple.from(args))).map(rows -> {
+        java.util.List<User> matching = new java.util.ArrayList<>();
+        rows.forEach(row -> {
+          var item = user(row);
+          if (filter.metadata().matches(item.metadata())) {
+            matching.add(item);
+          }
+        });
+        int from = Math.min(offset, matching.size());
+        return new Page(new java.util.ArrayList<>(matching.subList(from, Math.min(matching.size(), from + limit))),
+            matching.size());
+      });
     }
     String count = db.sql("SELECT COUNT(*) AS n FROM users" + where);
     String page = db.sql("SELECT " + COLUMNS + " FROM users" + where + " ORDER BY created_at, id LIMIT ? OFFSET ?");
@@ -121,7 +161,8 @@ public final class UserRepository {
   public record Page(java.util.List<User> users, long total) {}
 
   /** What a list asks for; empty strings and lists mean "any". */
-  public record UserFilter(String name, String identity, String owner, String status, java.util.List<String> tags) {}
+  public record UserFilter(String name, String identity, String owner, String status, java.util.List<String> tags,
+      MetadataFilter metadata, String visibleTo, String visibility) {}
 
   /** Someone else changed the user between our read and our write. */
   public static final class ConcurrentChange extends RuntimeException {

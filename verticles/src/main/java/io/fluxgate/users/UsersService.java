@@ -263,7 +263,10 @@ public final class UsersService {
     })).recover(UsersService::explain).mapEmpty();
   }
 
-  /** A page of users; administrators only. */
+  /**
+   * A page of users: all of them for an administrator; for anyone else those it created ({@code visibility=owned},
+   * the default), the members of its groups ({@code shared}) or both ({@code all}).
+   */
   public Future<JsonObject> list(String accessToken, Map<String, String> query) {
     int offset;
     int limit;
@@ -279,9 +282,13 @@ public final class UsersService {
       List<String> tags = query.containsKey("tags")
           ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
           : List.of();
+      String visibility = query.getOrDefault("visibility", "owned");
+      if (!List.of("owned", "shared", "all").contains(visibility)) {
+        throw ApiError.malformed("visibility must be owned, shared or all");
+      }
       filter = new UserRepository.UserFilter(query.getOrDefault("name", ""), query.getOrDefault("identity", ""),
-          query.getOrDefault("owner", ""), status, tags);
-      for (String key : List.of("name", "identity", "owner", "status", "tags")) {
+          query.getOrDefault("owner", ""), status, tags, MetadataFilter.parse(query.get("metadata")), "", visibility);
+      for (String key : List.of("name", "identity", "owner", "status", "tags", "metadata", "visibility")) {
         if (query.containsKey(key)) {
           filters.put(key, query.get(key));
         }
@@ -289,12 +296,9 @@ public final class UsersService {
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    return caller(accessToken).compose(caller -> {
-      if (!caller.isAdmin()) {
-        return Future.failedFuture(ApiError.forbidden("only an administrator lists users"));
-      }
-      return users.list(filter, offset, limit);
-    }).map(page -> {
+    return caller(accessToken).compose(caller -> users.list(caller.isAdmin() ? filter
+        : new UserRepository.UserFilter(filter.name(), filter.identity(), filter.owner(), filter.status(),
+            filter.tags(), filter.metadata(), caller.id(), filter.visibility()), offset, limit)).map(page -> {
       emit(events.listed(page.total(), offset, limit, filters));
       JsonArray items = new JsonArray();
       page.users().forEach(user -> items.add(user.toApi()));

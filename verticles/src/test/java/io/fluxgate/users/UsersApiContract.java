@@ -428,6 +428,15 @@ abstract class UsersApiContract {
     assertThat(second.getJsonArray("users").getJsonObject(0).getString("id"))
         .isNotIn(first.getJsonArray("users").getJsonObject(0).getString("id"),
             first.getJsonArray("users").getJsonObject(1).getString("id"));
+    patch("/users/" + eventsOf("user.create").get(3).fields().getString("id"), adminToken, new JsonObject()
+        .put("name", "carol").put("metadata", new JsonObject().put("site", "north").put("shift", 2)));
+    patch("/users/" + eventsOf("user.create").get(2).fields().getString("id"), adminToken, new JsonObject()
+        .put("name", "bob").put("metadata", new JsonObject().put("site", "south").put("note", "\"site\":\"north\"")));
+    JsonObject north = get("/users?metadata=" + java.net.URLEncoder.encode("{\"site\":\"north\"}",
+        java.nio.charset.StandardCharsets.UTF_8), adminToken).bodyAsJsonObject();
+    assertThat(north.getLong("total")).isEqualTo(1);
+    assertThat(north.getJsonArray("users").getJsonObject(0).getString("name")).isEqualTo("carol");
+    assertThat(get("/users?metadata=42", adminToken).statusCode()).isEqualTo(400);
     JsonObject named = get("/users?name=car", adminToken).bodyAsJsonObject();
     assertThat(named.getLong("total")).isEqualTo(1);
     assertThat(named.getJsonArray("users").getJsonObject(0).getString("name")).isEqualTo("carol");
@@ -436,10 +445,12 @@ abstract class UsersApiContract {
         .as("a wildcard in a filter is a literal character").isZero();
     assertThat(get("/users?limit=101", adminToken).statusCode()).isEqualTo(400);
     assertThat(get("/users?offset=-1", adminToken).statusCode()).isEqualTo(400);
-    assertThat(get("/users", aliceToken).statusCode()).isEqualTo(403);
+    assertThat(get("/users", aliceToken).bodyAsJsonObject().getLong("total"))
+        .as("alice created nobody and owns no group with members").isZero();
+    assertThat(get("/users?visibility=everyone", aliceToken).statusCode()).isEqualTo(400);
 
-    DomainEvent listed = awaitEvent("user.list", 3);
-    awaitEvent("user.list", 4);
+    DomainEvent listed = awaitEvent("user.list", 4);
+    awaitEvent("user.list", 5);
     assertThat(listed.fields().getLong("total")).isEqualTo(1);
     assertThat(listed.fields().getString("name")).isEqualTo("car");
     assertThat(listed.fields().getInteger("limit")).isEqualTo(10);
@@ -560,7 +571,11 @@ abstract class UsersApiContract {
     }
     assertThat(post("/groups", token, new JsonObject().put("name", "level-6").put("parent_id", deepest))
         .statusCode()).isEqualTo(400);
-    assertThat(get("/groups?tree=true", token).statusCode()).isEqualTo(400);
+    JsonObject tree = get("/groups/" + plant + "/children?level=2&tree=true", token).bodyAsJsonObject();
+    JsonObject lineNode = tree.getJsonArray("groups").getJsonObject(0);
+    assertThat(lineNode.getString("name")).isEqualTo("line-1");
+    assertThat(lineNode.getJsonArray("children").getJsonObject(0).getString("name")).isEqualTo("cell-a");
+    assertThat(get("/groups?metadata=%7Bbad", token).statusCode()).isEqualTo(400);
 
     DomainEvent created = awaitEvent("group.create", 2);
     assertThat(created.fields().getString("id")).isEqualTo(line);
@@ -644,6 +659,10 @@ abstract class UsersApiContract {
     assertThat(names(get("/users/" + bob + "/memberships", bobToken).bodyAsJsonObject())).containsExactly("plant");
     assertThat(get("/users/" + alice + "/memberships", bobToken).statusCode()).isEqualTo(403);
     assertThat(get("/policies", aliceToken).bodyAsJsonObject().getLong("total")).isEqualTo(1);
+    JsonObject shared = get("/users?visibility=shared", aliceToken).bodyAsJsonObject();
+    assertThat(shared.getJsonArray("users").stream().map(u -> ((JsonObject) u).getString("id")).toList())
+        .as("bob is in alice's group").containsExactly(bob);
+    assertThat(get("/users?visibility=shared", bobToken).bodyAsJsonObject().getLong("total")).isZero();
     assertThat(get("/policies", bobToken).bodyAsJsonObject().getLong("total")).as("bob granted nothing").isZero();
 
     var updated = put("/policies", aliceToken, grant.copy().put("actions",
@@ -670,6 +689,7 @@ abstract class UsersApiContract {
     assertThat(awaitEvent("user.list_by_group", 1).fields().getString("group_id")).isEqualTo(plant);
     assertThat(awaitEvent("group.list_by_user", 1).fields().getString("user_id")).isEqualTo(bob);
     assertThat(awaitEvent("policies.list", 2).fields().getLong("total")).isZero();
+    assertThat(awaitEvent("user.list", 1).fields().getString("visibility")).isEqualTo("shared");
   }
 
   @Test
