@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,7 +36,7 @@ public final class Outbox {
     long now = DomainEvent.nowNanos();
     List<Tuple> rows = new ArrayList<>(events.size());
     for (DomainEvent e : events) {
-      rows.add(Tuple.of(e.eventId(), e.stream(), e.toJson().encode(), now));
+      rows.add(Tuple.of(e.eventId(), e.stream(), new String(e.toBytes(), StandardCharsets.UTF_8), now));
     }
     return conn.preparedQuery(insert).executeBatch(rows).mapEmpty();
   }

@@ -8,9 +8,14 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,6 +117,45 @@ public final class Database {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * One page of {@code SELECT <select> <from> ORDER BY <orderBy>} with its total count. With {@code keep}, rows
+   * are also filtered in Java (for conditions SQL cannot state portably), so the page is cut after filtering.
+   */
+  public <T> Future<Page<T>> page(String select, String from, String orderBy, List<Object> args, int offset,
+      int limit, Function<Row, T> mapper, Predicate<T> keep) {
+    if (keep != null) {
+      String all = sql("SELECT " + select + " " + from + " ORDER BY " + orderBy);
+      return inTransaction(conn -> conn.preparedQuery(all).execute(Tuple.from(args))).map(rows -> {
+        List<T> matching = new ArrayList<>();
+        rows.forEach(row -> {
+          T item = mapper.apply(row);
+          if (keep.test(item)) {
+            matching.add(item);
+          }
+        });
+        int first = Math.min(offset, matching.size());
+        return new Page<>(new ArrayList<>(matching.subList(first, Math.min(matching.size(), first + limit))),
+            matching.size());
+      });
+    }
+    String count = sql("SELECT COUNT(*) AS n " + from);
+    String page = sql("SELECT " + select + " " + from + " ORDER BY " + orderBy + " LIMIT ? OFFSET ?");
+    List<Object> pageArgs = new ArrayList<>(args);
+    pageArgs.add(limit);
+    pageArgs.add(offset);
+    return inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.from(args))
+        .compose(total -> conn.preparedQuery(page).execute(Tuple.from(pageArgs)).map(rows -> {
+          List<T> items = new ArrayList<>();
+          rows.forEach(row -> items.add(mapper.apply(row)));
+          return new Page<>(items, total.iterator().next().getLong("n"));
+        })));
+  }
+
+  /** {@code text} matched literally in a LIKE pattern written with {@code ESCAPE '!'}: its wildcards lose meaning. */
+  public static String likeLiteral(String text) {
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
   }
 
   /** Runs {@code work} in one transaction: committed if its future succeeds, rolled back otherwise. */

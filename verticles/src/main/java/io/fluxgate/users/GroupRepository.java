@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import io.fluxgate.sql.Database;
+import io.fluxgate.sql.Page;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -50,9 +51,7 @@ public final class GroupRepository {
   public record GroupFilter(String ownerId, String parentId, String name, String status, String pathPrefix,
       int maxLevel, List<String> ids, MetadataFilter metadata) {}
 
-  public record Page(List<Group> groups, long total) {}
-
-  public Future<Page> list(GroupFilter filter, int offset, int limit) {
+  public Future<Page<Group>> list(GroupFilter filter, int offset, int limit) {
     StringBuilder where = new StringBuilder(" WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     if (!filter.ownerId().isEmpty()) {
@@ -65,8 +64,7 @@ public final class GroupRepository {
     }
     if (!filter.name().isEmpty()) {
       where.append(" AND LOWER(name) LIKE ? ESCAPE '!'");
-      args.add("%" + filter.name().toLowerCase(java.util.Locale.ROOT)
-          .replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+      args.add("%" + Database.likeLiteral(filter.name().toLowerCase(java.util.Locale.ROOT)) + "%");
     }
     if (!filter.status().equals("all")) {
       where.append(" AND status = ?");
@@ -79,7 +77,7 @@ public final class GroupRepository {
     }
     if (filter.ids() != null) {
       if (filter.ids().isEmpty()) {
-        return Future.succeededFuture(new Page(List.of(), 0));
+        return Future.succeededFuture(new Page<>(List.of(), 0));
       }
       where.append(" AND id IN (").append(String.join(", ", java.util.Collections.nCopies(filter.ids().size(), "?")))
           .append(")");
@@ -89,49 +87,17 @@ public final class GroupRepository {
       where.append(" AND metadata LIKE ? ESCAPE '!'");
       args.add(pattern);
     }
-    if (!filter.metadata().isEmpty()) {
-      // Exact metadata matching happens in Java, so the page is cut here too.
-      String all = db.sql("SELECT " + COLUMNS + " FROM user_groups" + where + " ORDER BY level, created_at, id");
-      return db.inTransaction(conn -> conn.preparedQuery(all).execute(Tuple.from(args))).map(rows -> {
-        List<Group> matching = new java.util.ArrayList<>();
-        rows.forEach(row -> {
-          var item = group(row);
-          if (filter.metadata().matches(item.metadata())) {
-            matching.add(item);
-          }
-        });
-        int from = Math.min(offset, matching.size());
-        return new Page(new java.util.ArrayList<>(matching.subList(from, Math.min(matching.size(), from + limit))),
-            matching.size());
-      });
-    }
-    String count = db.sql("SELECT COUNT(*) AS n FROM user_groups" + where);
-    String page = db.sql("SELECT " + COLUMNS + " FROM user_groups" + where
-        + " ORDER BY level, created_at, id LIMIT ? OFFSET ?");
-    List<Object> pageArgs = new ArrayList<>(args);
-    pageArgs.add(limit);
-    pageArgs.add(offset);
-    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.from(args))
-        .compose(total -> conn.preparedQuery(page).execute(Tuple.from(pageArgs)).map(rows -> {
-          List<Group> groups = new ArrayList<>();
-          rows.forEach(row -> groups.add(group(row)));
-          return new Page(groups, total.iterator().next().getLong("n"));
-        })));
+    return db.page(COLUMNS, "FROM user_groups" + where, "level, created_at, id", args, offset, limit,
+        GroupRepository::group,
+        filter.metadata().isEmpty() ? null : group -> filter.metadata().matches(group.metadata()));
   }
 
   /** The groups {@code userId} holds a policy on: its memberships. */
-  public Future<Page> listByMember(String userId, int offset, int limit) {
-    String from = " FROM user_groups g JOIN user_policies p ON p.object = g.id WHERE p.subject = ?";
-    String count = db.sql("SELECT COUNT(*) AS n" + from);
-    String page = db.sql("SELECT g.id, g.name, g.description, g.owner_id, g.parent_id, g.metadata, g.status, g.path,"
-        + " g.level, g.created_at, g.updated_at, g.updated_by, g.revision" + from
-        + " ORDER BY g.level, g.created_at, g.id LIMIT ? OFFSET ?");
-    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.of(userId))
-        .compose(total -> conn.preparedQuery(page).execute(Tuple.of(userId, limit, offset)).map(rows -> {
-          List<Group> groups = new ArrayList<>();
-          rows.forEach(row -> groups.add(group(row)));
-          return new Page(groups, total.iterator().next().getLong("n"));
-        })));
+  public Future<Page<Group>> listByMember(String userId, int offset, int limit) {
+    return db.page("g.id, g.name, g.description, g.owner_id, g.parent_id, g.metadata, g.status, g.path, g.level,"
+            + " g.created_at, g.updated_at, g.updated_by, g.revision",
+        "FROM user_groups g JOIN user_policies p ON p.object = g.id WHERE p.subject = ?", "g.level, g.created_at, g.id",
+        List.of(userId), offset, limit, GroupRepository::group, null);
   }
 
   private static Group group(Row row) {

@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import io.fluxgate.api.ApiError;
+import io.fluxgate.api.PageRequest;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
@@ -91,7 +92,7 @@ public final class GroupsService {
   /** The descendants of a group, down to {@code level} levels below it (default 1). */
   public Future<JsonObject> children(String accessToken, String groupId, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list").compose(group -> {
-      int level = UsersService.queryInt(query, "level", 1, 1, Group.MAX_LEVEL);
+      int level = PageRequest.integer(query, "level", 1, 1, Group.MAX_LEVEL);
       return page(caller, query, group.path(), group.level() + level, null);
     }));
   }
@@ -99,7 +100,7 @@ public final class GroupsService {
   /** The ancestors of a group, up to {@code level} levels above it (default 1). */
   public Future<JsonObject> parents(String accessToken, String groupId, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list").compose(group -> {
-      int level = UsersService.queryInt(query, "level", 1, 1, Group.MAX_LEVEL);
+      int level = PageRequest.integer(query, "level", 1, 1, Group.MAX_LEVEL);
       List<String> ancestors = Arrays.asList(group.path().split("\\."));
       ancestors = ancestors.subList(Math.max(0, ancestors.size() - 1 - level), ancestors.size() - 1);
       return page(caller, query, "", 0, ancestors);
@@ -108,13 +109,11 @@ public final class GroupsService {
 
   private Future<JsonObject> page(User caller, Map<String, String> query, String pathPrefix, int maxLevel,
       List<String> ids) {
-    int offset;
-    int limit;
+    PageRequest paging;
     GroupRepository.GroupFilter filter;
     JsonObject filters = new JsonObject();
     try {
-      offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
-      limit = UsersService.queryInt(query, "limit", 10, 1, 100);
+      paging = PageRequest.from(query);
       String status = query.getOrDefault("status", User.ENABLED);
       if (!List.of(User.ENABLED, User.DISABLED, "all").contains(status)) {
         throw ApiError.malformed("status must be enabled, disabled or all");
@@ -131,14 +130,10 @@ public final class GroupsService {
       return Future.failedFuture(e);
     }
     boolean tree = "true".equals(query.get("tree"));
-    return groups.list(filter, offset, limit).map(page -> {
-      emit(events.groupsListed(page.total(), offset, limit, filters));
-      JsonArray items = tree ? tree(page.groups()) : new JsonArray();
-      if (!tree) {
-        page.groups().forEach(group -> items.add(group.toApi()));
-      }
-      return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
-          .put("groups", items);
+    return groups.list(filter, paging.offset(), paging.limit()).map(page -> {
+      emit(events.groupsListed(page.total(), paging.offset(), paging.limit(), filters));
+      return tree ? paging.toJson("groups", page.total(), tree(page.items()))
+          : paging.toJson("groups", page, Group::toApi);
     });
   }
 
@@ -181,14 +176,10 @@ public final class GroupsService {
   /** The members of a group: users holding a policy on it. */
   public Future<JsonObject> members(String accessToken, String groupId, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list")).compose(group -> {
-      int offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
-      int limit = UsersService.queryInt(query, "limit", 10, 1, 100);
-      return users.membersOf(groupId, offset, limit).map(page -> {
-        emit(events.membersListed(groupId, page.total(), offset, limit));
-        JsonArray items = new JsonArray();
-        page.users().forEach(user -> items.add(user.toApi()));
-        return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
-            .put("users", items);
+      PageRequest paging = PageRequest.from(query);
+      return users.membersOf(groupId, paging).map(page -> {
+        emit(events.membersListed(groupId, page.total(), paging.offset(), paging.limit()));
+        return paging.toJson("users", page, User::toApi);
       });
     });
   }
@@ -199,14 +190,10 @@ public final class GroupsService {
       if (!caller.isAdmin() && !caller.id().equals(userId)) {
         return Future.failedFuture(ApiError.forbidden("a user sees only its own memberships"));
       }
-      int offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
-      int limit = UsersService.queryInt(query, "limit", 10, 1, 100);
-      return groups.listByMember(userId, offset, limit).map(page -> {
-        emit(events.membershipsListed(userId, page.total(), offset, limit));
-        JsonArray items = new JsonArray();
-        page.groups().forEach(group -> items.add(group.toApi()));
-        return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
-            .put("groups", items);
+      PageRequest paging = PageRequest.from(query);
+      return groups.listByMember(userId, paging.offset(), paging.limit()).map(page -> {
+        emit(events.membershipsListed(userId, page.total(), paging.offset(), paging.limit()));
+        return paging.toJson("groups", page, Group::toApi);
       });
     });
   }

@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import io.fluxgate.api.ApiError;
+import io.fluxgate.api.PageRequest;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
 import io.fluxgate.sql.SqlErrors;
@@ -102,11 +103,11 @@ public final class PoliciesService {
   /** Policies the caller granted (all for an administrator), optionally of one subject or object. */
   public Future<JsonObject> list(String accessToken, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> {
-      int offset = UsersService.queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
-      int limit = UsersService.queryInt(query, "limit", 10, 1, 100);
+      PageRequest paging = PageRequest.from(query);
       String subject = query.getOrDefault("subject", "");
       String object = query.getOrDefault("object", "");
-      return policies.list(caller.isAdmin() ? "" : caller.id(), subject, object, offset, limit).map(page -> {
+      return policies.list(caller.isAdmin() ? "" : caller.id(), subject, object, paging.offset(), paging.limit())
+          .map(page -> {
         JsonObject filters = new JsonObject();
         if (!subject.isEmpty()) {
           filters.put("subject", subject);
@@ -115,12 +116,9 @@ public final class PoliciesService {
           filters.put("object", object);
         }
         if (readEvents) {
-          publisher.publish(events.policiesListed(page.total(), offset, limit, filters));
+          publisher.publish(events.policiesListed(page.total(), paging.offset(), paging.limit(), filters));
         }
-        JsonArray items = new JsonArray();
-        page.policies().forEach(policy -> items.add(policy.toApi()));
-        return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
-            .put("policies", items);
+        return paging.toJson("policies", page, Policy::toApi);
       });
     });
   }

@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import io.fluxgate.sql.Database;
+import io.fluxgate.sql.Page;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.sqlclient.Row;
@@ -50,11 +51,9 @@ public final class PolicyRepository {
         .map(rows -> rows.size() == 0 ? null : policy(rows.iterator().next()));
   }
 
-  public record Page(List<Policy> policies, long total) {}
-
   /** Policies matching the filters (empty = any), by subject then object. */
-  public Future<Page> list(String ownerId, String subject, String object, int offset, int limit) {
-    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+  public Future<Page<Policy>> list(String ownerId, String subject, String object, int offset, int limit) {
+    StringBuilder where = new StringBuilder("FROM user_policies WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     for (String[] filter : new String[][] {{"owner_id", ownerId}, {"subject", subject}, {"object", object}}) {
       if (!filter[1].isEmpty()) {
@@ -62,18 +61,7 @@ public final class PolicyRepository {
         args.add(filter[1]);
       }
     }
-    String count = db.sql("SELECT COUNT(*) AS n FROM user_policies" + where);
-    String page = db.sql("SELECT " + COLUMNS + " FROM user_policies" + where
-        + " ORDER BY subject, object LIMIT ? OFFSET ?");
-    List<Object> pageArgs = new ArrayList<>(args);
-    pageArgs.add(limit);
-    pageArgs.add(offset);
-    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.from(args))
-        .compose(total -> conn.preparedQuery(page).execute(Tuple.from(pageArgs)).map(rows -> {
-          List<Policy> policies = new ArrayList<>();
-          rows.forEach(row -> policies.add(policy(row)));
-          return new Page(policies, total.iterator().next().getLong("n"));
-        })));
+    return db.page(COLUMNS, where.toString(), "subject, object", args, offset, limit, PolicyRepository::policy, null);
   }
 
   private static Policy policy(Row row) {

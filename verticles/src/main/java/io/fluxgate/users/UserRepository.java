@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import io.fluxgate.sql.Database;
+import io.fluxgate.sql.Page;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -60,16 +61,16 @@ public final class UserRepository {
   }
 
   /** One page of users matching {@code filter}, ordered by creation, and how many match in all. */
-  public Future<Page> list(UserFilter filter, int offset, int limit) {
+  public Future<Page<User>> list(UserFilter filter, int offset, int limit) {
     StringBuilder where = new StringBuilder(" WHERE 1 = 1");
     java.util.List<Object> args = new java.util.ArrayList<>();
     if (!filter.name().isEmpty()) {
       where.append(" AND LOWER(name) LIKE ? ESCAPE '!'");
-      args.add("%" + literal(filter.name().toLowerCase(java.util.Locale.ROOT)) + "%");
+      args.add("%" + Database.likeLiteral(filter.name().toLowerCase(java.util.Locale.ROOT)) + "%");
     }
     if (!filter.identity().isEmpty()) {
       where.append(" AND LOWER(identity) LIKE ? ESCAPE '!'");
-      args.add("%" + literal(filter.identity().toLowerCase(java.util.Locale.ROOT)) + "%");
+      args.add("%" + Database.likeLiteral(filter.identity().toLowerCase(java.util.Locale.ROOT)) + "%");
     }
     if (!filter.owner().isEmpty()) {
       where.append(" AND owner = ?");
@@ -103,62 +104,23 @@ public final class UserRepository {
       // Tags are stored as a JSON array of strings; match the quoted element.
       where.append(" AND tags LIKE ? ESCAPE '!'");
       String quoted = new JsonArray().add(tag).encode();
-      args.add("%" + literal(quoted.substring(1, quoted.length() - 1)) + "%");
+      args.add("%" + Database.likeLiteral(quoted.substring(1, quoted.length() - 1)) + "%");
     }
     for (String pattern : filter.metadata().candidatePatterns()) {
       where.append(" AND metadata LIKE ? ESCAPE '!'");
       args.add(pattern);
     }
-    if (!filter.metadata().isEmpty()) {
-      // Exact metadata matching happens in Java, so the page is cut here too.
-      String all = db.sql("SELECT " + COLUMNS + " FROM users" + where + " ORDER BY created_at, id");
-      return db.inTransaction(conn -> conn.preparedQuery(all).execute(Tuple.from(args))).map(rows -> {
-        java.util.List<User> matching = new java.util.ArrayList<>();
-        rows.forEach(row -> {
-          var item = user(row);
-          if (filter.metadata().matches(item.metadata())) {
-            matching.add(item);
-          }
-        });
-        int from = Math.min(offset, matching.size());
-        return new Page(new java.util.ArrayList<>(matching.subList(from, Math.min(matching.size(), from + limit))),
-            matching.size());
-      });
-    }
-    String count = db.sql("SELECT COUNT(*) AS n FROM users" + where);
-    String page = db.sql("SELECT " + COLUMNS + " FROM users" + where + " ORDER BY created_at, id LIMIT ? OFFSET ?");
-    java.util.List<Object> pageArgs = new java.util.ArrayList<>(args);
-    pageArgs.add(limit);
-    pageArgs.add(offset);
-    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.from(args))
-        .compose(total -> conn.preparedQuery(page).execute(Tuple.from(pageArgs)).map(rows -> {
-          java.util.List<User> users = new java.util.ArrayList<>();
-          rows.forEach(row -> users.add(user(row)));
-          return new Page(users, total.iterator().next().getLong("n"));
-        })));
-  }
-
-  /** {@code text} matched literally inside a LIKE pattern: its wildcards lose their meaning. */
-  private static String literal(String text) {
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+    return db.page(COLUMNS, "FROM users" + where, "created_at, id", args, offset, limit, UserRepository::user,
+        filter.metadata().isEmpty() ? null : user -> filter.metadata().matches(user.metadata()));
   }
 
   /** The users holding a policy on {@code groupId}: the group's members. */
-  public Future<Page> listByGroup(String groupId, int offset, int limit) {
-    String from = " FROM users u JOIN user_policies p ON p.subject = u.id WHERE p.object = ?";
-    String count = db.sql("SELECT COUNT(*) AS n" + from);
-    String page = db.sql("SELECT u.id, u.name, u.identity, u.tags, u.owner, u.metadata, u.status, u.role,"
-        + " u.created_at, u.updated_at, u.updated_by, u.revision" + from + " ORDER BY u.created_at, u.id LIMIT ? OFFSET ?");
-    return db.inTransaction(conn -> conn.preparedQuery(count).execute(Tuple.of(groupId))
-        .compose(total -> conn.preparedQuery(page).execute(Tuple.of(groupId, limit, offset)).map(rows -> {
-          java.util.List<User> users = new java.util.ArrayList<>();
-          rows.forEach(row -> users.add(user(row)));
-          return new Page(users, total.iterator().next().getLong("n"));
-        })));
+  public Future<Page<User>> listByGroup(String groupId, int offset, int limit) {
+    return db.page("u.id, u.name, u.identity, u.tags, u.owner, u.metadata, u.status, u.role, u.created_at,"
+            + " u.updated_at, u.updated_by, u.revision",
+        "FROM users u JOIN user_policies p ON p.subject = u.id WHERE p.object = ?", "u.created_at, u.id",
+        java.util.List.of(groupId), offset, limit, UserRepository::user, null);
   }
-
-  /** A page of users and the number matching the filter. */
-  public record Page(java.util.List<User> users, long total) {}
 
   /** What a list asks for; empty strings and lists mean "any". */
   public record UserFilter(String name, String identity, String owner, String status, java.util.List<String> tags,

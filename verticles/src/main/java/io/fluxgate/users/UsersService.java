@@ -1,8 +1,10 @@
 package io.fluxgate.users;
 
 import io.fluxgate.api.ApiError;
+import io.fluxgate.api.PageRequest;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
+import io.fluxgate.sql.Page;
 import io.fluxgate.sql.SqlErrors;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -268,13 +270,11 @@ public final class UsersService {
    * the default), the members of its groups ({@code shared}) or both ({@code all}).
    */
   public Future<JsonObject> list(String accessToken, Map<String, String> query) {
-    int offset;
-    int limit;
+    PageRequest paging;
     UserRepository.UserFilter filter;
     JsonObject filters = new JsonObject();
     try {
-      offset = queryInt(query, "offset", 0, 0, Integer.MAX_VALUE);
-      limit = queryInt(query, "limit", 10, 1, 100);
+      paging = PageRequest.from(query);
       String status = query.getOrDefault("status", User.ENABLED);
       if (!List.of(User.ENABLED, User.DISABLED, "all").contains(status)) {
         throw ApiError.malformed("status must be enabled, disabled or all");
@@ -298,13 +298,11 @@ public final class UsersService {
     }
     return caller(accessToken).compose(caller -> users.list(caller.isAdmin() ? filter
         : new UserRepository.UserFilter(filter.name(), filter.identity(), filter.owner(), filter.status(),
-            filter.tags(), filter.metadata(), caller.id(), filter.visibility()), offset, limit)).map(page -> {
-      emit(events.listed(page.total(), offset, limit, filters));
-      JsonArray items = new JsonArray();
-      page.users().forEach(user -> items.add(user.toApi()));
-      return new JsonObject().put("total", page.total()).put("offset", offset).put("limit", limit)
-          .put("users", items);
-    });
+            filter.tags(), filter.metadata(), caller.id(), filter.visibility()), paging.offset(), paging.limit()))
+        .map(page -> {
+          emit(events.listed(page.total(), paging.offset(), paging.limit(), filters));
+          return paging.toJson("users", page, User::toApi);
+        });
   }
 
   /** A change of one account by its owner or, when {@code adminOnly} or not, an administrator. */
@@ -341,22 +339,6 @@ public final class UsersService {
     return Future.failedFuture(error);
   }
 
-  static int queryInt(Map<String, String> query, String key, int fallback, int min, int max) {
-    String value = query.get(key);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed < min || parsed > max) {
-        throw new NumberFormatException();
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw ApiError.malformed(key + " must be a whole number from " + min + " to " + max);
-    }
-  }
-
   /** The id of the enabled user an access token belongs to; other services ask this over the bus. */
   public Future<String> identify(String accessToken) {
     return caller(accessToken).map(user -> {
@@ -366,8 +348,8 @@ public final class UsersService {
   }
 
   /** A page of the users holding a policy on {@code groupId}. */
-  Future<UserRepository.Page> membersOf(String groupId, int offset, int limit) {
-    return users.listByGroup(groupId, offset, limit);
+  Future<Page<User>> membersOf(String groupId, PageRequest paging) {
+    return users.listByGroup(groupId, paging.offset(), paging.limit());
   }
 
   /** Whether {@code userId} names an existing user. */
