@@ -33,34 +33,28 @@ public record Group(
   /** The API's representation. */
   public JsonObject toApi() {
     JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner_id", ownerId);
-    putIfSet(json, "parent_id", parentId);
-    putIfSet(json, "description", description);
+    User.putIfSet(json, "parent_id", parentId);
+    User.putIfSet(json, "description", description);
     if (!metadata.isEmpty()) {
       json.put("metadata", metadata.copy());
     }
     json.put("path", path).put("level", level).put("status", status).put("created_at", createdAt);
-    putIfSet(json, "updated_at", updatedAt);
-    putIfSet(json, "updated_by", updatedBy);
+    User.putIfSet(json, "updated_at", updatedAt);
+    User.putIfSet(json, "updated_by", updatedBy);
     return json;
   }
 
   /** The entity fields of the event contract. */
   public JsonObject eventFields() {
     JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner", ownerId);
-    putIfSet(json, "parent", parentId);
-    putIfSet(json, "description", description);
+    User.putIfSet(json, "parent", parentId);
+    User.putIfSet(json, "description", description);
     if (!metadata.isEmpty()) {
       json.put("metadata", metadata.copy());
     }
     json.put("status", status).put("created_at", createdAt);
-    putIfSet(json, "updated_at", updatedAt);
-    putIfSet(json, "updated_by", updatedBy);
+    User.putIfSet(json, "updated_at", updatedAt);
+    User.putIfSet(json, "updated_by", updatedBy);
     return json;
-  }
-
-  private static void putIfSet(JsonObject json, String key, String value) {
-    if (value != null && !value.isEmpty()) {
-      json.put(key, value);
-    }
   }
 }

@@ -114,10 +114,7 @@ public final class GroupsService {
     JsonObject filters = new JsonObject();
     try {
       paging = PageRequest.from(query);
-      String status = query.getOrDefault("status", User.ENABLED);
-      if (!List.of(User.ENABLED, User.DISABLED, "all").contains(status)) {
-        throw ApiError.malformed("status must be enabled, disabled or all");
-      }
+      String status = User.statusFilter(query);
       String owner = caller.isAdmin() ? query.getOrDefault("ownerId", "") : caller.id();
       filter = new GroupRepository.GroupFilter(owner, query.getOrDefault("parentId", ""),
           query.getOrDefault("name", ""), status, pathPrefix, maxLevel, ids, MetadataFilter.parse(query.get("metadata")));

@@ -33,6 +33,15 @@ public record User(
     return new User(id, name, identity, tags, owner, metadata, status, role, createdAt, at, by, revision + 1);
   }
 
+  /** The {@code status} filter of a listing: {@code enabled} (default), {@code disabled} or {@code all}; 400 otherwise. */
+  static String statusFilter(java.util.Map<String, String> query) {
+    String status = query.getOrDefault("status", ENABLED);
+    if (!java.util.List.of(ENABLED, DISABLED, "all").contains(status)) {
+      throw io.fluxgate.api.ApiError.malformed("status must be enabled, disabled or all");
+    }
+    return status;
+  }
+
   public boolean isAdmin() {
     return role == Role.ADMIN;
   }
@@ -66,7 +75,8 @@ public record User(
     return json;
   }
 
-  private static void putIfSet(JsonObject json, String key, String value) {
+  /** Puts {@code value} unless it is empty: the APIs and events leave empty fields out. */
+  static void putIfSet(JsonObject json, String key, String value) {
     if (value != null && !value.isEmpty()) {
       json.put(key, value);
     }

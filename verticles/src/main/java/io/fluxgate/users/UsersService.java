@@ -275,10 +275,7 @@ public final class UsersService {
     JsonObject filters = new JsonObject();
     try {
       paging = PageRequest.from(query);
-      String status = query.getOrDefault("status", User.ENABLED);
-      if (!List.of(User.ENABLED, User.DISABLED, "all").contains(status)) {
-        throw ApiError.malformed("status must be enabled, disabled or all");
-      }
+      String status = User.statusFilter(query);
       List<String> tags = query.containsKey("tags")
           ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
           : List.of();
