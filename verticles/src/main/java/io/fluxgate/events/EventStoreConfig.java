@@ -76,18 +76,6 @@ public record EventStoreConfig(
         es.bool("read_events", true));
   }
 
-  /** The same configuration with another type and URL; for tools and tests that target a second store. */
-  public EventStoreConfig withStore(String type, String url) {
-    return new EventStoreConfig(type, url, prefix, natsStream, maxAge, maxBytes, maxAttempts, retryBackoff,
-        appendTimeout, relayInterval, relayDelay, retryBuffer, pollInterval, readEvents);
-  }
-
-  /** The same configuration with another stream prefix. */
-  public EventStoreConfig withPrefix(String prefix) {
-    return new EventStoreConfig(type, url, prefix, natsStream, maxAge, maxBytes, maxAttempts, retryBackoff,
-        appendTimeout, relayInterval, relayDelay, retryBuffer, pollInterval, readEvents);
-  }
-
   /** The pause before attempt {@code attempt + 1} (attempt counts from 1). */
   public Duration backoff(int attempt) {
     long millis = retryBackoff.toMillis() << Math.min(attempt - 1, 20);
