@@ -6,8 +6,26 @@ public final class Addresses {
   /** Prefix of the addresses that carry domain events; the rest of the address is the stream name. */
   public static final String EVENTS_PREFIX = "events.";
 
-  /** Users service: an access token (String) in, the caller's user id (String) out, or a 401 failure. */
+  /** Users service: an access token (String) in, {@code {"id", "admin"}} of its enabled user out, or a 401 failure. */
   public static final String USERS_IDENTIFY = "fluxgate.users.identify";
+
+  /** Things service: {@code {"thing_id", "key"}} in, Boolean out: whether the key is the enabled thing's key. */
+  public static final String THINGS_AUTHENTICATE = "fluxgate.things.authenticate";
+
+  /** Things service: a thing key (String) in, the id of its enabled thing out, or a 401 failure. */
+  public static final String THINGS_IDENTIFY = "fluxgate.things.identify";
+
+  /** Things service: a {@link ThingAccess} in, Boolean out: whether the thing may do that on the channel. */
+  public static final String THINGS_AUTHORIZE = "fluxgate.things.authorize";
+
+  /**
+   * Things service, for bootstrap: {@code {"owner", "thing_ids", "channel_ids", "actions"}} in, connected or a
+   * failure with the HTTP status of the refusal as its code.
+   */
+  public static final String THINGS_CONNECT = "fluxgate.things.connect";
+
+  /** Things service, for bootstrap: {@code {"owner", "thing_ids", "channel_ids"}} in, disconnected or a failure. */
+  public static final String THINGS_DISCONNECT = "fluxgate.things.disconnect";
 
   private Addresses() {}
 

@@ -9,5 +9,6 @@ public final class Codecs {
 
   public static void register(EventBus bus) {
     bus.registerDefaultCodec(DomainEvent.class, new DomainEventCodec());
+    bus.registerDefaultCodec(ThingAccess.class, new ThingAccessCodec());
   }
 }

@@ -16,10 +16,7 @@ public final class ApiResponses {
 
   /** The request's JSON object body: 415 when it is not declared JSON, 400 when it does not parse to an object. */
   public static JsonObject jsonBody(RoutingContext ctx) {
-    String type = ctx.request().getHeader("Content-Type");
-    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-      throw new ApiError(ApiError.Kind.UNSUPPORTED_CONTENT_TYPE, "the body must be application/json");
-    }
+    requireJson(ctx);
     try {
       JsonObject body = ctx.body().asJsonObject();
       if (body == null) {
@@ -29,6 +26,68 @@ public final class ApiResponses {
     } catch (DecodeException | ClassCastException e) {
       throw ApiError.malformed("the body is not a JSON object");
     }
+  }
+
+  /** The request's JSON array body (a bulk request): 415 when it is not declared JSON, 400 when it is no array. */
+  public static io.vertx.core.json.JsonArray jsonArrayBody(RoutingContext ctx) {
+    requireJson(ctx);
+    try {
+      io.vertx.core.json.JsonArray body = ctx.body().asJsonArray();
+      if (body == null) {
+        throw ApiError.malformed("the body must be a JSON array");
+      }
+      return body;
+    } catch (DecodeException | ClassCastException e) {
+      throw ApiError.malformed("the body is not a JSON array");
+    }
+  }
+
+  private static void requireJson(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      throw new ApiError(ApiError.Kind.UNSUPPORTED_CONTENT_TYPE, "the body must be application/json");
+    }
+  }
+
+  /** Answers 201 with what {@code outcome} produces and a {@code Location} of {@code collection}/its id. */
+  public static void created(RoutingContext ctx, String collection, Future<JsonObject> outcome) {
+    outcome.onComplete(result -> {
+      if (result.succeeded()) {
+        ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+            .putHeader("Location", collection + "/" + result.result().getString("id"))
+            .end(result.result().encode());
+      } else {
+        fail(ctx, result.cause());
+      }
+    });
+  }
+
+  /** Answers 204 once {@code outcome} succeeds. */
+  public static void noContent(RoutingContext ctx, Future<?> outcome) {
+    outcome.onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(e -> fail(ctx, e));
+  }
+
+  /** The thing key of an {@code Authorization: Thing <key>} header, or null when there is none. */
+  public static String thingKey(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Thing ", 0, 6)) {
+      return null;
+    }
+    String key = header.substring(6).trim();
+    return key.isEmpty() ? null : key;
+  }
+
+  /** The query parameters, the first value of each. */
+  public static java.util.Map<String, String> query(RoutingContext ctx) {
+    java.util.Map<String, String> query = new java.util.HashMap<>();
+    ctx.queryParams().forEach(entry -> query.putIfAbsent(entry.getKey(), entry.getValue()));
+    return query;
+  }
+
+  /** The bearer token of the request, or null when it carries none. */
+  public static String optionalBearerToken(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? bearerToken(ctx) : null;
   }
 
   /** Sends what {@code outcome} produces with {@code status}, or its failure in the API's error shape. */

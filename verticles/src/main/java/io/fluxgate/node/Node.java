@@ -5,6 +5,7 @@ import com.hazelcast.config.FileSystemXmlConfig;
 import io.fluxgate.api.ApiVerticle;
 import io.fluxgate.api.ServiceEndpoint;
 import io.fluxgate.codecs.Streams;
+import io.fluxgate.things.ThingsVerticle;
 import io.fluxgate.users.UsersVerticle;
 import io.fluxgate.codecs.Codecs;
 import io.fluxgate.config.ConfigException;
@@ -108,7 +109,9 @@ public final class Node {
     return switch (role) {
       case USERS -> new UsersVerticle(settings.users(), settings.smtp(), db, log.publisher(), new Streams(settings.events().prefix()),
           settings.node().instanceId(), host, port, settings.events().readEvents());
-      case THINGS, BOOTSTRAP, HTTP -> new ApiVerticle(role.id(), host, port);
+      case THINGS -> new ThingsVerticle(settings.things(), db, log.publisher(), new Streams(settings.events().prefix()),
+          settings.node().instanceId(), host, port, settings.events().readEvents());
+      case BOOTSTRAP, HTTP -> new ApiVerticle(role.id(), host, port);
     };
   }
 

@@ -3,21 +3,23 @@ package io.fluxgate.node;
 import io.fluxgate.config.ConfigTree;
 import io.fluxgate.events.EventStoreConfig;
 import io.fluxgate.sql.DatabaseConfig;
+import io.fluxgate.things.ThingsConfig;
 import io.fluxgate.users.SmtpConfig;
 import io.fluxgate.users.UsersConfig;
 
 /** Every component's configuration, read and checked in full before anything starts. */
 public record NodeSettings(
     NodeConfig node, DatabaseConfig db, EventStoreConfig events, ServicePorts ports, UsersConfig users,
-    SmtpConfig smtp) {
+    SmtpConfig smtp, ThingsConfig things) {
 
   public static NodeSettings from(ConfigTree tree) {
     NodeConfig node = NodeConfig.from(tree);
     return new NodeSettings(node, DatabaseConfig.from(tree, node.dataDir()), EventStoreConfig.from(tree),
-        ServicePorts.from(tree), UsersConfig.from(tree, node.dataDir()), SmtpConfig.from(tree));
+        ServicePorts.from(tree), UsersConfig.from(tree, node.dataDir()), SmtpConfig.from(tree),
+        ThingsConfig.from(tree, node.dataDir()));
   }
 
   public NodeSettings with(NodeConfig node) {
-    return new NodeSettings(node, db, events, ports, users, smtp);
+    return new NodeSettings(node, db, events, ports, users, smtp, things);
   }
 }

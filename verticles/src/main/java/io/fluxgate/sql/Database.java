@@ -158,6 +158,15 @@ public final class Database {
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
   }
 
+  /**
+   * A LIKE pattern ({@code ESCAPE '!'}) for compact JSON text that contains {@code text} as a JSON string followed by
+   * {@code after}: a tag in a stored array ({@code ""}), a key in a stored object ({@code ":"}).
+   */
+  public static String containingJsonString(String text, String after) {
+    String quoted = new io.vertx.core.json.JsonArray().add(text).encode();
+    return "%" + likeLiteral(quoted.substring(1, quoted.length() - 1)) + after + "%";
+  }
+
   /** Runs {@code work} in one transaction: committed if its future succeeds, rolled back otherwise. */
   public <T> Future<T> inTransaction(Function<SqlConnection, Future<T>> work) {
     return pool.withTransaction(work);

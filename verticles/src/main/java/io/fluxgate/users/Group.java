@@ -1,5 +1,6 @@
 package io.fluxgate.users;
 
+import io.fluxgate.api.RequestFields;
 import io.vertx.core.json.JsonObject;
 
 /** A group of users: part of a hierarchy (at most {@link #MAX_LEVEL} deep) owned by the user who created it. */
@@ -33,28 +34,28 @@ public record Group(
   /** The API's representation. */
   public JsonObject toApi() {
     JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner_id", ownerId);
-    User.putIfSet(json, "parent_id", parentId);
-    User.putIfSet(json, "description", description);
+    RequestFields.putIfSet(json, "parent_id", parentId);
+    RequestFields.putIfSet(json, "description", description);
     if (!metadata.isEmpty()) {
       json.put("metadata", metadata.copy());
     }
     json.put("path", path).put("level", level).put("status", status).put("created_at", createdAt);
-    User.putIfSet(json, "updated_at", updatedAt);
-    User.putIfSet(json, "updated_by", updatedBy);
+    RequestFields.putIfSet(json, "updated_at", updatedAt);
+    RequestFields.putIfSet(json, "updated_by", updatedBy);
     return json;
   }
 
   /** The entity fields of the event contract. */
   public JsonObject eventFields() {
     JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner", ownerId);
-    User.putIfSet(json, "parent", parentId);
-    User.putIfSet(json, "description", description);
+    RequestFields.putIfSet(json, "parent", parentId);
+    RequestFields.putIfSet(json, "description", description);
     if (!metadata.isEmpty()) {
       json.put("metadata", metadata.copy());
     }
     json.put("status", status).put("created_at", createdAt);
-    User.putIfSet(json, "updated_at", updatedAt);
-    User.putIfSet(json, "updated_by", updatedBy);
+    RequestFields.putIfSet(json, "updated_at", updatedAt);
+    RequestFields.putIfSet(json, "updated_by", updatedBy);
     return json;
   }
 }

@@ -1,5 +1,6 @@
 package io.fluxgate.users;
 
+import io.fluxgate.api.MetadataFilter;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
 import io.vertx.core.Future;
@@ -39,7 +40,7 @@ public final class GroupRepository {
     return conn.preparedQuery(update).execute(Tuple.from(new Object[] {g.name(), g.description(),
             g.metadata().encode(), g.status(), g.updatedAt(), g.updatedBy(), g.revision(), g.id(), g.revision() - 1}))
         .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture()
-            : Future.failedFuture(new UserRepository.ConcurrentChange(g.id())));
+            : Future.failedFuture(new io.fluxgate.sql.ConcurrentChange("group " + g.id())));
   }
 
   public Future<Group> findById(String id) {

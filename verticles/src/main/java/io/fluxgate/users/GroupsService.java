@@ -1,6 +1,8 @@
 package io.fluxgate.users;
 
 import io.fluxgate.api.ApiError;
+import io.fluxgate.api.MetadataFilter;
+import io.fluxgate.api.RequestFields;
 import io.fluxgate.api.PageRequest;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.Change;
@@ -41,9 +43,9 @@ public final class GroupsService {
     JsonObject metadata;
     String status;
     try {
-      name = UsersService.requiredString(request, "name", 1024);
-      description = UsersService.optionalString(request, "description", 1024);
-      parentId = UsersService.optionalString(request, "parent_id", 36);
+      name = RequestFields.requiredString(request, "name", 1024);
+      description = RequestFields.optionalString(request, "description", 1024);
+      parentId = RequestFields.optionalString(request, "parent_id", 36);
       metadata = metadata(request, false);
       status = request.containsKey("status") ? status(request) : User.ENABLED;
     } catch (ApiError e) {
@@ -74,8 +76,8 @@ public final class GroupsService {
 
   public Future<Group> update(String accessToken, String groupId, JsonObject request) {
     return change(accessToken, groupId, (group, at, by) -> group.changed(
-        UsersService.requiredString(request, "name", 1024),
-        UsersService.optionalString(request, "description", 1024),
+        RequestFields.requiredString(request, "name", 1024),
+        RequestFields.optionalString(request, "description", 1024),
         metadata(request, false), group.status(), at, by), events::groupUpdated);
   }
 
@@ -114,7 +116,7 @@ public final class GroupsService {
     JsonObject filters = new JsonObject();
     try {
       paging = PageRequest.from(query);
-      String status = User.statusFilter(query);
+      String status = RequestFields.statusFilter(query);
       String owner = caller.isAdmin() ? query.getOrDefault("ownerId", "") : caller.id();
       filter = new GroupRepository.GroupFilter(owner, query.getOrDefault("parentId", ""),
           query.getOrDefault("name", ""), status, pathPrefix, maxLevel, ids, MetadataFilter.parse(query.get("metadata")));

@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import io.fluxgate.api.ApiError;
+import io.fluxgate.api.RequestFields;
 import io.fluxgate.api.PageRequest;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
@@ -40,8 +41,8 @@ public final class PoliciesService {
   private record Grant(String subject, String object, List<String> actions) {
 
     static Grant from(JsonObject request) {
-      String subject = UsersService.requiredString(request, "subject", 36);
-      String object = UsersService.requiredString(request, "object", 36);
+      String subject = RequestFields.requiredString(request, "subject", 36);
+      String object = RequestFields.requiredString(request, "object", 36);
       if (!(request.getValue("actions") instanceof JsonArray array) || array.isEmpty()) {
         throw ApiError.malformed("actions is required and must be a non-empty array");
       }

@@ -1,5 +1,7 @@
 package io.fluxgate.users;
 
+import static io.fluxgate.api.RequestFields.putIfSet;
+
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -18,8 +20,8 @@ public record User(
     String updatedBy,
     long revision) {
 
-  public static final String ENABLED = "enabled";
-  public static final String DISABLED = "disabled";
+  public static final String ENABLED = io.fluxgate.api.RequestFields.ENABLED;
+  public static final String DISABLED = io.fluxgate.api.RequestFields.DISABLED;
 
   /** What a user may do beyond its own account. */
   public enum Role {
@@ -33,14 +35,6 @@ public record User(
     return new User(id, name, identity, tags, owner, metadata, status, role, createdAt, at, by, revision + 1);
   }
 
-  /** The {@code status} filter of a listing: {@code enabled} (default), {@code disabled} or {@code all}; 400 otherwise. */
-  static String statusFilter(java.util.Map<String, String> query) {
-    String status = query.getOrDefault("status", ENABLED);
-    if (!java.util.List.of(ENABLED, DISABLED, "all").contains(status)) {
-      throw io.fluxgate.api.ApiError.malformed("status must be enabled, disabled or all");
-    }
-    return status;
-  }
 
   public boolean isAdmin() {
     return role == Role.ADMIN;
@@ -75,10 +69,4 @@ public record User(
     return json;
   }
 
-  /** Puts {@code value} unless it is empty: the APIs and events leave empty fields out. */
-  static void putIfSet(JsonObject json, String key, String value) {
-    if (value != null && !value.isEmpty()) {
-      json.put(key, value);
-    }
-  }
 }

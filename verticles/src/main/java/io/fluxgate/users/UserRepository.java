@@ -1,5 +1,7 @@
 package io.fluxgate.users;
 
+import io.fluxgate.api.MetadataFilter;
+import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
 import io.vertx.core.Future;
@@ -49,7 +51,7 @@ public final class UserRepository {
         user.name(), user.identity(), user.tags().encode(), user.owner(), user.metadata().encode(), user.status(),
         user.updatedAt(), user.updatedBy(), user.revision(), user.id(), user.revision() - 1}))
         .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture()
-            : Future.failedFuture(new ConcurrentChange(user.id())));
+            : Future.failedFuture(new ConcurrentChange("user " + user.id())));
   }
 
   /** Stores a new secret hash with the change's revision. */
@@ -57,7 +59,7 @@ public final class UserRepository {
     return conn.preparedQuery(updateSecret).execute(Tuple.of(secretHash, user.updatedAt(), user.updatedBy(),
             user.revision(), user.id(), user.revision() - 1))
         .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture()
-            : Future.failedFuture(new ConcurrentChange(user.id())));
+            : Future.failedFuture(new ConcurrentChange("user " + user.id())));
   }
 
   /** One page of users matching {@code filter}, ordered by creation, and how many match in all. */
@@ -103,8 +105,7 @@ public final class UserRepository {
     for (String tag : filter.tags()) {
       // Tags are stored as a JSON array of strings; match the quoted element.
       where.append(" AND tags LIKE ? ESCAPE '!'");
-      String quoted = new JsonArray().add(tag).encode();
-      args.add("%" + Database.likeLiteral(quoted.substring(1, quoted.length() - 1)) + "%");
+      args.add(Database.containingJsonString(tag, ""));
     }
     for (String pattern : filter.metadata().candidatePatterns()) {
       where.append(" AND metadata LIKE ? ESCAPE '!'");
@@ -126,12 +127,6 @@ public final class UserRepository {
   public record UserFilter(String name, String identity, String owner, String status, java.util.List<String> tags,
       MetadataFilter metadata, String visibleTo, String visibility) {}
 
-  /** Someone else changed the user between our read and our write. */
-  public static final class ConcurrentChange extends RuntimeException {
-    ConcurrentChange(String id) {
-      super("user " + id + " was changed concurrently", null, false, false);
-    }
-  }
 
   public Future<User> findById(String id) {
     return db.inTransaction(conn -> conn.preparedQuery(byId).execute(Tuple.of(id)))

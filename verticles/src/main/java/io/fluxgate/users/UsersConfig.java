@@ -3,12 +3,9 @@ package io.fluxgate.users;
 import io.fluxgate.config.ConfigException;
 import io.fluxgate.config.ConfigSection;
 import io.fluxgate.config.ConfigTree;
-import java.io.IOException;
-import java.nio.file.Files;
+import io.fluxgate.config.StoredKey;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 
 /**
  * The users service, from the {@code users} section ({@code FG_USERS_*}): the first administrator, password rules,
@@ -48,27 +45,10 @@ public record UsersConfig(
         users.duration("access_token_ttl", Duration.ofHours(1)),
         users.duration("refresh_token_ttl", Duration.ofHours(24)),
         users.duration("reset_token_ttl", Duration.ofMinutes(15)),
-        key.isEmpty() ? storedKey(dataDir) : key,
+        key.isEmpty() ? StoredKey.readOrCreate(dataDir, "users-token.key") : key,
         users.bool("self_register", true));
   }
 
-  /** The key in {@code <data dir>/users-token.key}, created with 256 random bits if missing. */
-  private static String storedKey(Path dataDir) {
-    Path file = dataDir.resolve("users-token.key");
-    try {
-      if (Files.exists(file)) {
-        return Files.readString(file).trim();
-      }
-      byte[] random = new byte[32];
-      new SecureRandom().nextBytes(random);
-      String key = Base64.getEncoder().encodeToString(random);
-      Files.createDirectories(dataDir);
-      Files.writeString(file, key);
-      return key;
-    } catch (IOException e) {
-      throw new ConfigException("cannot read or create the token key " + file + ": " + e.getMessage());
-    }
-  }
 
   @Override
   public String toString() {

@@ -1,6 +1,12 @@
 package io.fluxgate.users;
 
+import static io.fluxgate.api.RequestFields.optionalString;
+import static io.fluxgate.api.RequestFields.requiredString;
+import static io.fluxgate.api.RequestFields.strings;
+
 import io.fluxgate.api.ApiError;
+import io.fluxgate.api.MetadataFilter;
+import io.fluxgate.api.RequestFields;
 import io.fluxgate.api.PageRequest;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
@@ -164,7 +170,7 @@ public final class UsersService {
 
   public Future<User> updateTags(String accessToken, String userId, JsonObject request) {
     return change(accessToken, userId, false, (user, at, by) -> user.changed(user.name(), user.identity(),
-        NewUser.tags(request, true), user.owner(), user.metadata(), user.status(), at, by), events::tagsUpdated);
+        strings(request, "tags", true), user.owner(), user.metadata(), user.status(), at, by), events::tagsUpdated);
   }
 
   public Future<User> updateIdentity(String accessToken, String userId, JsonObject request) {
@@ -275,7 +281,7 @@ public final class UsersService {
     JsonObject filters = new JsonObject();
     try {
       paging = PageRequest.from(query);
-      String status = User.statusFilter(query);
+      String status = RequestFields.statusFilter(query);
       List<String> tags = query.containsKey("tags")
           ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
           : List.of();
@@ -330,18 +336,15 @@ public final class UsersService {
     if (SqlErrors.isUniqueViolation(error)) {
       return Future.failedFuture(ApiError.conflict("that identity is taken"));
     }
-    if (error instanceof UserRepository.ConcurrentChange) {
+    if (error instanceof io.fluxgate.sql.ConcurrentChange) {
       return Future.failedFuture(ApiError.conflict("the user changed meanwhile; read it again and retry"));
     }
     return Future.failedFuture(error);
   }
 
-  /** The id of the enabled user an access token belongs to; other services ask this over the bus. */
-  public Future<String> identify(String accessToken) {
-    return caller(accessToken).map(user -> {
-      emit(events.identified(user.id()));
-      return user.id();
-    });
+  /** The enabled user an access token belongs to, for other services asking over the bus. */
+  public Future<User> identify(String accessToken) {
+    return caller(accessToken).onSuccess(user -> emit(events.identified(user.id())));
   }
 
   /** A page of the users holding a policy on {@code groupId}. */
@@ -371,16 +374,6 @@ public final class UsersService {
     }
   }
 
-  static String requiredString(JsonObject json, String field, int maxLength) {
-    Object value = json.getValue(field);
-    if (!(value instanceof String text) || text.isBlank()) {
-      throw ApiError.malformed(field + " is required and must be a non-empty string");
-    }
-    if (text.length() > maxLength) {
-      throw ApiError.malformed(field + " is longer than " + maxLength + " characters");
-    }
-    return text;
-  }
 
   /** A validated registration request. */
   record NewUser(String name, String identity, String secret, JsonArray tags, String owner, JsonObject metadata,
@@ -401,28 +394,9 @@ public final class UsersService {
       }
       String name = optionalString(request, "name", MAX_NAME);
       String owner = optionalString(request, "owner", 36);
-      String status = request.containsKey("status") ? optionalString(request, "status", 16) : null;
-      if (status != null && !status.equals(User.ENABLED) && !status.equals(User.DISABLED)) {
-        throw ApiError.malformed("status must be enabled or disabled");
-      }
-      JsonArray tags = tags(request, false);
-      Object metadata = request.getValue("metadata");
-      if (metadata != null && !(metadata instanceof JsonObject)) {
-        throw ApiError.malformed("metadata must be an object");
-      }
-      return new NewUser(name, identity, secret, tags, owner,
-          metadata == null ? new JsonObject() : (JsonObject) metadata, status);
-    }
-
-    static JsonArray tags(JsonObject request, boolean required) {
-      Object tags = request.getValue("tags");
-      if (tags == null && !required) {
-        return new JsonArray();
-      }
-      if (!(tags instanceof JsonArray array && array.stream().allMatch(t -> t instanceof String))) {
-        throw ApiError.malformed("tags " + (required ? "is required and " : "") + "must be an array of strings");
-      }
-      return array.copy();
+      String status = RequestFields.newStatus(request);
+      JsonArray tags = strings(request, "tags", false);
+      return new NewUser(name, identity, secret, tags, owner, RequestFields.object(request, "metadata", false), status);
     }
 
     @Override
@@ -432,17 +406,4 @@ public final class UsersService {
     }
   }
 
-  static String optionalString(JsonObject json, String field, int maxLength) {
-    Object value = json.getValue(field);
-    if (value == null) {
-      return "";
-    }
-    if (!(value instanceof String text)) {
-      throw ApiError.malformed(field + " must be a string");
-    }
-    if (text.length() > maxLength) {
-      throw ApiError.malformed(field + " is longer than " + maxLength + " characters");
-    }
-    return text;
-  }
 }

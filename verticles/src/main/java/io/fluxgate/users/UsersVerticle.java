@@ -57,7 +57,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     Router router = ApiServer.router(vertx, "users");
     addRoutes(router);
     vertx.eventBus().<String>consumer(Addresses.USERS_IDENTIFY, message -> users.identify(message.body())
-        .onSuccess(message::reply)
+        .onSuccess(user -> message.reply(new JsonObject().put("id", user.id()).put("admin", user.isAdmin())))
         .onFailure(e -> message.fail(401, e.getMessage())));
     return users.ensureAdmin()
         .compose(v -> ApiServer.listen(vertx, "users", host, port, router))
@@ -110,10 +110,8 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         policies.update(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Policy::toApi)));
     router.get("/policies").handler(ctx -> ApiResponses.reply(ctx, 200,
         policies.list(ApiResponses.bearerToken(ctx), query(ctx))));
-    router.delete("/policies/:subject/:object").handler(ctx -> policies
-        .delete(ApiResponses.bearerToken(ctx), ctx.pathParam("subject"), ctx.pathParam("object"))
-        .onSuccess(v -> ctx.response().setStatusCode(204).end())
-        .onFailure(e -> ApiResponses.fail(ctx, e)));
+    router.delete("/policies/:subject/:object").handler(ctx -> ApiResponses.noContent(ctx, policies
+        .delete(ApiResponses.bearerToken(ctx), ctx.pathParam("subject"), ctx.pathParam("object"))));
     router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
     router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
@@ -125,9 +123,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   }
 
   private static java.util.Map<String, String> query(RoutingContext ctx) {
-    java.util.Map<String, String> query = new java.util.HashMap<>();
-    ctx.queryParams().forEach(entry -> query.putIfAbsent(entry.getKey(), entry.getValue()));
-    return query;
+    return ApiResponses.query(ctx);
   }
 
   /** A PATCH of one user's account with a JSON body. */

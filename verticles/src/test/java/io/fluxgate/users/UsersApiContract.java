@@ -317,8 +317,8 @@ abstract class UsersApiContract {
     String alice = register("alice", "alice@example.com", "alice-secret");
     String token = tokens("alice@example.com", "alice-secret").getString("access_token");
 
-    Object id = Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, token)).body();
-    assertThat(id).isEqualTo(alice);
+    Object caller = Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, token)).body();
+    assertThat(caller).isEqualTo(new JsonObject().put("id", alice).put("admin", false));
     var refused = fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, "forged");
     Await.until("the refusal", Duration.ofSeconds(10), refused::isComplete);
     assertThat(refused.failed()).isTrue();

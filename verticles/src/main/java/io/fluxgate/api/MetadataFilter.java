@@ -1,6 +1,5 @@
-package io.fluxgate.users;
+package io.fluxgate.api;
 
-import io.fluxgate.api.ApiError;
 import io.fluxgate.sql.Database;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -34,10 +33,7 @@ public record MetadataFilter(JsonObject wanted) {
   /** LIKE patterns a stored (compact JSON) metadata must match to be a candidate, one per key. */
   public java.util.List<String> candidatePatterns() {
     return wanted.fieldNames().stream()
-        .map(key -> {
-          String quoted = new io.vertx.core.json.JsonArray().add(key).encode();
-          return "%" + Database.likeLiteral(quoted.substring(1, quoted.length() - 1)) + ":%";
-        })
+        .map(key -> Database.containingJsonString(key, ":"))
         .toList();
   }
 
