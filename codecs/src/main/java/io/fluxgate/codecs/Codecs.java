@@ -10,5 +10,6 @@ public final class Codecs {
   public static void register(EventBus bus) {
     bus.registerDefaultCodec(DomainEvent.class, new DomainEventCodec());
     bus.registerDefaultCodec(ThingAccess.class, new ThingAccessCodec());
+    bus.registerDefaultCodec(ChannelMessage.class, new ChannelMessageCodec());
   }
 }

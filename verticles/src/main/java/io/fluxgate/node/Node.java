@@ -5,6 +5,8 @@ import com.hazelcast.config.FileSystemXmlConfig;
 import io.fluxgate.api.ApiVerticle;
 import io.fluxgate.api.ServiceEndpoint;
 import io.fluxgate.codecs.Streams;
+import io.fluxgate.http.HttpAdapterVerticle;
+import io.fluxgate.mqtt.MqttAdapterVerticle;
 import io.fluxgate.things.ThingsVerticle;
 import io.fluxgate.users.UsersVerticle;
 import io.fluxgate.codecs.Codecs;
@@ -72,8 +74,7 @@ public final class Node {
             List<String> listening = new ArrayList<>();
             for (var api : apis) {
               ids.add(api.deploymentId());
-              listening.add(api.verticle().service() + " API on http://" + settings.node().host() + ":"
-                  + api.verticle().actualPort());
+              listening.add(api.verticle().describe(settings.node().host()));
             }
             if (settings.node().metricsEnabled()) {
               listening.add("metrics on http://" + settings.node().metricsHost() + ":" + settings.node().metricsPort()
@@ -105,13 +106,15 @@ public final class Node {
   /** The verticle that runs {@code role}; roles whose service is still to come answer /health only. */
   private static ServiceEndpoint verticleOf(Role role, NodeSettings settings, Database db, EventLogVerticle log) {
     String host = settings.node().host();
-    int port = settings.ports().of(role);
+    Streams streams = new Streams(settings.events().prefix());
     return switch (role) {
-      case USERS -> new UsersVerticle(settings.users(), settings.smtp(), db, log.publisher(), new Streams(settings.events().prefix()),
-          settings.node().instanceId(), host, port, settings.events().readEvents());
-      case THINGS -> new ThingsVerticle(settings.things(), db, log.publisher(), new Streams(settings.events().prefix()),
-          settings.node().instanceId(), host, port, settings.events().readEvents());
-      case BOOTSTRAP, HTTP -> new ApiVerticle(role.id(), host, port);
+      case USERS -> new UsersVerticle(settings.users(), settings.smtp(), db, log.publisher(), streams,
+          settings.node().instanceId(), host, settings.ports().users(), settings.events().readEvents());
+      case THINGS -> new ThingsVerticle(settings.things(), db, log.publisher(), streams, settings.node().instanceId(),
+          host, settings.ports().things(), settings.events().readEvents());
+      case BOOTSTRAP -> new ApiVerticle(role.id(), host, settings.ports().bootstrap());
+      case HTTP -> new HttpAdapterVerticle(host, settings.ports().httpAdapter(), settings.mqtt().maxMessageSize());
+      case MQTT -> new MqttAdapterVerticle(settings.mqtt(), log.publisher(), streams, settings.node().instanceId());
     };
   }
 

@@ -11,7 +11,8 @@ public enum Role {
   USERS,
   THINGS,
   BOOTSTRAP,
-  HTTP;
+  HTTP,
+  MQTT;
 
   public String id() {
     return name().toLowerCase(Locale.ROOT);

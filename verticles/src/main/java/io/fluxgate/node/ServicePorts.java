@@ -23,6 +23,7 @@ public record ServicePorts(int users, int things, int bootstrap, int httpAdapter
       case THINGS -> things;
       case BOOTSTRAP -> bootstrap;
       case HTTP -> httpAdapter;
+      case MQTT -> throw new IllegalArgumentException("the MQTT ports are in MqttConfig");
     };
   }
 }

@@ -77,10 +77,10 @@ public final class ThingsVerticle extends VerticleBase implements ServiceEndpoin
     return sync.load()
         .compose(v -> bus.<DomainEvent>consumer(Addresses.events(streams.things()), m -> sync.apply(m.body()))
             .completion())
-        .compose(v -> bus.<ThingAccess>localConsumer(Addresses.THINGS_AUTHORIZE,
+        .compose(v -> bus.<ThingAccess>consumer(Addresses.THINGS_AUTHORIZE,
             m -> m.reply(connections.authorize(m.body()))).completion())
-        .compose(v -> bus.<JsonObject>localConsumer(Addresses.THINGS_AUTHENTICATE, this::authenticate).completion())
-        .compose(v -> bus.<String>localConsumer(Addresses.THINGS_IDENTIFY, m -> answer(m, things.identify(m.body())))
+        .compose(v -> bus.<JsonObject>consumer(Addresses.THINGS_AUTHENTICATE, this::authenticate).completion())
+        .compose(v -> bus.<String>consumer(Addresses.THINGS_IDENTIFY, m -> answer(m, things.identify(m.body())))
             .completion())
         .compose(v -> bus.<JsonObject>consumer(Addresses.THINGS_CONNECT,
             m -> answer(m, connections.connectFor(m.body()).map(created -> new JsonObject()

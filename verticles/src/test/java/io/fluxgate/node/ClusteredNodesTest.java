@@ -37,6 +37,8 @@ class ClusteredNodesTest {
     env.put("FG_THINGS_HTTP_PORT", "0");
     env.put("FG_BOOTSTRAP_HTTP_PORT", "0");
     env.put("FG_HTTP_ADAPTER_PORT", "0");
+    env.put("FG_MQTT_PORT", "0");
+    env.put("FG_MQTT_WS_PORT", "0");
     env.put("FG_METRICS_ENABLED", "false");
     env.put("FG_CLUSTER_CONFIG", clusterFile.toString());
     return env;

@@ -85,7 +85,8 @@ class FluxgateCommandTest {
     String unreachable = "nats://127.0.0.1:" + io.fluxgate.testing.TestStores.freePort();
     Outcome outcome = run(Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", unreachable, "FG_DATA_DIR", dir.toString(),
         "FG_METRICS_ENABLED", "false", "FG_USERS_HTTP_PORT", "0", "FG_THINGS_HTTP_PORT", "0",
-        "FG_BOOTSTRAP_HTTP_PORT", "0", "FG_HTTP_ADAPTER_PORT", "0"), "serve");
+        "FG_BOOTSTRAP_HTTP_PORT", "0", "FG_HTTP_ADAPTER_PORT", "0", "FG_MQTT_PORT", "0", "FG_MQTT_WS_PORT", "0"),
+        "serve");
     assertThat(outcome.status()).isEqualTo(1);
     assertThat(outcome.err()).contains("cannot serve", unreachable);
   }

@@ -26,6 +26,8 @@ class NodeTest {
     env.put("FG_THINGS_HTTP_PORT", "0");
     env.put("FG_BOOTSTRAP_HTTP_PORT", "0");
     env.put("FG_HTTP_ADAPTER_PORT", "0");
+    env.put("FG_MQTT_PORT", "0");
+    env.put("FG_MQTT_WS_PORT", "0");
     env.put("FG_NODE_HOST", "127.0.0.1");
     env.put("FG_METRICS_HOST", "127.0.0.1");
     env.put("FG_METRICS_PORT", String.valueOf(metricsPort));
@@ -40,7 +42,7 @@ class NodeTest {
     Vertx client = Vertx.vertx();
     try {
       WebClient web = WebClient.create(client);
-      assertThat(node.listening()).hasSize(5);
+      assertThat(node.listening()).hasSize(6).anyMatch(line -> line.startsWith("MQTT on tcp://"));
       for (String line : node.listening()) {
         if (line.contains("API")) {
           int port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
@@ -56,7 +58,7 @@ class NodeTest {
       var metrics = Await.result(web.get(metricsPort, "127.0.0.1", "/metrics").send());
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.bodyAsString()).contains("vertx_http_server", "fluxgate_events_appended_total",
-          "fluxgate_events_retry_buffered");
+          "fluxgate_events_retry_buffered", "fluxgate_mqtt_connections", "fluxgate_mqtt_messages_in_total");
 
       // Published right before the stop: the stop waits for their appends instead of cutting them off.
       for (int i = 0; i < 500; i++) {

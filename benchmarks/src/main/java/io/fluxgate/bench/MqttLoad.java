@@ -1,0 +1,366 @@
+package io.fluxgate.bench;
+
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.mqtt.MqttClient;
+import io.vertx.mqtt.MqttClientOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * An MQTT load tool: publishers and subscribers on one topic at a fixed rate or flat out, plus idle connections to
+ * hold; reports messages per second sent and received, lost, duplicated, latency percentiles, and (given the
+ * broker's pid) the broker's CPU time per message and memory per connection. Against Fluxgate it provisions its
+ * own things and channel through the REST API; against another broker it connects anonymously.
+ */
+@Command(name = "mqtt-load", mixinStandardHelpOptions = true, description = "MQTT load generator")
+public final class MqttLoad implements Callable<Integer> {
+
+  @Option(names = "--host", defaultValue = "127.0.0.1") String host;
+  @Option(names = "--port", defaultValue = "1883") int port;
+  @Option(names = "--publishers", defaultValue = "4") int publishers;
+  @Option(names = "--subscribers", defaultValue = "1") int subscribers;
+  @Option(names = "--qos", defaultValue = "0") int qos;
+  @Option(names = "--payload", defaultValue = "100", description = "payload bytes (at least 20)") int payload;
+  @Option(names = "--rate", defaultValue = "0", description = "messages per second in all; 0 = flat out") int rate;
+  @Option(names = "--duration", defaultValue = "20", description = "seconds measured") int duration;
+  @Option(names = "--warmup", defaultValue = "5", description = "seconds before measuring") int warmup;
+  @Option(names = "--idle", defaultValue = "0", description = "idle authenticated connections to open and hold") int idle;
+  @Option(names = "--connect-rate", defaultValue = "2000", description = "idle connections opened per second") int connectRate;
+  @Option(names = "--window", defaultValue = "2000", description = "unacknowledged publishes per publisher") int window;
+  @Option(names = "--broker-pid", defaultValue = "0", description = "pid of the broker, for CPU and memory") long brokerPid;
+  @Option(names = "--fluxgate", description = "users API URL (e.g. http://127.0.0.1:9002) to provision through") String usersUrl;
+  @Option(names = "--things-url", defaultValue = "http://127.0.0.1:9000") String thingsUrl;
+  @Option(names = "--admin", defaultValue = "admin@example.com") String admin;
+  @Option(names = "--admin-secret", defaultValue = "admin-secret-1") String adminSecret;
+  @Option(names = "--label", defaultValue = "broker") String label;
+
+  private Vertx vertx;
+  private String topic = "bench/" + Long.toHexString(System.nanoTime());
+  private String[] publisherCredentials = new String[2];
+  private String[] subscriberCredentials = new String[2];
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new MqttLoad()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (payload < 20) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--payload must be at least 20");
+    }
+    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
+    try {
+      if (usersUrl != null) {
+        provision();
+      }
+      if (idle > 0) {
+        holdIdle();
+      }
+      if (publishers > 0 && subscribers > 0) {
+        traffic();
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    return 0;
+  }
+
+  /** Fluxgate: a channel, a writer thing and a reader thing (every connection of a kind shares its thing). */
+  private void provision() throws Exception {
+    WebClient web = WebClient.create(vertx);
+    String token = await(web.postAbs(usersUrl + "/users/tokens/issue").sendJsonObject(new JsonObject()
+        .put("identity", admin).put("secret", adminSecret))).bodyAsJsonObject().getString("access_token");
+    String channel = await(web.postAbs(thingsUrl + "/channels").bearerTokenAuthentication(token)
+        .sendJsonObject(new JsonObject().put("name", "bench-" + System.nanoTime()))).bodyAsJsonObject().getString("id");
+    JsonArray made = await(web.postAbs(thingsUrl + "/things/bulk").bearerTokenAuthentication(token).sendJson(
+        new JsonArray().add(new JsonObject().put("name", "bench-writer")).add(new JsonObject().put("name",
+            "bench-reader")))).bodyAsJsonObject().getJsonArray("things");
+    JsonObject writer = made.getJsonObject(0);
+    JsonObject reader = made.getJsonObject(1);
+    await(web.postAbs(thingsUrl + "/connect").bearerTokenAuthentication(token).sendJsonObject(new JsonObject()
+        .put("subjects", new JsonArray().add(writer.getString("id"))).put("objects", new JsonArray().add(channel))
+        .put("actions", new JsonArray().add("m_write"))));
+    await(web.postAbs(thingsUrl + "/connect").bearerTokenAuthentication(token).sendJsonObject(new JsonObject()
+        .put("subjects", new JsonArray().add(reader.getString("id"))).put("objects", new JsonArray().add(channel))
+        .put("actions", new JsonArray().add("m_read"))));
+    publisherCredentials = new String[] {writer.getString("id"), writer.getJsonObject("credentials").getString("secret")};
+    subscriberCredentials = new String[] {reader.getString("id"), reader.getJsonObject("credentials").getString("secret")};
+    topic = "channels/" + channel + "/messages/bench";
+  }
+
+  private MqttClient client(String id, String[] credentials) {
+    MqttClientOptions options = new MqttClientOptions().setClientId(id).setCleanSession(true)
+        .setMaxInflightQueue(Math.max(10, window)).setMaxMessageSize(Math.max(8192, payload + 1024))
+        .setKeepAliveInterval(300).setAutoKeepAlive(true);
+    if (credentials[0] != null) {
+      options.setUsername(credentials[0]).setPassword(credentials[1]);
+    }
+    return MqttClient.create(vertx, options);
+  }
+
+  private void holdIdle() throws Exception {
+    long rssBefore = rssKb();
+    List<MqttClient> held = new ArrayList<>(idle);
+    long start = System.nanoTime();
+    AtomicLong failed = new AtomicLong();
+    List<Future<?>> connecting = new ArrayList<>();
+    long intervalNanos = 1_000_000_000L / connectRate;
+    for (int i = 0; i < idle; i++) {
+      long due = start + i * intervalNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      MqttClient client = client("idle-" + i, subscriberCredentials);
+      held.add(client);
+      connecting.add(client.connect(port, host).onFailure(e -> failed.incrementAndGet()));
+    }
+    await(Future.join(connecting).recover(e -> Future.succeededFuture()));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long connected = idle - failed.get();
+    Thread.sleep(3000);
+    long rssAfter = rssKb();
+    System.out.printf("%s idle: %d connected, %d refused or failed, in %.1f s = %.0f connections/s",
+        label, connected, failed.get(), seconds, connected / seconds);
+    if (brokerPid > 0) {
+      System.out.printf(", broker RSS %d -> %d MiB = %.1f KiB per connection", rssBefore / 1024, rssAfter / 1024,
+          connected == 0 ? 0.0 : (rssAfter - rssBefore) / (double) connected);
+    }
+    System.out.println();
+    if (publishers > 0 && subscribers > 0) {
+      traffic();
+    }
+    List<Future<Void>> closing = new ArrayList<>();
+    held.forEach(c -> {
+      if (c.isConnected()) {
+        closing.add(c.disconnect());
+      }
+    });
+    await(Future.join(closing).recover(e -> Future.succeededFuture()));
+    publishers = 0;
+  }
+
+  /** Publishers to subscribers on one topic; every payload carries send time, publisher and sequence. */
+  private void traffic() throws Exception {
+    LongAdder received = new LongAdder();
+    LongAdder duplicates = new LongAdder();
+    long[][] latencies = new long[subscribers][];
+    int[] counts = new int[subscribers];
+    BitSet[][] seen = new BitSet[subscribers][publishers];
+    boolean[] measuring = new boolean[1];
+    int capacity = 4_000_000;
+    List<MqttClient> subs = new ArrayList<>();
+    for (int s = 0; s < subscribers; s++) {
+      int index = s;
+      latencies[s] = new long[capacity];
+      for (int p = 0; p < publishers; p++) {
+        seen[s][p] = new BitSet();
+      }
+      MqttClient sub = client("sub-" + s + "-" + System.nanoTime(), subscriberCredentials);
+      sub.publishHandler(message -> {
+        Buffer body = message.payload();
+        long sentAt = body.getLong(0);
+        int publisher = body.getInt(8);
+        int seq = (int) body.getLong(12);
+        synchronized (seen[index][publisher]) {
+          if (seen[index][publisher].get(seq)) {
+            duplicates.increment();
+            return;
+          }
+          seen[index][publisher].set(seq);
+        }
+        received.increment();
+        if (measuring[0]) {
+          synchronized (latencies[index]) {
+            if (counts[index] < capacity) {
+              latencies[index][counts[index]++] = System.nanoTime() - sentAt;
+            }
+          }
+        }
+      });
+      Promise<Void> subscribed = Promise.promise();
+      sub.subscribeCompletionHandler(ack -> subscribed.tryComplete());
+      await(sub.connect(port, host));
+      sub.subscribe(topic, qos);
+      await(subscribed.future());
+      subs.add(sub);
+    }
+    List<Publisher> pubs = new ArrayList<>();
+    for (int p = 0; p < publishers; p++) {
+      MqttClient client = client("pub-" + p + "-" + System.nanoTime(), publisherCredentials);
+      await(client.connect(port, host));
+      pubs.add(new Publisher(p, client));
+    }
+    double perPublisher = rate == 0 ? 0 : rate / (double) publishers;
+    pubs.forEach(p -> p.start(perPublisher));
+    Thread.sleep(warmup * 1000L);
+    long receivedBefore = received.sum();
+    long sentBefore = pubs.stream().mapToLong(p -> p.sent).sum();
+    long cpuBefore = cpuTicks();
+    measuring[0] = true;
+    long start = System.nanoTime();
+    Thread.sleep(duration * 1000L);
+    measuring[0] = false;
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long cpuAfter = cpuTicks();
+    long sentDuring = pubs.stream().mapToLong(p -> p.sent).sum() - sentBefore;
+    long receivedDuring = received.sum() - receivedBefore;
+    pubs.forEach(Publisher::stop);
+    long totalSent = pubs.stream().mapToLong(p -> p.sent).sum();
+    // Let in-flight messages arrive before counting losses.
+    long expected = totalSent * subscribers;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long last = -1;
+    while (System.nanoTime() < deadline && received.sum() < expected) {
+      Thread.sleep(500);
+      if (received.sum() == last) {
+        break;
+      }
+      last = received.sum();
+    }
+    long lost = Math.max(0, expected - received.sum());
+    long[] all = merge(latencies, counts);
+    Arrays.sort(all);
+    System.out.printf("%s qos=%d publishers=%d subscribers=%d payload=%d rate=%s: sent %.0f msg/s, received %.0f msg/s,"
+        + " lost %d of %d, duplicated %d, latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms", label, qos, publishers,
+        subscribers, payload, rate == 0 ? "max" : String.valueOf(rate), sentDuring / seconds, receivedDuring / seconds,
+        lost, expected, duplicates.sum(), pct(all, 0.50), pct(all, 0.99), pct(all, 0.999));
+    if (brokerPid > 0 && receivedDuring > 0) {
+      double cpuSeconds = (cpuAfter - cpuBefore) / 100.0;
+      System.out.printf(", broker CPU %.2f s = %.2f us per message received", cpuSeconds,
+          cpuSeconds * 1e6 / receivedDuring);
+    }
+    System.out.println();
+    List<Future<Void>> closing = new ArrayList<>();
+    subs.forEach(c -> closing.add(c.disconnect()));
+    pubs.forEach(p -> closing.add(p.client.disconnect()));
+    await(Future.join(closing).recover(e -> Future.succeededFuture()));
+  }
+
+  /** One publishing connection: a fixed rate from a 1 ms timer, or as fast as its window allows. */
+  private final class Publisher {
+    final int index;
+    final MqttClient client;
+    volatile long sent;
+    int outstanding;
+    long timer = -1;
+    volatile boolean running;
+    double credit;
+
+    Publisher(int index, MqttClient client) {
+      this.index = index;
+      this.client = client;
+    }
+
+    void start(double perSecond) {
+      running = true;
+      if (perSecond > 0) {
+        timer = vertx.setPeriodic(1, id -> {
+          credit += perSecond / 1000.0;
+          while (credit >= 1 && outstanding < window) {
+            credit -= 1;
+            send();
+          }
+        });
+      } else {
+        vertx.runOnContext(v -> pump());
+      }
+    }
+
+    private void pump() {
+      while (running && outstanding < window) {
+        send();
+      }
+    }
+
+    private void send() {
+      Buffer body = Buffer.buffer(payload).appendLong(System.nanoTime()).appendInt(index).appendLong(sent);
+      body.appendBytes(new byte[payload - 20]);
+      sent++;
+      outstanding++;
+      client.publish(topic, body, MqttQoS.valueOf(qos), false, false).onComplete(r -> {
+        if (qos == 0) {
+          outstanding--;
+          if (timer < 0 && running && outstanding < window / 2) {
+            pump();
+          }
+        }
+      });
+      if (qos > 0) {
+        client.publishCompletionHandler(id -> {
+          outstanding--;
+          if (timer < 0 && running && outstanding < window / 2) {
+            pump();
+          }
+        });
+      }
+    }
+
+    void stop() {
+      running = false;
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+    }
+  }
+
+  private static long[] merge(long[][] parts, int[] counts) {
+    int total = Arrays.stream(counts).sum();
+    long[] all = new long[total];
+    int at = 0;
+    for (int i = 0; i < parts.length; i++) {
+      System.arraycopy(parts[i], 0, all, at, counts[i]);
+      at += counts[i];
+    }
+    return all;
+  }
+
+  private static double pct(long[] sorted, double p) {
+    return sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, sorted.length * p)] / 1e6;
+  }
+
+  /** utime + stime of the broker in clock ticks (1/100 s), from /proc. */
+  private long cpuTicks() throws Exception {
+    if (brokerPid <= 0) {
+      return 0;
+    }
+    String stat = Files.readString(Path.of("/proc/" + brokerPid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  }
+
+  private long rssKb() throws Exception {
+    if (brokerPid <= 0) {
+      return 0;
+    }
+    for (String line : Files.readAllLines(Path.of("/proc/" + brokerPid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return 0;
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,23 @@
+package io.fluxgate.codecs;
+
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * A device message on its way to the subscribers of a channel, whichever adapter it came from: the channel, the
+ * subtopic ("" for none), the publishing thing, the protocol it used, the QoS it was published with, the payload
+ * and when the adapter received it (Unix nanoseconds). Treated as immutable once published.
+ */
+public record ChannelMessage(String channelId, String subtopic, String publisher, String protocol, int qos,
+    Buffer payload, long created) {
+
+  /** The bus address of a channel's messages; a node listens on it only while it has local subscribers. */
+  public static String address(String channelId) {
+    return "fluxgate.channels." + channelId;
+  }
+
+  /** The MQTT topic the message is delivered under: {@code channels/<id>/messages[/<subtopic>]}. */
+  public String topic() {
+    return subtopic.isEmpty() ? "channels/" + channelId + "/messages"
+        : "channels/" + channelId + "/messages/" + subtopic;
+  }
+}

@@ -1,0 +1,90 @@
+package io.fluxgate.http;
+
+import io.fluxgate.api.ApiError;
+import io.fluxgate.api.ApiResponses;
+import io.fluxgate.api.ApiServer;
+import io.fluxgate.api.ServiceEndpoint;
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.ChannelMessage;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.ThingAccess;
+import io.fluxgate.mqtt.ChannelTopic;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The HTTP message adapter of {@code http.yml}: a device POSTs a message to a channel with
+ * {@code Authorization: Thing <key>}, and it takes the same path as an MQTT publish (QoS 1 to subscribers).
+ */
+public final class HttpAdapterVerticle extends VerticleBase implements ServiceEndpoint {
+
+  private final String host;
+  private final int port;
+  private final int maxMessageSize;
+  private HttpServer server;
+
+  public HttpAdapterVerticle(String host, int port, int maxMessageSize) {
+    this.host = host;
+    this.port = port;
+    this.maxMessageSize = maxMessageSize;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = ApiServer.router(vertx, "http");
+    router.post("/channels/:channelId/messages").handler(this::publish);
+    router.post("/channels/:channelId/messages/*").handler(this::publish);
+    return ApiServer.listen(vertx, "http", host, port, router).onSuccess(listening -> server = listening);
+  }
+
+  private void publish(RoutingContext ctx) {
+    String key = ApiResponses.thingKey(ctx);
+    if (key == null) {
+      throw ApiError.unauthenticated("an Authorization: Thing <key> header is required");
+    }
+    if (ctx.request().getHeader("Content-Type") == null) {
+      throw new ApiError(ApiError.Kind.UNSUPPORTED_CONTENT_TYPE, "give the message's Content-Type");
+    }
+    String subtopic = ctx.pathParam("*");
+    String path = "channels/" + ctx.pathParam("channelId") + "/messages"
+        + (subtopic == null || subtopic.isEmpty() ? "" : "/" + subtopic);
+    ChannelTopic topic = ChannelTopic.ofPublish(path);
+    if (topic == null) {
+      throw ApiError.malformed("not a channel topic: " + path);
+    }
+    if (ctx.body().length() > maxMessageSize) {
+      throw new ApiError(ApiError.Kind.TOO_LARGE, "messages are at most " + maxMessageSize + " bytes");
+    }
+    var payload = ctx.body().buffer() == null ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer();
+    vertx.eventBus().<String>request(Addresses.THINGS_IDENTIFY, key)
+        .map(io.vertx.core.eventbus.Message::body)
+        .recover(error -> Future.failedFuture(error instanceof ReplyException reply && reply.failureCode() == 401
+            ? ApiError.unauthenticated("no enabled thing has this key") : error))
+        .compose(thingId -> vertx.eventBus().<Boolean>request(Addresses.THINGS_AUTHORIZE,
+                new ThingAccess(thingId, topic.channelId(), ThingAccess.Action.PUBLISH))
+            .map(reply -> {
+              if (!reply.body()) {
+                throw ApiError.forbidden("the thing may not publish on this channel");
+              }
+              vertx.eventBus().publish(ChannelMessage.address(topic.channelId()), new ChannelMessage(
+                  topic.channelId(), topic.subtopic(), thingId, "http", 1, payload, DomainEvent.nowNanos()));
+              return null;
+            }))
+        .onSuccess(v -> ctx.response().setStatusCode(202).end())
+        .onFailure(error -> ApiResponses.fail(ctx, error));
+  }
+
+  @Override
+  public String service() {
+    return "http";
+  }
+
+  @Override
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+}

@@ -1,0 +1,98 @@
+package io.fluxgate.mqtt;
+
+import io.fluxgate.codecs.ChannelMessage;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.EventPublisher;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What the MQTT server instances of one node share: configuration, the access cache, the sessions by client id,
+ * the retained messages, the event stream and the counters. The sessions themselves live on their event loops.
+ */
+final class Broker {
+
+  final MqttConfig config;
+  final AccessCache access;
+  final RetainedMessages retained;
+  final MqttEvents events;
+  final MqttMetrics metrics;
+  private final EventPublisher publisher;
+  private final EventBus bus;
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
+  Broker(MqttConfig config, AccessCache access, RetainedMessages retained, MqttEvents events, MqttMetrics metrics,
+      EventPublisher publisher, EventBus bus) {
+    this.config = config;
+    this.access = access;
+    this.retained = retained;
+    this.events = events;
+    this.metrics = metrics;
+    this.publisher = publisher;
+    this.bus = bus;
+  }
+
+  /** A session claimed by a new connection, and whether it carries state from before. */
+  record Claim(Session session, boolean present) {}
+
+  /** The client id is someone else's: one thing cannot take over another thing's session. */
+  static final class ClientIdTaken extends RuntimeException {
+    ClientIdTaken() {
+      super("the client id belongs to another thing's session", null, false, false);
+    }
+  }
+
+  /**
+   * Gives the connection on {@code router}'s loop the session of {@code clientId}: a fresh one, or the previous
+   * one's state (unless {@code cleanStart}) after its connection was closed on its own loop. Completes on
+   * {@code router}'s loop.
+   */
+  Future<Claim> claim(String clientId, String thingId, ChannelRouter router, boolean cleanStart) {
+    Session previous = sessions.get(clientId);
+    if (previous != null && !previous.thingId().equals(thingId)) {
+      return Future.failedFuture(new ClientIdTaken());
+    }
+    Session fresh = new Session(clientId, thingId, router, config, metrics);
+    previous = sessions.put(clientId, fresh);
+    if (previous == null) {
+      return Future.succeededFuture(new Claim(fresh, false));
+    }
+    Session old = previous;
+    return Hop.to(old.home().context(), () -> {
+      DeviceConnection connection = old.connection();
+      old.detachConnection();
+      if (connection != null) {
+        connection.takenOver();
+      }
+      old.home().removeAll(old);
+      return old;
+    }).compose(o -> Hop.to(router.context(), () -> {
+      boolean keep = !cleanStart && o.isPersistent();
+      if (keep) {
+        fresh.adopt(o);
+      }
+      return new Claim(fresh, keep);
+    }));
+  }
+
+  /** Forgets a session that ended (unless a newer connection claimed the client id meanwhile). */
+  void release(Session session) {
+    sessions.remove(session.clientId(), session);
+  }
+
+  /** Sends a device message to every subscriber of its channel, on this node and others. */
+  void route(ChannelMessage message) {
+    bus.publish(ChannelMessage.address(message.channelId()), message);
+    metrics.messagesIn.increment();
+  }
+
+  void emit(DomainEvent event) {
+    publisher.publish(event);
+  }
+
+  int sessionCount() {
+    return sessions.size();
+  }
+}

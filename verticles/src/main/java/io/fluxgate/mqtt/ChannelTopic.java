@@ -1,0 +1,100 @@
+package io.fluxgate.mqtt;
+
+/**
+ * A topic of the platform, {@code channels/<channelId>/messages[/<subtopic>]}: as published (no wildcards) or as a
+ * subscription filter ({@code +} and {@code #} allowed in the subtopic only). Anything else is not a topic here.
+ */
+public record ChannelTopic(String channelId, String subtopic) {
+
+  private static final String PREFIX = "channels/";
+  private static final String MESSAGES = "/messages";
+
+  /** The topic of a PUBLISH, or null when it is not a channel topic or holds a wildcard. */
+  public static ChannelTopic ofPublish(String topic) {
+    ChannelTopic parsed = parse(topic);
+    if (parsed == null || parsed.subtopic.indexOf('+') >= 0 || parsed.subtopic.indexOf('#') >= 0) {
+      return null;
+    }
+    return parsed;
+  }
+
+  /** The topic filter of a SUBSCRIBE, or null when it is not a valid filter on a channel. */
+  public static ChannelTopic ofFilter(String filter) {
+    ChannelTopic parsed = parse(filter);
+    if (parsed == null) {
+      // channels/<id>/messages/# also covers the bare channel topic; "channels/<id>/#" is not offered.
+      return null;
+    }
+    String sub = parsed.subtopic;
+    int hash = sub.indexOf('#');
+    if (hash >= 0 && (hash != sub.length() - 1 || (hash > 0 && sub.charAt(hash - 1) != '/'))) {
+      return null;
+    }
+    for (String level : sub.split("/", -1)) {
+      if (level.length() > 1 && (level.indexOf('+') >= 0 || level.indexOf('#') >= 0)) {
+        return null;
+      }
+    }
+    return parsed;
+  }
+
+  private static ChannelTopic parse(String topic) {
+    if (topic == null || !topic.startsWith(PREFIX)) {
+      return null;
+    }
+    int slash = topic.indexOf('/', PREFIX.length());
+    if (slash <= PREFIX.length() || !topic.startsWith(MESSAGES, slash)) {
+      return null;
+    }
+    String channel = topic.substring(PREFIX.length(), slash);
+    if (channel.indexOf('+') >= 0 || channel.indexOf('#') >= 0) {
+      return null;
+    }
+    int rest = slash + MESSAGES.length();
+    if (rest == topic.length()) {
+      return new ChannelTopic(channel, "");
+    }
+    if (topic.charAt(rest) != '/' || rest + 1 == topic.length()) {
+      return null;
+    }
+    String subtopic = topic.substring(rest + 1);
+    return subtopic.contains("//") ? null : new ChannelTopic(channel, subtopic);
+  }
+
+  /** Whether this filter's subtopic matches a published {@code subtopic} (MQTT wildcard rules). */
+  public boolean matches(String published) {
+    String filter = subtopic;
+    if (filter.equals("#")) {
+      return true;
+    }
+    int f = 0;
+    int p = 0;
+    while (f < filter.length()) {
+      char c = filter.charAt(f);
+      if (c == '#') {
+        return true;
+      }
+      if (c == '+') {
+        if (p > published.length()) {
+          return false;
+        }
+        int end = published.indexOf('/', p);
+        p = end < 0 ? published.length() : end;
+        f++;
+        continue;
+      }
+      if (p >= published.length() || published.charAt(p) != c) {
+        // "a/#" also matches "a" itself.
+        return p == published.length() && filter.startsWith("/#", f);
+      }
+      f++;
+      p++;
+    }
+    return p == published.length();
+  }
+
+  /** The topic string: {@code channels/<id>/messages[/<subtopic>]}. */
+  public String topic() {
+    return subtopic.isEmpty() ? PREFIX + channelId + MESSAGES : PREFIX + channelId + MESSAGES + "/" + subtopic;
+  }
+}

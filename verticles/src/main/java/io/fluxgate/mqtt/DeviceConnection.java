@@ -1,0 +1,471 @@
+package io.fluxgate.mqtt;
+
+import io.fluxgate.codecs.ChannelMessage;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.ThingAccess;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Future;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttWill;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.vertx.mqtt.messages.MqttSubscribeMessage;
+import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
+import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttPubRecReasonCode;
+import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
+import io.vertx.mqtt.MqttTopicSubscription;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One device's connection, from CONNECT to close: authentication, its session, and every packet it sends or is
+ * sent. Runs on the event loop of the server instance that accepted it.
+ */
+final class DeviceConnection {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeviceConnection.class);
+  private static final int MQTT_5 = 5;
+  /** Publishes that may wait behind an authorization question before the device is cut off. */
+  private static final int MAX_WAITING_PUBLISHES = 1024;
+
+  private final Broker broker;
+  private final ChannelRouter router;
+  private final MqttEndpoint endpoint;
+  private final boolean v5;
+  private Session session;
+  private String thingId;
+  private boolean counted;
+  private boolean willCancelled;
+  private String closeReason = "connection_lost";
+  private final Set<Integer> awaitingRelease = new HashSet<>();
+  private final ArrayDeque<MqttPublishMessage> waiting = new ArrayDeque<>();
+  private boolean authorizing;
+  private boolean closedEarly;
+  private String lastTopicName;
+  private ChannelTopic lastTopic;
+  private int unwritten;
+
+  DeviceConnection(Broker broker, ChannelRouter router, MqttEndpoint endpoint) {
+    this.broker = broker;
+    this.router = router;
+    this.endpoint = endpoint;
+    this.v5 = endpoint.protocolVersion() == MQTT_5;
+  }
+
+  /** Handles the CONNECT: limits, credentials, session; then CONNACK. */
+  void connect() {
+    MqttMetrics metrics = broker.metrics;
+    if (metrics.connections.incrementAndGet() > broker.config.maxConnections()) {
+      metrics.connections.decrementAndGet();
+      metrics.refusedConnections.increment();
+      endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY
+          : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+      return;
+    }
+    counted = true;
+    endpoint.closeHandler(v -> closed());
+    endpoint.exceptionHandler(this::failed);
+    var auth = endpoint.auth();
+    if (auth == null || auth.getUsername() == null || auth.getUsername().isEmpty() || auth.getPassword() == null) {
+      refuseCredentials(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+          : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
+      return;
+    }
+    if (!endpoint.isCleanSession() && endpoint.clientIdentifier().isEmpty()) {
+      endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID
+          : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
+      return;
+    }
+    String claimedThing = auth.getUsername();
+    broker.access.authenticate(claimedThing, auth.getPassword())
+        .compose(ok -> {
+          if (!ok) {
+            refuseCredentials(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+                : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
+            return Future.succeededFuture();
+          }
+          thingId = claimedThing;
+          return broker.claim(endpoint.clientIdentifier(), thingId, router, endpoint.isCleanSession())
+              .compose(this::accept);
+        })
+        .onFailure(error -> {
+          if (error instanceof Broker.ClientIdTaken) {
+            endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID
+                : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
+          } else {
+            LOG.warn("MQTT CONNECT of {} could not be checked: {}", claimedThing, error.getMessage());
+            endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
+                : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+          }
+        });
+  }
+
+  /** A packet the decoder refused (too large, malformed): its decoder is stuck, so the connection must go. */
+  private void failed(Throwable error) {
+    boolean tooLarge = error instanceof io.netty.handler.codec.TooLongFrameException
+        || (error.getMessage() != null && error.getMessage().contains("too large"));
+    closeReason = tooLarge ? "message_too_large" : "protocol_error";
+    LOG.debug("MQTT connection {} closed: {}", endpoint.clientIdentifier(), error.toString());
+    if (v5 && endpoint.isConnected()) {
+      endpoint.disconnect(tooLarge ? MqttDisconnectReasonCode.PACKET_TOO_LARGE
+          : MqttDisconnectReasonCode.MALFORMED_PACKET, MqttProperties.NO_PROPERTIES);
+    }
+    endpoint.close();
+  }
+
+  private void refuseCredentials(MqttConnectReturnCode code) {
+    broker.metrics.authFailures.increment();
+    endpoint.reject(code);
+  }
+
+  private Future<Void> accept(Broker.Claim claim) {
+    if (closedEarly) {
+      // The device left while we checked its credentials: nothing to accept.
+      if (!persistentRequested()) {
+        broker.release(claim.session());
+      }
+      return Future.succeededFuture();
+    }
+    session = claim.session();
+    session.persistent(persistentRequested());
+    List<Future<Void>> routes = new ArrayList<>();
+    for (Subscription subscription : session.subscriptions().values()) {
+      routes.add(router.add(session, subscription));
+    }
+    return Future.all(routes).map(v -> {
+      endpoint.publishHandler(this::published);
+      endpoint.publishReleaseHandler(this::released);
+      endpoint.subscribeHandler(this::subscribe);
+      endpoint.unsubscribeHandler(this::unsubscribe);
+      endpoint.publishAcknowledgeHandler(session::acknowledged);
+      endpoint.publishReceivedHandler(id -> {
+        if (session.received(id)) {
+          endpoint.publishRelease(id);
+        }
+      });
+      endpoint.publishCompletionHandler(session::acknowledged);
+      endpoint.disconnectMessageHandler(message -> {
+        willCancelled = message.code() != MqttDisconnectReasonCode.WITH_WILL_MESSAGE;
+        closeReason = "client_disconnect";
+      });
+      endpoint.accept(claim.present());
+      session.attach(this);
+      broker.emit(broker.events.connected(thingId, session.clientId(), endpoint.protocolVersion(),
+          endpoint.keepAliveTimeSeconds()));
+      session.resume();
+      return null;
+    });
+  }
+
+  /** v3.1.1: the clean-session flag; v5: a session expiry interval above zero. */
+  private boolean persistentRequested() {
+    if (!v5) {
+      return !endpoint.isCleanSession();
+    }
+    MqttProperties.MqttProperty<?> expiry = endpoint.connectProperties()
+        .getProperty(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
+    return expiry != null && expiry.value() instanceof Integer seconds && seconds != 0;
+  }
+
+  // ---- device to platform ----
+
+  private void published(MqttPublishMessage message) {
+    if (authorizing) {
+      if (waiting.size() >= MAX_WAITING_PUBLISHES) {
+        closeReason = "slow_authorization";
+        endpoint.close();
+        return;
+      }
+      waiting.addLast(message);
+      return;
+    }
+    process(message);
+  }
+
+  /** Handles publishes in order: one waiting for its authorization holds back those behind it. */
+  private void process(MqttPublishMessage message) {
+    int qos = message.qosLevel().value();
+    if (qos == 2 && awaitingRelease.contains(message.messageId())) {
+      endpoint.publishReceived(message.messageId());
+      return;
+    }
+    // Devices publish to the same few topics over and over: parse each once per connection.
+    ChannelTopic topic;
+    if (message.topicName().equals(lastTopicName)) {
+      topic = lastTopic;
+    } else {
+      topic = ChannelTopic.ofPublish(message.topicName());
+      lastTopicName = message.topicName();
+      lastTopic = topic;
+    }
+    if (topic == null) {
+      refuse(message, MqttPubAckReasonCode.TOPIC_NAME_INVALID, MqttPubRecReasonCode.TOPIC_NAME_INVALID);
+      return;
+    }
+    int cached = broker.access.cached(thingId, topic.channelId(), ThingAccess.Action.PUBLISH);
+    if (cached != AccessCache.UNKNOWN) {
+      decided(message, topic, cached == AccessCache.ALLOWED);
+      return;
+    }
+    Future<Boolean> allowed = broker.access.authorize(thingId, topic.channelId(), ThingAccess.Action.PUBLISH);
+    authorizing = true;
+    allowed.onComplete(result -> {
+      authorizing = false;
+      decided(message, topic, result.succeeded() && result.result());
+      while (!authorizing && !waiting.isEmpty()) {
+        process(waiting.pollFirst());
+      }
+    });
+  }
+
+  private void decided(MqttPublishMessage message, ChannelTopic topic, boolean allowed) {
+    if (!allowed) {
+      refuse(message, MqttPubAckReasonCode.NOT_AUTHORIZED, MqttPubRecReasonCode.NOT_AUTHORIZED);
+      return;
+    }
+    ChannelMessage routed = new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "mqtt",
+        message.qosLevel().value(), message.payload(), DomainEvent.nowNanos());
+    broker.route(routed);
+    if (message.isRetain()) {
+      broker.retained.retain(routed).onFailure(e -> LOG.warn("retained message not kept: {}", e.getMessage()));
+    }
+    switch (message.qosLevel()) {
+      case AT_LEAST_ONCE -> endpoint.publishAcknowledge(message.messageId());
+      case EXACTLY_ONCE -> {
+        awaitingRelease.add(message.messageId());
+        endpoint.publishReceived(message.messageId());
+      }
+      default -> {
+      }
+    }
+  }
+
+  /** A refused publish: the reason code in MQTT 5; in 3.1.1 an acknowledgement (it has no other) or nothing. */
+  private void refuse(MqttPublishMessage message, MqttPubAckReasonCode ackCode, MqttPubRecReasonCode recCode) {
+    broker.metrics.refusedPublishes.increment();
+    switch (message.qosLevel()) {
+      case AT_LEAST_ONCE -> {
+        if (v5) {
+          endpoint.publishAcknowledge(message.messageId(), ackCode, MqttProperties.NO_PROPERTIES);
+        } else {
+          endpoint.publishAcknowledge(message.messageId());
+        }
+      }
+      case EXACTLY_ONCE -> {
+        if (v5) {
+          endpoint.publishReceived(message.messageId(), recCode, MqttProperties.NO_PROPERTIES);
+        } else {
+          awaitingRelease.add(message.messageId());
+          endpoint.publishReceived(message.messageId());
+        }
+      }
+      default -> broker.metrics.dropped.increment();
+    }
+  }
+
+  private void released(int packetId) {
+    awaitingRelease.remove(packetId);
+    endpoint.publishComplete(packetId);
+  }
+
+  private void subscribe(MqttSubscribeMessage message) {
+    List<MqttTopicSubscription> topics = message.topicSubscriptions();
+    List<Future<Integer>> answers = new ArrayList<>(topics.size());
+    for (MqttTopicSubscription requested : topics) {
+      answers.add(subscribeOne(requested));
+    }
+    Future.join(answers).onComplete(done -> {
+      List<Integer> granted = new ArrayList<>(answers.size());
+      for (Future<Integer> answer : answers) {
+        granted.add(answer.succeeded() ? answer.result() : 0x80);
+      }
+      if (v5) {
+        endpoint.subscribeAcknowledge(message.messageId(), granted.stream().map(DeviceConnection::subAckCode).toList(),
+            MqttProperties.NO_PROPERTIES);
+      } else {
+        endpoint.subscribeAcknowledge(message.messageId(), granted.stream().map(code -> code >= 0x80
+            ? MqttQoS.FAILURE : MqttQoS.valueOf(code)).toList());
+      }
+      for (int i = 0; i < topics.size(); i++) {
+        if (granted.get(i) < 0x80) {
+          sendRetained(topics.get(i).topicName());
+        }
+      }
+    });
+  }
+
+  /** The granted QoS (0-2), or a failure code (0x80 and up) for one filter. */
+  private Future<Integer> subscribeOne(MqttTopicSubscription requested) {
+    ChannelTopic filter = ChannelTopic.ofFilter(requested.topicName());
+    if (filter == null) {
+      broker.metrics.refusedSubscriptions.increment();
+      return Future.succeededFuture(0x8F);
+    }
+    return broker.access.authorize(thingId, filter.channelId(), ThingAccess.Action.SUBSCRIBE).compose(allowed -> {
+      if (!allowed) {
+        broker.metrics.refusedSubscriptions.increment();
+        return Future.succeededFuture(0x87);
+      }
+      int qos = Math.min(2, requested.qualityOfService().value());
+      Subscription subscription = new Subscription(requested.topicName(), filter, qos);
+      session.subscriptions().put(subscription.filter(), subscription);
+      return router.add(session, subscription).map(v -> {
+        broker.emit(broker.events.subscribed(thingId, session.clientId(), filter, qos));
+        return qos;
+      });
+    });
+  }
+
+  private static MqttSubAckReasonCode subAckCode(int code) {
+    return switch (code) {
+      case 0 -> MqttSubAckReasonCode.GRANTED_QOS0;
+      case 1 -> MqttSubAckReasonCode.GRANTED_QOS1;
+      case 2 -> MqttSubAckReasonCode.GRANTED_QOS2;
+      case 0x87 -> MqttSubAckReasonCode.NOT_AUTHORIZED;
+      case 0x8F -> MqttSubAckReasonCode.TOPIC_FILTER_INVALID;
+      default -> MqttSubAckReasonCode.UNSPECIFIED_ERROR;
+    };
+  }
+
+  private void sendRetained(String filterText) {
+    Subscription subscription = session.subscriptions().get(filterText);
+    broker.retained.matching(subscription.topic()).onSuccess(messages -> {
+      for (ChannelMessage retained : messages) {
+        int qos = Math.min(retained.qos(), subscription.qos());
+        session.deliver(retained, qos, true);
+      }
+    });
+  }
+
+  private void unsubscribe(MqttUnsubscribeMessage message) {
+    List<MqttUnsubAckReasonCode> codes = new ArrayList<>();
+    for (String filter : message.topics()) {
+      Subscription removed = session.subscriptions().remove(filter);
+      if (removed == null) {
+        codes.add(MqttUnsubAckReasonCode.NO_SUBSCRIPTION_EXISTED);
+        continue;
+      }
+      router.remove(session, removed);
+      codes.add(MqttUnsubAckReasonCode.SUCCESS);
+      broker.emit(broker.events.unsubscribed(thingId, session.clientId(), removed.topic()));
+    }
+    if (v5) {
+      endpoint.unsubscribeAcknowledge(message.messageId(), codes, MqttProperties.NO_PROPERTIES);
+    } else {
+      endpoint.unsubscribeAcknowledge(message.messageId());
+    }
+  }
+
+  // ---- platform to device ----
+
+  /** QoS 0: dropped (and counted) when the device does not read fast enough. */
+  void sendAtMostOnce(ChannelMessage message, boolean retain) {
+    if (unwritten >= broker.config.maxQueued()) {
+      broker.metrics.dropped.increment();
+      return;
+    }
+    publish(message, MqttQoS.AT_MOST_ONCE, 0, false, retain);
+  }
+
+  /** QoS 1 or 2 with the session's packet id; a re-send carries DUP, or is the PUBREL if PUBREC came. */
+  void sendWithAck(int packetId, Session.Pending pending, boolean dup) {
+    if (pending.released()) {
+      endpoint.publishRelease(packetId);
+      return;
+    }
+    publish(pending.message(), MqttQoS.valueOf(pending.qos()), packetId, dup, pending.retain());
+  }
+
+  private void publish(ChannelMessage message, MqttQoS qos, int packetId, boolean dup, boolean retain) {
+    if (!endpoint.isConnected()) {
+      return;
+    }
+    unwritten++;
+    broker.metrics.messagesOut.increment();
+    endpoint.publish(message.topic(), message.payload(), qos, dup, retain, packetId)
+        .onComplete(written -> unwritten--);
+  }
+
+  void closeSlowConsumer() {
+    closeReason = "slow_consumer";
+    if (v5) {
+      endpoint.disconnect(MqttDisconnectReasonCode.QUOTA_EXCEEDED, MqttProperties.NO_PROPERTIES);
+    }
+    endpoint.close();
+  }
+
+  /** Another connection claimed this client id. */
+  void takenOver() {
+    closeReason = "session_taken_over";
+    willCancelled = false;
+    if (v5) {
+      endpoint.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, MqttProperties.NO_PROPERTIES);
+    }
+    endpoint.close();
+  }
+
+  /** The node is stopping. */
+  void shutDown() {
+    closeReason = "server_shutdown";
+    if (v5) {
+      endpoint.disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, MqttProperties.NO_PROPERTIES);
+    }
+    endpoint.close();
+  }
+
+  private void closed() {
+    if (counted) {
+      broker.metrics.connections.decrementAndGet();
+      counted = false;
+    }
+    if (session == null) {
+      closedEarly = true;
+      return;
+    }
+    if (session.connection() == this) {
+      session.detachConnection();
+      if (!session.isPersistent()) {
+        router.removeAll(session);
+        broker.release(session);
+      }
+    }
+    if (!willCancelled) {
+      publishWill();
+    }
+    broker.emit(broker.events.disconnected(thingId, session.clientId(), closeReason));
+  }
+
+  /** The will of a device that went away without DISCONNECT, if it may publish there. */
+  private void publishWill() {
+    MqttWill will = endpoint.will();
+    if (will == null || !will.isWillFlag()) {
+      return;
+    }
+    ChannelTopic topic = ChannelTopic.ofPublish(will.getWillTopic());
+    if (topic == null) {
+      broker.metrics.refusedPublishes.increment();
+      return;
+    }
+    broker.access.authorize(thingId, topic.channelId(), ThingAccess.Action.PUBLISH).onSuccess(allowed -> {
+      if (!allowed) {
+        broker.metrics.refusedPublishes.increment();
+        return;
+      }
+      ChannelMessage message = new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "mqtt",
+          will.getWillQos(), will.getWillMessage(), DomainEvent.nowNanos());
+      broker.route(message);
+      if (will.isWillRetain()) {
+        broker.retained.retain(message);
+      }
+    });
+  }
+}

@@ -1,0 +1,67 @@
+package io.fluxgate.mqtt;
+
+import io.fluxgate.config.ConfigException;
+import io.fluxgate.config.ConfigSection;
+import io.fluxgate.config.ConfigTree;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+
+/**
+ * The MQTT adapter, from the {@code mqtt} section ({@code FG_MQTT_*}): ports (TCP 1883, WebSocket 8080 at
+ * {@code /mqtt}, -1 turns WebSocket off), TLS files, the limits that keep a node alive under abuse, and how many
+ * server instances share the port (one per event loop by default).
+ */
+public record MqttConfig(
+    String host,
+    int port,
+    int wsPort,
+    String tlsCert,
+    String tlsKey,
+    int instances,
+    int maxMessageSize,
+    int maxConnections,
+    Duration connectTimeout,
+    int maxInflight,
+    int maxQueued,
+    int maxClientIdLength) {
+
+  public static MqttConfig from(ConfigTree tree, String nodeHost) {
+    ConfigSection mqtt = tree.section("mqtt");
+    String cert = mqtt.string("tls_cert", "");
+    String key = mqtt.string("tls_key", "");
+    if (cert.isEmpty() != key.isEmpty()) {
+      throw new ConfigException("invalid configuration mqtt.tls_cert / mqtt.tls_key (FG_MQTT_TLS_CERT,"
+          + " FG_MQTT_TLS_KEY): give both PEM files or neither");
+    }
+    int wsPort = mqtt.integer("ws_port", 8080, -1, 65535);
+    return new MqttConfig(
+        mqtt.string("host", nodeHost),
+        mqtt.port("port", 1883),
+        wsPort,
+        cert,
+        key,
+        mqtt.integer("instances", 2 * Runtime.getRuntime().availableProcessors(), 1, 1024),
+        mqtt.integer("max_message_size", 256 * 1024, 64, 256 * 1024 * 1024),
+        mqtt.integer("max_connections", defaultMaxConnections(), 1, Integer.MAX_VALUE),
+        mqtt.duration("connect_timeout", Duration.ofSeconds(10)),
+        mqtt.integer("max_inflight", 64, 1, 65535),
+        mqtt.integer("max_queued", 1000, 0, 10_000_000),
+        mqtt.integer("max_client_id_length", 128, 23, 65535));
+  }
+
+  /**
+   * The open-file limit of this process minus room for everything else it keeps open (database, event store,
+   * cluster, jars), so the adapter refuses connections politely before the process runs out of descriptors.
+   */
+  static int defaultMaxConnections() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      long limit = unix.getMaxFileDescriptorCount();
+      return (int) Math.max(16, Math.min(Integer.MAX_VALUE, limit - 80));
+    }
+    return 100_000;
+  }
+
+  public boolean tls() {
+    return !tlsCert.isEmpty();
+  }
+}

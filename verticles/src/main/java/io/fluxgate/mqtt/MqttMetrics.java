@@ -1,0 +1,48 @@
+package io.fluxgate.mqtt;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/** What operators watch of the MQTT adapter, counted on the hot path without locks and served on /metrics. */
+public final class MqttMetrics {
+
+  final AtomicInteger connections = new AtomicInteger();
+  final LongAdder messagesIn = new LongAdder();
+  final LongAdder messagesOut = new LongAdder();
+  final LongAdder dropped = new LongAdder();
+  final LongAdder refusedPublishes = new LongAdder();
+  final LongAdder refusedSubscriptions = new LongAdder();
+  final LongAdder authFailures = new LongAdder();
+  final LongAdder refusedConnections = new LongAdder();
+  final LongAdder slowConsumers = new LongAdder();
+
+  /** Registers the counters with the node's registry, when the node serves metrics. */
+  public void register() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry == null) {
+      return;
+    }
+    Gauge.builder("fluxgate_mqtt_connections", connections, AtomicInteger::get)
+        .description("open MQTT connections (accepted sessions)").register(registry);
+    counter(registry, "fluxgate_mqtt_messages_in", messagesIn, "PUBLISH packets accepted from devices");
+    counter(registry, "fluxgate_mqtt_messages_out", messagesOut, "PUBLISH packets sent to subscribers");
+    counter(registry, "fluxgate_mqtt_messages_dropped", dropped,
+        "messages not delivered: QoS 0 to a slow subscriber, or queue overflow of an offline session");
+    counter(registry, "fluxgate_mqtt_publishes_refused", refusedPublishes, "publishes refused (topic or rights)");
+    counter(registry, "fluxgate_mqtt_subscriptions_refused", refusedSubscriptions,
+        "subscriptions refused (filter or rights)");
+    counter(registry, "fluxgate_mqtt_auth_failures", authFailures, "CONNECTs refused for their credentials");
+    counter(registry, "fluxgate_mqtt_connections_refused", refusedConnections,
+        "CONNECTs refused because the node is at its connection limit");
+    counter(registry, "fluxgate_mqtt_slow_consumers_disconnected", slowConsumers,
+        "sessions closed because their QoS 1/2 queue overflowed");
+  }
+
+  private static void counter(MeterRegistry registry, String name, LongAdder adder, String description) {
+    FunctionCounter.builder(name, adder, LongAdder::sum).description(description).register(registry);
+  }
+}

@@ -1,0 +1,81 @@
+package io.fluxgate.mqtt;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.mqtt.MqttServer;
+import io.vertx.mqtt.MqttServerOptions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One MQTT server instance: TCP (and WebSocket at {@code /mqtt}) listeners on its event loop, sharing the ports
+ * with the node's other instances. It only wires; connections do the work.
+ */
+final class MqttServerVerticle extends VerticleBase {
+
+  private final Broker broker;
+  private final int port;
+  private final boolean webSocket;
+  private final int wsPort;
+  private final List<MqttServer> servers = new ArrayList<>();
+  private ChannelRouter router;
+
+  MqttServerVerticle(Broker broker, int port, boolean webSocket, int wsPort) {
+    this.broker = broker;
+    this.port = port;
+    this.webSocket = webSocket;
+    this.wsPort = wsPort;
+  }
+
+  @Override
+  public Future<?> start() {
+    router = new ChannelRouter(context, vertx.eventBus());
+    Future<?> tcp = listen(options(port, false));
+    return webSocket ? tcp.compose(v -> listen(options(wsPort, true))) : tcp;
+  }
+
+  private Future<MqttServer> listen(MqttServerOptions options) {
+    MqttServer server = MqttServer.create(vertx, options)
+        .endpointHandler(endpoint -> new DeviceConnection(broker, router, endpoint).connect())
+        .exceptionHandler(error -> { });
+    servers.add(server);
+    return server.listen();
+  }
+
+  private MqttServerOptions options(int listenPort, boolean webSocket) {
+    MqttConfig config = broker.config;
+    MqttServerOptions options = new MqttServerOptions()
+        .setHost(config.host())
+        .setPort(listenPort)
+        .setMaxMessageSize(config.maxMessageSize())
+        .setTimeoutOnConnect((int) Math.max(1, config.connectTimeout().toSeconds()))
+        .setAutoClientId(true)
+        .setMaxClientIdLength(config.maxClientIdLength());
+    if (webSocket) {
+      // Without a compression option vertx-mqtt 5.0.7 breaks every WebSocket connection (see shared notes §4).
+      options.setUseWebSocket(true).setPerMessageWebSocketCompressionSupported(true);
+      options.setWebSocketMaxFrameSize(config.maxMessageSize() + 16);
+    }
+    if (config.tls()) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(config.tlsCert())
+          .setKeyPath(config.tlsKey()));
+    }
+    return options;
+  }
+
+  int actualPort() {
+    return servers.isEmpty() ? -1 : servers.get(0).actualPort();
+  }
+
+  int actualWebSocketPort() {
+    return servers.size() < 2 ? -1 : servers.get(1).actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> closing = new ArrayList<>();
+    servers.forEach(server -> closing.add(server.close()));
+    return Future.join(closing);
+  }
+}

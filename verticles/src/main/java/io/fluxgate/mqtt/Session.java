@@ -1,0 +1,188 @@
+package io.fluxgate.mqtt;
+
+import io.fluxgate.codecs.ChannelMessage;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An MQTT session: its subscriptions, the QoS 1/2 messages sent and not yet acknowledged (in flight, bounded) and
+ * those waiting behind them or for the device to come back (queued, bounded). It outlives its connection when the
+ * device asked for a persistent session. Touched only on its home event loop.
+ */
+final class Session {
+
+  /** A message on its way to the device, whether it is a retained one, and whether its PUBREC came (QoS 2). */
+  record Pending(ChannelMessage message, int qos, boolean retain, boolean released) {}
+
+  private final String clientId;
+  private final String thingId;
+  private final MqttConfig config;
+  private final MqttMetrics metrics;
+  private ChannelRouter home;
+  private DeviceConnection connection;
+  private boolean persistent;
+  private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
+  private final Map<Integer, Pending> inflight = new LinkedHashMap<>();
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private int nextPacketId = 1;
+
+  Session(String clientId, String thingId, ChannelRouter home, MqttConfig config, MqttMetrics metrics) {
+    this.clientId = clientId;
+    this.thingId = thingId;
+    this.home = home;
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  String clientId() {
+    return clientId;
+  }
+
+  String thingId() {
+    return thingId;
+  }
+
+  ChannelRouter home() {
+    return home;
+  }
+
+  Map<String, Subscription> subscriptions() {
+    return subscriptions;
+  }
+
+  DeviceConnection connection() {
+    return connection;
+  }
+
+  boolean isPersistent() {
+    return persistent;
+  }
+
+  void persistent(boolean persistent) {
+    this.persistent = persistent;
+  }
+
+  /** Binds the session to a live connection on its home loop. */
+  void attach(DeviceConnection connection) {
+    this.connection = connection;
+  }
+
+  /** The connection went away; a persistent session keeps collecting QoS 1/2 messages. */
+  void detachConnection() {
+    this.connection = null;
+  }
+
+  /** Moves the state of {@code previous} (same client, another connection) into this session. */
+  void adopt(Session previous) {
+    subscriptions.putAll(previous.subscriptions);
+    inflight.putAll(previous.inflight);
+    queue.addAll(previous.queue);
+    nextPacketId = previous.nextPacketId;
+  }
+
+  /** Forgets everything: a clean start. */
+  void clear() {
+    subscriptions.clear();
+    inflight.clear();
+    queue.clear();
+  }
+
+  /** A routed message for this session, at the QoS it gets. */
+  void deliver(ChannelMessage message, int qos) {
+    deliver(message, qos, false);
+  }
+
+  /** The same, for a retained message sent to a new subscription (it keeps its retain flag). */
+  void deliver(ChannelMessage message, int qos, boolean retain) {
+    DeviceConnection live = connection;
+    if (qos == 0) {
+      if (live == null) {
+        return;
+      }
+      live.sendAtMostOnce(message, retain);
+      return;
+    }
+    Pending pending = new Pending(message, qos, retain, false);
+    if (live != null && inflight.size() < config.maxInflight()) {
+      send(live, pending);
+      return;
+    }
+    if (queue.size() >= config.maxQueued()) {
+      if (live != null) {
+        // A subscriber that cannot keep up with QoS 1/2 is cut off rather than allowed to exhaust memory.
+        metrics.slowConsumers.increment();
+        live.closeSlowConsumer();
+        return;
+      }
+      queue.pollFirst();
+      metrics.dropped.increment();
+    }
+    queue.addLast(pending);
+  }
+
+  private void send(DeviceConnection live, Pending pending) {
+    int id = nextPacketId();
+    inflight.put(id, pending);
+    live.sendWithAck(id, pending, false);
+  }
+
+  private int nextPacketId() {
+    int id = nextPacketId;
+    while (inflight.containsKey(id)) {
+      id = id == 65535 ? 1 : id + 1;
+    }
+    nextPacketId = id == 65535 ? 1 : id + 1;
+    return id;
+  }
+
+  /** PUBACK (QoS 1) or PUBCOMP (QoS 2): the message is delivered; the next queued one may go. */
+  void acknowledged(int packetId) {
+    if (inflight.remove(packetId) != null) {
+      drain();
+    }
+  }
+
+  /** PUBREC (QoS 2): remember it, so a reconnect re-sends PUBREL rather than the message. */
+  boolean received(int packetId) {
+    Pending pending = inflight.get(packetId);
+    if (pending == null) {
+      return false;
+    }
+    inflight.put(packetId, new Pending(pending.message(), pending.qos(), pending.retain(), true));
+    return true;
+  }
+
+  /** After a (re)connect: re-sends what was in flight (DUP set, or PUBREL), then what waited. */
+  void resume() {
+    DeviceConnection live = connection;
+    if (live == null) {
+      return;
+    }
+    for (Map.Entry<Integer, Pending> entry : inflight.entrySet()) {
+      live.sendWithAck(entry.getKey(), entry.getValue(), true);
+    }
+    drain();
+  }
+
+  private void drain() {
+    DeviceConnection live = connection;
+    while (live != null && inflight.size() < config.maxInflight() && !queue.isEmpty()) {
+      send(live, queue.pollFirst());
+    }
+  }
+
+  /** How many messages wait for this session (in flight and queued). */
+  int backlog() {
+    return inflight.size() + queue.size();
+  }
+
+  Iterator<Pending> queued() {
+    return queue.iterator();
+  }
+
+  void moveTo(ChannelRouter newHome) {
+    this.home = newHome;
+  }
+}

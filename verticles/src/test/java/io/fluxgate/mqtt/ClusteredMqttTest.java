@@ -1,0 +1,103 @@
+package io.fluxgate.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fluxgate.testing.Await;
+import io.fluxgate.testing.PlatformNode;
+import io.fluxgate.testing.TestStores;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes in one Hazelcast cluster (the shipped file): node A runs users, things and MQTT; node B runs MQTT
+ * only. A device on A reaches a subscriber on B, B authenticating its devices through A's things service, and a
+ * retained message published on A is served to a late subscriber on B.
+ */
+class ClusteredMqttTest {
+
+  @Test
+  @Timeout(180)
+  void aDeviceOnOneNodeReachesASubscriberOnTheOther(@TempDir Path dir) throws Exception {
+    String shipped = Files.readString(Path.of("..", "cluster-config", "cluster.xml"));
+    Path clusterFile = dir.resolve("cluster.xml");
+    Files.writeString(clusterFile, shipped.replace("<cluster-name>fluxgate</cluster-name>",
+        "<cluster-name>" + TestStores.unique("mqtt-") + "</cluster-name>"));
+    Map<String, String> cluster = Map.of("FG_CLUSTER_CONFIG", clusterFile.toString(), "FG_MQTT_INSTANCES", "2");
+
+    try (PlatformNode a = PlatformNode.start(PlatformNode.env("node-a", dir.resolve("a"), "users,things,mqtt",
+        cluster), true)) {
+      try (PlatformNode b = PlatformNode.start(PlatformNode.env("node-b", dir.resolve("b"), "mqtt", cluster), true)) {
+        String channel = a.channel("plant");
+        JsonObject sensor = a.thing("sensor");
+        JsonObject display = a.thing("display");
+        a.connect(sensor.getString("id"), channel, "m_write");
+        a.connect(display.getString("id"), channel, "m_read");
+        String topic = "channels/" + channel + "/messages/temp";
+
+        MqttClient publisher = new MqttClient("tcp://127.0.0.1:" + a.port("mqtt"), "sensor-on-a",
+            new MemoryPersistence());
+        publisher.connect(options(sensor));
+        publisher.publish(topic, "retained-on-a".getBytes(StandardCharsets.UTF_8), 1, true);
+
+        MqttClient subscriber = new MqttClient("tcp://127.0.0.1:" + b.port("mqtt"), "display-on-b",
+            new MemoryPersistence());
+        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        subscriber.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+          @Override
+          public void connectionLost(Throwable cause) {
+          }
+
+          @Override
+          public void messageArrived(String t, org.eclipse.paho.client.mqttv3.MqttMessage message) {
+            received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+          }
+
+          @Override
+          public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
+          }
+        });
+        subscriber.connect(options(display));
+        subscriber.subscribe("channels/" + channel + "/messages/#", 1);
+        assertThat(received.poll(20, TimeUnit.SECONDS)).as("the retained message, kept cluster-wide")
+            .isEqualTo("retained-on-a");
+
+        // SUBACK comes once node B listens on the channel's address cluster-wide: no message is lost after it.
+        for (int i = 0; i < 20; i++) {
+          publisher.publish(topic, ("from-a-" + i).getBytes(StandardCharsets.UTF_8), 1, false);
+        }
+        for (int i = 0; i < 20; i++) {
+          assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo("from-a-" + i);
+        }
+        Await.until("the display's connect event from node B", Duration.ofSeconds(10),
+            () -> b.eventsOf("mqtt.client_connect").stream().anyMatch(e -> e.instance().equals("node-b")
+                && e.fields().getString("thing_id").equals(display.getString("id"))));
+        publisher.disconnect();
+        subscriber.disconnect();
+        publisher.close();
+        subscriber.close();
+      }
+    }
+  }
+
+  private static MqttConnectOptions options(JsonObject thing) {
+    MqttConnectOptions options = new MqttConnectOptions();
+    options.setUserName(thing.getString("id"));
+    options.setPassword(thing.getJsonObject("credentials").getString("secret").toCharArray());
+    options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    options.setConnectionTimeout(20);
+    return options;
+  }
+}

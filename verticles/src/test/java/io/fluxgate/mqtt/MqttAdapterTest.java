@@ -1,0 +1,509 @@
+package io.fluxgate.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.testing.Await;
+import io.fluxgate.testing.PlatformNode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The MQTT adapter of a real node (users, things, MQTT and HTTP roles) driven by real MQTT clients (Eclipse Paho,
+ * 3.1.1 and 5) on real sockets: authentication, authorization, QoS, sessions, wills, retained messages,
+ * WebSocket, limits, the HTTP adapter, and the mqtt-stream events.
+ */
+class MqttAdapterTest {
+
+  @TempDir
+  Path dataDir;
+
+  PlatformNode platform;
+  final List<MqttClient> clients = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    platform = PlatformNode.start(PlatformNode.env("mqtt-node", dataDir, "users,things,mqtt,http",
+        Map.of("FG_MQTT_MAX_MESSAGE_SIZE", "65536", "FG_MQTT_INSTANCES", "2")), false);
+  }
+
+  @AfterEach
+  void stop() {
+    for (MqttClient client : clients) {
+      try {
+        if (client.isConnected()) {
+          client.disconnectForcibly(100, 100);
+        }
+        client.close(true);
+      } catch (MqttException e) {
+        // Closing what a test left behind.
+      }
+    }
+    platform.close();
+  }
+
+  /** A thing connected to a channel: its id, key and the channel. */
+  record Device(String id, String key, String channel) {
+    String topic(String subtopic) {
+      return "channels/" + channel + "/messages" + (subtopic.isEmpty() ? "" : "/" + subtopic);
+    }
+  }
+
+  Device device(String channel, String... actions) {
+    JsonObject thing = platform.thing("dev-" + UUID.randomUUID().toString().substring(0, 6));
+    String id = thing.getString("id");
+    platform.connect(id, channel, actions);
+    return new Device(id, thing.getJsonObject("credentials").getString("secret"), channel);
+  }
+
+  MqttClient client(String uri, String clientId) throws MqttException {
+    MqttClient client = new MqttClient(uri, clientId, new MemoryPersistence());
+    clients.add(client);
+    return client;
+  }
+
+  String tcp() {
+    return "tcp://127.0.0.1:" + platform.port("mqtt");
+  }
+
+  MqttConnectOptions options(Device device, boolean clean) {
+    MqttConnectOptions options = new MqttConnectOptions();
+    options.setUserName(device.id());
+    options.setPassword(device.key().toCharArray());
+    options.setCleanSession(clean);
+    options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    options.setAutomaticReconnect(false);
+    options.setConnectionTimeout(10);
+    return options;
+  }
+
+  MqttClient connected(Device device) throws MqttException {
+    MqttClient client = client(tcp(), "c-" + UUID.randomUUID().toString().substring(0, 8));
+    client.connect(options(device, true));
+    return client;
+  }
+
+  /** Collects what a client receives, as topic and message. */
+  static final class Inbox implements MqttCallback {
+    final BlockingQueue<Received> messages = new LinkedBlockingQueue<>();
+    volatile Throwable lost;
+
+    record Received(String topic, MqttMessage message) {
+      String text() {
+        return new String(message.getPayload(), StandardCharsets.UTF_8);
+      }
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+      lost = cause;
+    }
+
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+      messages.add(new Received(topic, message));
+    }
+
+    @Override
+    public void deliveryComplete(IMqttDeliveryToken token) {
+    }
+
+    Received next() throws InterruptedException {
+      Received received = messages.poll(10, TimeUnit.SECONDS);
+      assertThat(received).as("a message within 10 s").isNotNull();
+      return received;
+    }
+
+    void assertNothingWithin(Duration duration) throws InterruptedException {
+      assertThat(messages.poll(duration.toMillis(), TimeUnit.MILLISECONDS)).isNull();
+    }
+  }
+
+  Inbox inbox(MqttClient client) {
+    Inbox inbox = new Inbox();
+    client.setCallback(inbox);
+    return inbox;
+  }
+
+  DomainEvent awaitEvent(String operation, int count) {
+    Await.until(count + " " + operation, Duration.ofSeconds(10), () -> platform.eventsOf(operation).size() >= count);
+    return platform.eventsOf(operation).get(count - 1);
+  }
+
+  // ---- authentication ----
+
+  @Test
+  void refusesWrongCredentialsWithTheConnackCodeOfEachProtocol() throws Exception {
+    String channel = platform.channel("c");
+    Device device = device(channel);
+    MqttClient client = client(tcp(), "wrong");
+    MqttConnectOptions wrongKey = options(new Device(device.id(), "not-the-key", channel), true);
+    assertThatThrownBy(() -> client.connect(wrongKey)).isInstanceOfSatisfying(MqttException.class,
+        e -> assertThat(e.getReasonCode()).isEqualTo(MqttException.REASON_CODE_FAILED_AUTHENTICATION));
+    MqttConnectOptions noCredentials = new MqttConnectOptions();
+    noCredentials.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    assertThatThrownBy(() -> client.connect(noCredentials)).isInstanceOfSatisfying(MqttException.class,
+        e -> assertThat(e.getReasonCode()).isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED));
+    MqttConnectOptions unknownThing = options(new Device(UUID.randomUUID().toString(), device.key(), channel), true);
+    assertThatThrownBy(() -> client.connect(unknownThing)).isInstanceOfSatisfying(MqttException.class,
+        e -> assertThat(e.getReasonCode()).isEqualTo(MqttException.REASON_CODE_FAILED_AUTHENTICATION));
+
+    var v5 = new org.eclipse.paho.mqttv5.client.MqttClient(tcp(), "v5-wrong",
+        new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    var v5Options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+    v5Options.setUserName(device.id());
+    v5Options.setPassword("not-the-key".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> v5.connect(v5Options)).isInstanceOfSatisfying(
+        org.eclipse.paho.mqttv5.common.MqttException.class, e -> assertThat(e.getReasonCode()).isEqualTo(0x86));
+    v5.close(true);
+    assertThat(platform.eventsOf("mqtt.client_connect")).isEmpty();
+
+    // The right key works, and the event names the thing by its id, never by its key.
+    client.connect(options(device, true));
+    DomainEvent connected = awaitEvent("mqtt.client_connect", 1);
+    assertThat(connected.fields().getString("thing_id")).isEqualTo(device.id());
+    assertThat(connected.fields().getString("client_id")).isEqualTo("wrong");
+    assertThat(connected.fields().getInteger("protocol_version")).isEqualTo(4);
+    assertThat(connected.instance()).isEqualTo("mqtt-node");
+    assertThat(connected.toJson().encode()).doesNotContain(device.key());
+  }
+
+  // ---- authorization ----
+
+  @Test
+  void publishingNeedsWriteAndSubscribingNeedsRead() throws Exception {
+    String channel = platform.channel("c");
+    Device reader = device(channel, "m_read");
+    Device writer = device(channel, "m_write");
+    String other = platform.channel("other");
+
+    MqttClient readerClient = connected(reader);
+    Inbox inbox = inbox(readerClient);
+    readerClient.subscribe(reader.topic(""), 1);
+    MqttClient writerClient = connected(writer);
+    // A subscription without m_read, on a foreign channel, or outside channels gets the 3.1.1 failure code.
+    assertThat(writerClient.subscribeWithResponse(writer.topic(""), 1).getGrantedQos()).containsExactly(128);
+    assertThat(writerClient.subscribeWithResponse("channels/" + other + "/messages", 0).getGrantedQos())
+        .containsExactly(128);
+    assertThat(writerClient.subscribeWithResponse("some/topic", 0).getGrantedQos()).containsExactly(128);
+    assertThat(writerClient.isConnected()).isTrue();
+
+    writerClient.publish(writer.topic(""), "allowed".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(inbox.next().text()).isEqualTo("allowed");
+    // 3.1.1 QoS 0 without m_write: dropped, the session goes on.
+    readerClient.publish(reader.topic(""), "from-reader".getBytes(StandardCharsets.UTF_8), 0, false);
+    writerClient.publish("channels/" + other + "/messages", "foreign".getBytes(StandardCharsets.UTF_8), 0, false);
+    inbox.assertNothingWithin(Duration.ofMillis(500));
+    assertThat(readerClient.isConnected()).isTrue();
+
+    // MQTT 5: a refused QoS 1 publish gets PUBACK 0x87 (not authorized), and the session goes on.
+    var v5 = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(tcp(), "v5-reader",
+        new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    var v5Options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+    v5Options.setUserName(reader.id());
+    v5Options.setPassword(reader.key().getBytes(StandardCharsets.UTF_8));
+    v5.connect(v5Options).waitForCompletion(10_000);
+    var token = v5.publish(reader.topic(""), new org.eclipse.paho.mqttv5.common.MqttMessage(
+        "nope".getBytes(StandardCharsets.UTF_8), 1, false, null));
+    token.waitForCompletion(10_000);
+    assertThat(token.getReasonCodes()).containsExactly(0x87);
+    var badTopic = v5.publish("not/a/channel", new org.eclipse.paho.mqttv5.common.MqttMessage(
+        "x".getBytes(StandardCharsets.UTF_8), 1, false, null));
+    badTopic.waitForCompletion(10_000);
+    assertThat(badTopic.getReasonCodes()).containsExactly(0x90);
+    assertThat(v5.isConnected()).isTrue();
+    v5.disconnect().waitForCompletion(10_000);
+    v5.close();
+    inbox.assertNothingWithin(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aDisconnectedThingLosesItsRightsAtOnce() throws Exception {
+    String channel = platform.channel("c");
+    Device subscriber = device(channel, "m_read");
+    Device publisher = device(channel, "m_write");
+    MqttClient sub = connected(subscriber);
+    Inbox inbox = inbox(sub);
+    sub.subscribe(subscriber.topic(""), 1);
+    MqttClient pub = connected(publisher);
+    pub.publish(publisher.topic(""), "one".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(inbox.next().text()).isEqualTo("one");
+
+    platform.disconnect(publisher.id(), channel);
+    // The node's cache follows the things events; poll until the refusal shows.
+    Await.until("the publish refused", Duration.ofSeconds(10), () -> {
+      try {
+        pub.publish(publisher.topic(""), "two".getBytes(StandardCharsets.UTF_8), 1, false);
+        return inbox.messages.poll(300, TimeUnit.MILLISECONDS) == null;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  // ---- QoS ----
+
+  @Test
+  void deliversQos0And1And2EndToEndAtTheLowerOfTheTwoQosLevels() throws Exception {
+    String channel = platform.channel("c");
+    Device subscriber = device(channel, "m_read");
+    Device publisher = device(channel, "m_write");
+    MqttClient sub = connected(subscriber);
+    Inbox inbox = inbox(sub);
+    sub.subscribe(subscriber.topic("q2"), 2);
+    sub.subscribe(subscriber.topic("q1"), 1);
+    MqttClient pub = client(tcp(), "qos-publisher");
+    MqttConnectOptions many = options(publisher, true);
+    many.setMaxInflight(1000);
+    pub.connect(many);
+
+    for (int qos = 0; qos <= 2; qos++) {
+      pub.publish(publisher.topic("q2"), ("qos" + qos).getBytes(StandardCharsets.UTF_8), qos, false);
+      Inbox.Received received = inbox.next();
+      assertThat(received.text()).isEqualTo("qos" + qos);
+      assertThat(received.topic()).isEqualTo(subscriber.topic("q2"));
+      assertThat(received.message().getQos()).isEqualTo(qos);
+    }
+    pub.publish(publisher.topic("q1"), "capped".getBytes(StandardCharsets.UTF_8), 2, false);
+    assertThat(inbox.next().message().getQos()).isEqualTo(1);
+
+    // 200 QoS 2 messages arrive exactly once and in order.
+    for (int i = 0; i < 200; i++) {
+      pub.publish(publisher.topic("q2"), ("m" + i).getBytes(StandardCharsets.UTF_8), 2, false);
+    }
+    for (int i = 0; i < 200; i++) {
+      assertThat(inbox.next().text()).isEqualTo("m" + i);
+    }
+    inbox.assertNothingWithin(Duration.ofMillis(300));
+  }
+
+  @Test
+  void wildcardSubtopicsMatchByMqttRules() throws Exception {
+    String channel = platform.channel("c");
+    Device subscriber = device(channel, "m_read");
+    Device publisher = device(channel, "m_write");
+    MqttClient sub = connected(subscriber);
+    Inbox inbox = inbox(sub);
+    sub.subscribe(subscriber.topic("+/temp"), 0);
+    MqttClient pub = connected(publisher);
+    pub.publish(publisher.topic("r1/temp"), "a".getBytes(StandardCharsets.UTF_8), 1, false);
+    pub.publish(publisher.topic("r1/hum"), "b".getBytes(StandardCharsets.UTF_8), 1, false);
+    pub.publish(publisher.topic("r1/x/temp"), "c".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(inbox.next().text()).isEqualTo("a");
+    inbox.assertNothingWithin(Duration.ofMillis(300));
+
+    sub.subscribe(subscriber.topic("#"), 0);
+    pub.publish(publisher.topic(""), "bare".getBytes(StandardCharsets.UTF_8), 1, false);
+    pub.publish(publisher.topic("r2/temp"), "once".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(inbox.next().text()).isEqualTo("bare");
+    assertThat(inbox.next().text()).isEqualTo("once");
+    inbox.assertNothingWithin(Duration.ofMillis(300));
+
+    sub.unsubscribe(subscriber.topic("#"));
+    DomainEvent unsubscribed = awaitEvent("mqtt.client_unsubscribe", 1);
+    assertThat(unsubscribed.fields().getString("channel_id")).isEqualTo(channel);
+    assertThat(unsubscribed.fields().getString("subtopic")).isEqualTo("#");
+    DomainEvent subscribed = awaitEvent("mqtt.client_subscribe", 1);
+    assertThat(subscribed.fields().getString("thing_id")).isEqualTo(subscriber.id());
+    assertThat(subscribed.fields().getString("subtopic")).isEqualTo("+/temp");
+    assertThat(subscribed.fields().getInteger("qos")).isZero();
+  }
+
+  // ---- sessions, wills, retained ----
+
+  @Test
+  void aPersistentSessionGetsWhatItMissed() throws Exception {
+    String channel = platform.channel("c");
+    Device subscriber = device(channel, "m_read");
+    Device publisher = device(channel, "m_write");
+    MqttClient sub = client(tcp(), "persistent-1");
+    sub.connect(options(subscriber, false));
+    sub.subscribe(subscriber.topic(""), 1);
+    sub.disconnect();
+    awaitEvent("mqtt.client_disconnect", 1);
+    assertThat(platform.eventsOf("mqtt.client_disconnect").get(0).fields().getString("reason"))
+        .isEqualTo("client_disconnect");
+
+    MqttClient pub = connected(publisher);
+    for (int i = 0; i < 3; i++) {
+      pub.publish(publisher.topic(""), ("missed-" + i).getBytes(StandardCharsets.UTF_8), 1, false);
+    }
+    pub.publish(publisher.topic(""), "qos0-is-not-kept".getBytes(StandardCharsets.UTF_8), 0, false);
+
+    MqttClient again = client(tcp(), "persistent-1");
+    Inbox inbox = inbox(again);
+    again.connect(options(subscriber, false));
+    for (int i = 0; i < 3; i++) {
+      assertThat(inbox.next().text()).isEqualTo("missed-" + i);
+    }
+    inbox.assertNothingWithin(Duration.ofMillis(300));
+    // The subscription itself survived too.
+    pub.publish(publisher.topic(""), "live".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(inbox.next().text()).isEqualTo("live");
+  }
+
+  @Test
+  void aWillIsPublishedWhenADeviceVanishesButNotAfterDisconnect() throws Exception {
+    String channel = platform.channel("c");
+    Device watcher = device(channel, "m_read");
+    Device mortal = device(channel, "m_write");
+    MqttClient watching = connected(watcher);
+    Inbox inbox = inbox(watching);
+    watching.subscribe(watcher.topic("status"), 1);
+
+    MqttConnectOptions withWill = options(mortal, true);
+    withWill.setWill(mortal.topic("status"), "gone".getBytes(StandardCharsets.UTF_8), 1, false);
+    MqttClient polite = client(tcp(), "polite");
+    polite.connect(withWill);
+    polite.disconnect();
+    inbox.assertNothingWithin(Duration.ofMillis(500));
+
+    MqttClient abrupt = client(tcp(), "abrupt");
+    abrupt.connect(withWill);
+    abrupt.disconnectForcibly(0, 100, false);
+    assertThat(inbox.next().text()).isEqualTo("gone");
+    Await.until("the lost connection's event", Duration.ofSeconds(10), () -> platform.eventsOf(
+        "mqtt.client_disconnect").stream().anyMatch(e -> e.fields().getString("reason").equals("connection_lost")));
+  }
+
+  @Test
+  void aLateSubscriberGetsTheRetainedMessage() throws Exception {
+    String channel = platform.channel("c");
+    Device publisher = device(channel, "m_write");
+    Device late = device(channel, "m_read");
+    MqttClient pub = connected(publisher);
+    pub.publish(publisher.topic("config"), "v1".getBytes(StandardCharsets.UTF_8), 1, true);
+    pub.publish(publisher.topic("config"), "v2".getBytes(StandardCharsets.UTF_8), 1, true);
+    pub.publish(publisher.topic("other"), "not retained".getBytes(StandardCharsets.UTF_8), 1, false);
+
+    MqttClient sub = connected(late);
+    Inbox inbox = inbox(sub);
+    sub.subscribe(late.topic("#"), 1);
+    Inbox.Received retained = inbox.next();
+    assertThat(retained.text()).isEqualTo("v2");
+    assertThat(retained.message().isRetained()).isTrue();
+    inbox.assertNothingWithin(Duration.ofMillis(300));
+
+    // An empty retained payload clears it.
+    pub.publish(publisher.topic("config"), new byte[0], 1, true);
+    inbox.next();
+    MqttClient later = connected(late);
+    Inbox laterInbox = inbox(later);
+    later.subscribe(late.topic("#"), 1);
+    laterInbox.assertNothingWithin(Duration.ofMillis(500));
+  }
+
+  @Test
+  void oneThingCannotTakeOverAnotherThingsSessionButItsOwnReconnectDoes() throws Exception {
+    String channel = platform.channel("c");
+    Device first = device(channel);
+    Device second = device(channel);
+    MqttClient owner = client(tcp(), "shared-id");
+    owner.connect(options(first, true));
+    MqttClient intruder = client(tcp(), "shared-id");
+    assertThatThrownBy(() -> intruder.connect(options(second, true))).isInstanceOfSatisfying(MqttException.class,
+        e -> assertThat(e.getReasonCode()).isEqualTo(MqttException.REASON_CODE_INVALID_CLIENT_ID));
+    assertThat(owner.isConnected()).isTrue();
+
+    MqttClient replacement = client(tcp(), "shared-id");
+    Inbox ownerInbox = inbox(owner);
+    replacement.connect(options(first, true));
+    Await.until("the old connection closed", Duration.ofSeconds(10), () -> !owner.isConnected());
+    assertThat(replacement.isConnected()).isTrue();
+    Await.until("the takeover event", Duration.ofSeconds(10), () -> platform.eventsOf("mqtt.client_disconnect")
+        .stream().anyMatch(e -> e.fields().getString("reason").equals("session_taken_over")));
+    assertThat(ownerInbox.lost).isNotNull();
+  }
+
+  // ---- transports and limits ----
+
+  @Test
+  void worksOverWebSocket() throws Exception {
+    String channel = platform.channel("c");
+    Device device = device(channel);
+    MqttClient ws = client("ws://127.0.0.1:" + platform.port("ws") + "/mqtt", "ws-client");
+    Inbox inbox = inbox(ws);
+    ws.connect(options(device, true));
+    ws.subscribe(device.topic("echo"), 1);
+    MqttClient tcpClient = connected(device);
+    tcpClient.publish(device.topic("echo"), "over tcp".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(inbox.next().text()).isEqualTo("over tcp");
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void aMessageTooLargeClosesThatConnectionOnly() throws Exception {
+    String channel = platform.channel("c");
+    Device device = device(channel);
+    MqttClient bystander = connected(device);
+    Inbox bystanderInbox = inbox(bystander);
+    bystander.subscribe(device.topic(""), 0);
+    // The asynchronous client, so the test never waits on a write the server refuses to read.
+    var big = new org.eclipse.paho.client.mqttv3.MqttAsyncClient(tcp(), "too-big", new MemoryPersistence());
+    Inbox bigInbox = new Inbox();
+    big.setCallback(bigInbox);
+    big.connect(options(device, true)).waitForCompletion(10_000);
+    big.publish(device.topic(""), new byte[70_000], 0, false);
+    Await.until("the oversized connection closed", Duration.ofSeconds(20), () -> !big.isConnected());
+    assertThat(bigInbox.lost).isNotNull();
+    big.close(true);
+    Await.until("its disconnect event", Duration.ofSeconds(10), () -> platform.eventsOf("mqtt.client_disconnect")
+        .stream().anyMatch(e -> e.fields().getString("reason").equals("message_too_large")));
+    bystanderInbox.assertNothingWithin(Duration.ofMillis(300));
+    MqttClient fine = connected(device);
+    fine.publish(device.topic(""), new byte[60_000], 0, false);
+    assertThat(bystanderInbox.next().message().getPayload()).hasSize(60_000);
+    assertThat(bystander.isConnected()).isTrue();
+  }
+
+  @Test
+  void anHttpPostReachesAnMqttSubscriber() throws Exception {
+    String channel = platform.channel("c");
+    Device device = device(channel);
+    MqttClient sub = connected(device);
+    Inbox inbox = inbox(sub);
+    sub.subscribe(device.topic("#"), 1);
+
+    var response = Await.result(platform.http.post(platform.port("http"), "127.0.0.1",
+            "/channels/" + channel + "/messages/senml")
+        .putHeader("Authorization", "Thing " + device.key()).putHeader("Content-Type", "application/senml+json")
+        .sendBuffer(Buffer.buffer("[{\"n\":\"temp\",\"v\":21.5}]")));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
+    Inbox.Received received = inbox.next();
+    assertThat(received.topic()).isEqualTo(device.topic("senml"));
+    assertThat(received.text()).isEqualTo("[{\"n\":\"temp\",\"v\":21.5}]");
+
+    var wrongKey = Await.result(platform.http.post(platform.port("http"), "127.0.0.1",
+            "/channels/" + channel + "/messages").putHeader("Authorization", "Thing nope")
+        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{}")));
+    assertThat(wrongKey.statusCode()).isEqualTo(401);
+    Device stranger = device(platform.channel("elsewhere"));
+    var notConnected = Await.result(platform.http.post(platform.port("http"), "127.0.0.1",
+            "/channels/" + channel + "/messages").putHeader("Authorization", "Thing " + stranger.key())
+        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{}")));
+    assertThat(notConnected.statusCode()).isEqualTo(403);
+    inbox.assertNothingWithin(Duration.ofMillis(300));
+  }
+}
