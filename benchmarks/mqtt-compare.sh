@@ -18,18 +18,20 @@ FG_BOOTSTRAP_HTTP_PORT=0 FG_HTTP_ADAPTER_PORT=0 FG_ES_READ_EVENTS=false \
 FG_USERS_ADMIN_IDENTITY=admin@example.com FG_USERS_ADMIN_SECRET=admin-secret-1 \
   java ${FLUXGATE_JVM:--Xms1g -Xmx1g} -jar "$JAR" serve > "$WORK/fluxgate.log" 2>&1 &
 FG_PID=$!
-trap 'kill $FG_PID 2>/dev/null; wait $FG_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $FG_PID 2>/dev/null; wait $FG_PID 2>/dev/null; cp "$WORK/fluxgate.log" /tmp/mqtt-compare-fluxgate.log; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 60); do grep -q "MQTT on" "$WORK/fluxgate.log" && break; sleep 1; done
 grep "MQTT on" "$WORK/fluxgate.log"
 FG="--port $MQTT_PORT --broker-pid $FG_PID --fluxgate http://127.0.0.1:$USERS_PORT --things-url http://127.0.0.1:$THINGS_PORT --label fluxgate"
 MQ="--port 1883 --broker-pid $MOSQUITTO_PID --label mosquitto"
 echo "machine: $(nproc) cores, $(java -version 2>&1 | head -1)"
+if [ -z "${ONLY_QOS1:-}" ]; then
 echo "== QoS 0, 4 publishers -> 1 subscriber, 100 B, flat out"
 $LOAD $FG --qos 0 --publishers 4 --subscribers 1 --payload 100 --duration "$SECONDS_PER"
 $LOAD $MQ --qos 0 --publishers 4 --subscribers 1 --payload 100 --duration "$SECONDS_PER"
 echo "== QoS 0, 4 publishers -> 1 subscriber, 100 B, 20 000 msg/s"
 $LOAD $FG --qos 0 --publishers 4 --subscribers 1 --payload 100 --rate 20000 --duration "$SECONDS_PER"
 $LOAD $MQ --qos 0 --publishers 4 --subscribers 1 --payload 100 --rate 20000 --duration "$SECONDS_PER"
+fi
 echo "== QoS 1, 4 publishers -> 1 subscriber, 100 B, flat out"
 $LOAD $FG --qos 1 --publishers 4 --subscribers 1 --payload 100 --window 100 --duration "$SECONDS_PER"
 $LOAD $MQ --qos 1 --publishers 4 --subscribers 1 --payload 100 --window 100 --duration "$SECONDS_PER"

@@ -54,6 +54,7 @@ public final class MqttLoad implements Callable<Integer> {
   @Option(names = "--label", defaultValue = "broker") String label;
 
   private Vertx vertx;
+  private volatile String firstFailure;
   private String topic = "bench/" + Long.toHexString(System.nanoTime());
   private String[] publisherCredentials = new String[2];
   private String[] subscriberCredentials = new String[2];
@@ -206,9 +207,16 @@ public final class MqttLoad implements Callable<Integer> {
     }
     List<Publisher> pubs = new ArrayList<>();
     for (int p = 0; p < publishers; p++) {
-      MqttClient client = client("pub-" + p + "-" + System.nanoTime(), publisherCredentials);
-      await(client.connect(port, host));
-      pubs.add(new Publisher(p, client));
+      // Each publisher lives on one event loop: its client, its timer and its counters.
+      io.vertx.core.Context context = vertx.getOrCreateContext();
+      int index = p;
+      Promise<Publisher> ready = Promise.promise();
+      context.runOnContext(v -> {
+        MqttClient client = client("pub-" + index + "-" + System.nanoTime(), publisherCredentials);
+        client.connect(port, host).onSuccess(ack -> ready.complete(new Publisher(index, client, context)))
+            .onFailure(ready::fail);
+      });
+      pubs.add(await(ready.future()));
     }
     double perPublisher = rate == 0 ? 0 : rate / (double) publishers;
     pubs.forEach(p -> p.start(perPublisher));
@@ -250,6 +258,9 @@ public final class MqttLoad implements Callable<Integer> {
           cpuSeconds * 1e6 / receivedDuring);
     }
     System.out.println();
+    if (firstFailure != null) {
+      System.out.println("  first failed publish: " + firstFailure);
+    }
     List<Future<Void>> closing = new ArrayList<>();
     subs.forEach(c -> closing.add(c.disconnect()));
     pubs.forEach(p -> closing.add(p.client.disconnect()));
@@ -265,14 +276,30 @@ public final class MqttLoad implements Callable<Integer> {
     long timer = -1;
     volatile boolean running;
     double credit;
+    boolean pumping;
 
-    Publisher(int index, MqttClient client) {
+    final io.vertx.core.Context context;
+
+    Publisher(int index, MqttClient client, io.vertx.core.Context context) {
       this.index = index;
       this.client = client;
+      this.context = context;
     }
 
     void start(double perSecond) {
+      context.runOnContext(v -> begin(perSecond));
+    }
+
+    private void begin(double perSecond) {
       running = true;
+      if (qos > 0) {
+        client.publishCompletionHandler(id -> {
+          outstanding--;
+          if (timer < 0 && running && outstanding < window / 2) {
+            pump();
+          }
+        });
+      }
       if (perSecond > 0) {
         timer = vertx.setPeriodic(1, id -> {
           credit += perSecond / 1000.0;
@@ -282,44 +309,53 @@ public final class MqttLoad implements Callable<Integer> {
           }
         });
       } else {
-        vertx.runOnContext(v -> pump());
+        pump();
       }
     }
 
     private void pump() {
+      // Completions may arrive inside send(): loop here instead of recursing.
+      if (pumping) {
+        return;
+      }
+      pumping = true;
+      int burst = 0;
       while (running && outstanding < window) {
         send();
+        if (++burst == 64) {
+          // Yield, so the event loop also flushes, reads and serves the other clients.
+          context.runOnContext(v -> pump());
+          break;
+        }
       }
+      pumping = false;
     }
 
     private void send() {
       Buffer body = Buffer.buffer(payload).appendLong(System.nanoTime()).appendInt(index).appendLong(sent);
       body.appendBytes(new byte[payload - 20]);
-      sent++;
       outstanding++;
+      sent++;
       client.publish(topic, body, MqttQoS.valueOf(qos), false, false).onComplete(r -> {
-        if (qos == 0) {
+        if (r.failed() && firstFailure == null) {
+          firstFailure = r.cause().toString();
+        }
+        if (qos == 0 || r.failed()) {
           outstanding--;
           if (timer < 0 && running && outstanding < window / 2) {
             pump();
           }
         }
       });
-      if (qos > 0) {
-        client.publishCompletionHandler(id -> {
-          outstanding--;
-          if (timer < 0 && running && outstanding < window / 2) {
-            pump();
-          }
-        });
-      }
     }
 
     void stop() {
-      running = false;
-      if (timer >= 0) {
-        vertx.cancelTimer(timer);
-      }
+      context.runOnContext(v -> {
+        running = false;
+        if (timer >= 0) {
+          vertx.cancelTimer(timer);
+        }
+      });
     }
   }
 

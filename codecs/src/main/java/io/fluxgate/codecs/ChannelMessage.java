@@ -10,7 +10,10 @@ import io.vertx.core.buffer.Buffer;
 public record ChannelMessage(String channelId, String subtopic, String publisher, String protocol, int qos,
     Buffer payload, long created) {
 
-  /** The bus address of a channel's messages; a node listens on it only while it has local subscribers. */
+  /** Where other adapters of a single, unclustered node hand messages to the MQTT adapter. */
+  public static final String LOCAL_ADDRESS = "fluxgate.channels.local";
+
+  /** The bus address of a channel's messages in a cluster; a node listens on it only while it has subscribers. */
   public static String address(String channelId) {
     return "fluxgate.channels." + channelId;
   }

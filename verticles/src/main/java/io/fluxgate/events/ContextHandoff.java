@@ -17,6 +17,7 @@ public final class ContextHandoff<T> {
   private final Consumer<T> receiver;
   private final ConcurrentLinkedQueue<T> queue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
   public ContextHandoff(Context context, Consumer<T> receiver) {
     this.context = context;
@@ -25,10 +26,16 @@ public final class ContextHandoff<T> {
 
   /** Queues {@code item}; the receiver gets it on the context, after every item queued before it by this thread. */
   public void hand(T item) {
+    pending.incrementAndGet();
     queue.add(item);
     if (scheduled.compareAndSet(false, true)) {
       context.runOnContext(v -> drain());
     }
+  }
+
+  /** How many items wait for the context (cheap, unlike the queue's size). */
+  public int pending() {
+    return pending.get();
   }
 
   private void drain() {
@@ -37,6 +44,7 @@ public final class ContextHandoff<T> {
     T item;
     int handled = 0;
     while ((item = queue.poll()) != null) {
+      pending.decrementAndGet();
       receiver.accept(item);
       // A bounded burst per task, so a busy producer cannot keep the context from its other work.
       if (++handled == BURST) {

@@ -70,7 +70,8 @@ public final class HttpAdapterVerticle extends VerticleBase implements ServiceEn
               if (!reply.body()) {
                 throw ApiError.forbidden("the thing may not publish on this channel");
               }
-              vertx.eventBus().publish(ChannelMessage.address(topic.channelId()), new ChannelMessage(
+              vertx.eventBus().publish(vertx.isClustered() ? ChannelMessage.address(topic.channelId())
+                  : ChannelMessage.LOCAL_ADDRESS, new ChannelMessage(
                   topic.channelId(), topic.subtopic(), thingId, "http", 1, payload, DomainEvent.nowNanos()));
               return null;
             }))

@@ -22,9 +22,12 @@ final class Broker {
   private final EventPublisher publisher;
   private final EventBus bus;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  private final boolean clustered;
+  // Single node: the event loops with subscribers of each channel, so a message skips the bus.
+  private final Map<String, java.util.Set<ChannelRouter>> listening = new ConcurrentHashMap<>();
 
   Broker(MqttConfig config, AccessCache access, RetainedMessages retained, MqttEvents events, MqttMetrics metrics,
-      EventPublisher publisher, EventBus bus) {
+      EventPublisher publisher, EventBus bus, boolean clustered) {
     this.config = config;
     this.access = access;
     this.retained = retained;
@@ -32,6 +35,22 @@ final class Broker {
     this.metrics = metrics;
     this.publisher = publisher;
     this.bus = bus;
+    this.clustered = clustered;
+  }
+
+  boolean clustered() {
+    return clustered;
+  }
+
+  void listen(String channelId, ChannelRouter router) {
+    listening.computeIfAbsent(channelId, id -> new java.util.concurrent.CopyOnWriteArraySet<>()).add(router);
+  }
+
+  void unlisten(String channelId, ChannelRouter router) {
+    listening.computeIfPresent(channelId, (id, routers) -> {
+      routers.remove(router);
+      return routers.isEmpty() ? null : routers;
+    });
   }
 
   /** A session claimed by a new connection, and whether it carries state from before. */
@@ -84,15 +103,34 @@ final class Broker {
 
   /** Sends a device message to every subscriber of its channel, on this node and others. */
   void route(ChannelMessage message) {
-    bus.publish(ChannelMessage.address(message.channelId()), message);
     metrics.messagesIn.increment();
+    if (clustered) {
+      bus.publish(ChannelMessage.address(message.channelId()), message);
+      return;
+    }
+    java.util.Set<ChannelRouter> routers = listening.get(message.channelId());
+    if (routers != null) {
+      for (ChannelRouter router : routers) {
+        router.accept(message);
+      }
+    }
+  }
+
+  /** Whether a local subscriber of the channel is falling behind; QoS 1/2 publishers then wait for their ack. */
+  boolean congested(String channelId) {
+    java.util.Set<ChannelRouter> routers = clustered ? null : listening.get(channelId);
+    if (routers != null) {
+      for (ChannelRouter router : routers) {
+        if (router.congested()) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   void emit(DomainEvent event) {
     publisher.publish(event);
   }
 
-  int sessionCount() {
-    return sessions.size();
-  }
 }

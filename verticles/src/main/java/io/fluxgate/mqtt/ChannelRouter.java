@@ -1,6 +1,7 @@
 package io.fluxgate.mqtt;
 
 import io.fluxgate.codecs.ChannelMessage;
+import io.fluxgate.events.ContextHandoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -12,15 +13,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The subscriptions of the sessions living on one event loop, by channel. It listens on a channel's bus address
- * only while one of its sessions subscribes to that channel, so messages cross the cluster only where wanted.
- * Confined to its event loop: no locks.
+ * The subscriptions of the sessions living on one event loop, by channel. In a cluster it listens on a channel's
+ * bus address only while one of its sessions subscribes to that channel, so messages cross the cluster only where
+ * wanted; on a single node the broker hands it messages directly, batched per event-loop task. Confined to its
+ * event loop: no locks.
  */
 final class ChannelRouter {
 
   private final Context context;
   private final EventBus bus;
+  private final Broker broker;
+  private final boolean clustered;
+  private final ContextHandoff<ChannelMessage> inbox;
   private final Map<String, Route> routes = new HashMap<>();
+  // Written on this loop only, read by publishers on any loop.
+  private volatile int congestedSessions;
 
   /** The sessions subscribed to one channel, with their filters, and the bus consumer that feeds them. */
   private static final class Route {
@@ -28,9 +35,37 @@ final class ChannelRouter {
     final Map<Session, List<Subscription>> sessions = new LinkedHashMap<>();
   }
 
-  ChannelRouter(Context context, EventBus bus) {
+  ChannelRouter(Context context, EventBus bus, Broker broker, boolean clustered) {
     this.context = context;
     this.bus = bus;
+    this.broker = broker;
+    this.clustered = clustered;
+    this.inbox = new ContextHandoff<>(context, this::route);
+  }
+
+  /** A message for this loop's subscribers, from any thread: routed now on this loop, else handed over. */
+  void accept(ChannelMessage message) {
+    if (Context.isOnEventLoopThread() && io.vertx.core.Vertx.currentContext() == context) {
+      route(message);
+      return;
+    }
+    // A loop that falls behind sheds QoS 0 first, and never queues without bound.
+    int waiting = inbox.pending();
+    if (waiting >= MAX_WAITING || (message.qos() == 0 && waiting >= MAX_WAITING / 4)) {
+      broker.metrics.dropped.increment();
+      return;
+    }
+    inbox.hand(message);
+  }
+
+  /** Messages from other loops that may wait for this one. */
+  private static final int MAX_WAITING = 65_536;
+
+  private void route(ChannelMessage message) {
+    Route route = routes.get(message.channelId());
+    if (route != null) {
+      route(route, message);
+    }
   }
 
   Context context() {
@@ -43,14 +78,18 @@ final class ChannelRouter {
     Route route = routes.get(channelId);
     if (route == null) {
       Route created = new Route();
-      created.consumer = bus.consumer(ChannelMessage.address(channelId), message -> route(created, message.body()));
+      if (clustered) {
+        created.consumer = bus.consumer(ChannelMessage.address(channelId), message -> route(created, message.body()));
+      } else {
+        broker.listen(channelId, this);
+      }
       routes.put(channelId, created);
       route = created;
     }
     List<Subscription> subs = route.sessions.computeIfAbsent(session, s -> new ArrayList<>(2));
     subs.removeIf(existing -> existing.filter().equals(subscription.filter()));
     subs.add(subscription);
-    return route.consumer.completion();
+    return route.consumer == null ? Future.succeededFuture() : route.consumer.completion();
   }
 
   void remove(Session session, Subscription subscription) {
@@ -68,7 +107,11 @@ final class ChannelRouter {
     }
     if (route.sessions.isEmpty()) {
       routes.remove(channelId);
-      route.consumer.unregister();
+      if (route.consumer != null) {
+        route.consumer.unregister();
+      } else {
+        broker.unlisten(channelId, this);
+      }
     }
   }
 
@@ -78,9 +121,13 @@ final class ChannelRouter {
     }
   }
 
-  /** How many channels this event loop listens to. */
-  int channels() {
-    return routes.size();
+  void congestion(int change) {
+    congestedSessions = congestedSessions + change;
+  }
+
+  /** Whether a subscriber on this loop is falling behind (publishers' acknowledgements wait then). */
+  boolean congested() {
+    return congestedSessions > 0 || inbox.pending() > 256;
   }
 
   private static void route(Route route, ChannelMessage message) {

@@ -34,8 +34,8 @@ final class DeviceConnection {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeviceConnection.class);
   private static final int MQTT_5 = 5;
-  /** Publishes that may wait behind an authorization question before the device is cut off. */
-  private static final int MAX_WAITING_PUBLISHES = 1024;
+  /** Payload bytes that may wait behind an authorization question before the device is cut off. */
+  private static final int MAX_WAITING_BYTES = 4 * 1024 * 1024;
 
   private final Broker broker;
   private final ChannelRouter router;
@@ -50,6 +50,10 @@ final class DeviceConnection {
   private final ArrayDeque<MqttPublishMessage> waiting = new ArrayDeque<>();
   private boolean authorizing;
   private boolean closedEarly;
+  private long waitingBytes;
+  private final ArrayDeque<long[]> unacknowledged = new ArrayDeque<>();
+  private String lastCongestedChannel;
+  private long ackTimer = -1;
   private String lastTopicName;
   private ChannelTopic lastTopic;
   private int unwritten;
@@ -180,7 +184,8 @@ final class DeviceConnection {
 
   private void published(MqttPublishMessage message) {
     if (authorizing) {
-      if (waiting.size() >= MAX_WAITING_PUBLISHES) {
+      waitingBytes += message.payload().length() + message.topicName().length();
+      if (waitingBytes > MAX_WAITING_BYTES) {
         closeReason = "slow_authorization";
         endpoint.close();
         return;
@@ -222,7 +227,9 @@ final class DeviceConnection {
       authorizing = false;
       decided(message, topic, result.succeeded() && result.result());
       while (!authorizing && !waiting.isEmpty()) {
-        process(waiting.pollFirst());
+        MqttPublishMessage next = waiting.pollFirst();
+        waitingBytes -= next.payload().length() + next.topicName().length();
+        process(next);
       }
     });
   }
@@ -238,14 +245,44 @@ final class DeviceConnection {
     if (message.isRetain()) {
       broker.retained.retain(routed).onFailure(e -> LOG.warn("retained message not kept: {}", e.getMessage()));
     }
-    switch (message.qosLevel()) {
-      case AT_LEAST_ONCE -> endpoint.publishAcknowledge(message.messageId());
-      case EXACTLY_ONCE -> {
-        awaitingRelease.add(message.messageId());
-        endpoint.publishReceived(message.messageId());
+    if (message.qosLevel() == MqttQoS.AT_MOST_ONCE) {
+      return;
+    }
+    if (message.qosLevel() == MqttQoS.EXACTLY_ONCE) {
+      awaitingRelease.add(message.messageId());
+    }
+    if (!unacknowledged.isEmpty() || broker.congested(topic.channelId())) {
+      // Backpressure: the device's own in-flight window stops it until its subscribers catch up.
+      unacknowledged.addLast(new long[] {message.messageId(), message.qosLevel().value()});
+      lastCongestedChannel = topic.channelId();
+      if (ackTimer < 0) {
+        ackTimer = router.context().owner().setTimer(1, id -> releaseAcks());
       }
-      default -> {
-      }
+      return;
+    }
+    acknowledge(message.messageId(), message.qosLevel().value());
+  }
+
+  private void acknowledge(int packetId, int qos) {
+    if (qos == 1) {
+      endpoint.publishAcknowledge(packetId);
+    } else {
+      endpoint.publishReceived(packetId);
+    }
+  }
+
+  private void releaseAcks() {
+    ackTimer = -1;
+    if (!endpoint.isConnected()) {
+      return;
+    }
+    if (broker.congested(lastCongestedChannel)) {
+      ackTimer = router.context().owner().setTimer(1, id -> releaseAcks());
+      return;
+    }
+    long[] next;
+    while ((next = unacknowledged.pollFirst()) != null) {
+      acknowledge((int) next[0], (int) next[1]);
     }
   }
 

@@ -2,6 +2,7 @@ package io.fluxgate.mqtt;
 
 import io.fluxgate.api.ServiceEndpoint;
 import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.ChannelMessage;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventPublisher;
@@ -38,12 +39,15 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
     MqttMetrics metrics = new MqttMetrics();
     metrics.register();
     Broker broker = new Broker(config, access, new RetainedMessages(vertx), new MqttEvents(streams.mqtt(), instance),
-        metrics, publisher, vertx.eventBus());
+        metrics, publisher, vertx.eventBus(), vertx.isClustered());
     // Vert.x shares a listening socket between instances asking for the same port; for "any free port" the
     // instances ask for the same negative port, which Vert.x binds once to a random port they all share.
     int tcp = config.port() == 0 ? -1 : config.port();
     int ws = config.wsPort() == 0 ? -2 : config.wsPort();
     List<MqttServerVerticle> deployed = new CopyOnWriteArrayList<>();
+    if (!vertx.isClustered()) {
+      vertx.eventBus().<ChannelMessage>localConsumer(ChannelMessage.LOCAL_ADDRESS, m -> broker.route(m.body()));
+    }
     return vertx.eventBus().<DomainEvent>consumer(Addresses.events(streams.things()),
             message -> access.invalidate(message.body())).completion()
         .compose(v -> vertx.deployVerticle(() -> {

@@ -30,7 +30,7 @@ final class MqttServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    router = new ChannelRouter(context, vertx.eventBus());
+    router = new ChannelRouter(context, vertx.eventBus(), broker, broker.clustered());
     Future<?> tcp = listen(options(port, false));
     return webSocket ? tcp.compose(v -> listen(options(wsPort, true))) : tcp;
   }

@@ -2,7 +2,6 @@ package io.fluxgate.mqtt;
 
 import io.fluxgate.codecs.ChannelMessage;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -27,6 +26,7 @@ final class Session {
   private final Map<Integer, Pending> inflight = new LinkedHashMap<>();
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int nextPacketId = 1;
+  private boolean congested;
 
   Session(String clientId, String thingId, ChannelRouter home, MqttConfig config, MqttMetrics metrics) {
     this.clientId = clientId;
@@ -72,6 +72,7 @@ final class Session {
   /** The connection went away; a persistent session keeps collecting QoS 1/2 messages. */
   void detachConnection() {
     this.connection = null;
+    updateCongestion();
   }
 
   /** Moves the state of {@code previous} (same client, another connection) into this session. */
@@ -120,6 +121,16 @@ final class Session {
       metrics.dropped.increment();
     }
     queue.addLast(pending);
+    updateCongestion();
+  }
+
+  /** Half its queue used: publishers to its channels get their acknowledgements later, which slows them. */
+  private void updateCongestion() {
+    boolean now = connection != null && queue.size() >= config.maxQueued() / 2;
+    if (now != congested) {
+      congested = now;
+      home.congestion(now ? 1 : -1);
+    }
   }
 
   private void send(DeviceConnection live, Pending pending) {
@@ -171,18 +182,7 @@ final class Session {
     while (live != null && inflight.size() < config.maxInflight() && !queue.isEmpty()) {
       send(live, queue.pollFirst());
     }
+    updateCongestion();
   }
 
-  /** How many messages wait for this session (in flight and queued). */
-  int backlog() {
-    return inflight.size() + queue.size();
-  }
-
-  Iterator<Pending> queued() {
-    return queue.iterator();
-  }
-
-  void moveTo(ChannelRouter newHome) {
-    this.home = newHome;
-  }
 }
