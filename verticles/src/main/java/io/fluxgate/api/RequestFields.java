@@ -64,6 +64,21 @@ public final class RequestFields {
     return object.copy();
   }
 
+  /** The objects of a bulk request: 1 to {@code max} JSON objects, else 400 naming {@code what} they should be. */
+  public static List<JsonObject> objects(JsonArray requests, int max, String what) {
+    if (requests.isEmpty() || requests.size() > max) {
+      throw ApiError.malformed("a bulk request holds 1 to " + max + " " + what + "s");
+    }
+    List<JsonObject> objects = new java.util.ArrayList<>(requests.size());
+    for (Object each : requests) {
+      if (!(each instanceof JsonObject object)) {
+        throw ApiError.malformed("every element of the array must be a " + what + " object");
+      }
+      objects.add(object);
+    }
+    return objects;
+  }
+
   /** An optional {@code status} of a new entity: null when absent, else enabled or disabled. */
   public static String newStatus(JsonObject request) {
     if (!request.containsKey("status")) {

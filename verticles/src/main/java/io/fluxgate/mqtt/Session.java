@@ -83,13 +83,6 @@ final class Session {
     nextPacketId = previous.nextPacketId;
   }
 
-  /** Forgets everything: a clean start. */
-  void clear() {
-    subscriptions.clear();
-    inflight.clear();
-    queue.clear();
-  }
-
   /** A routed message for this session, at the QoS it gets. */
   void deliver(ChannelMessage message, int qos) {
     deliver(message, qos, false);

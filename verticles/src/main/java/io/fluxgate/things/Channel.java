@@ -1,7 +1,6 @@
 package io.fluxgate.things;
 
-import static io.fluxgate.api.RequestFields.putIfSet;
-
+import io.fluxgate.api.EntityJson;
 import io.fluxgate.api.RequestFields;
 import io.vertx.core.json.JsonObject;
 
@@ -35,29 +34,13 @@ public record Channel(
 
   /** The API's representation. */
   public JsonObject toApi() {
-    JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner_id", owner);
-    putIfSet(json, "parent_id", parentId);
-    putIfSet(json, "description", description);
-    if (!metadata.isEmpty()) {
-      json.put("metadata", metadata.copy());
-    }
-    json.put("path", path).put("level", level).put("status", status).put("created_at", createdAt);
-    putIfSet(json, "updated_at", updatedAt);
-    putIfSet(json, "updated_by", updatedBy);
-    return json;
+    return EntityJson.tree(true, id, name, description, owner, parentId, metadata, path, level, status, createdAt,
+        updatedAt, updatedBy);
   }
 
   /** The entity fields of the event contract. */
   public JsonObject eventFields() {
-    JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner", owner);
-    putIfSet(json, "parent", parentId);
-    putIfSet(json, "description", description);
-    if (!metadata.isEmpty()) {
-      json.put("metadata", metadata.copy());
-    }
-    json.put("status", status).put("created_at", createdAt);
-    putIfSet(json, "updated_at", updatedAt);
-    putIfSet(json, "updated_by", updatedBy);
-    return json;
+    return EntityJson.tree(false, id, name, description, owner, parentId, metadata, path, level, status, createdAt,
+        updatedAt, updatedBy);
   }
 }

@@ -4,6 +4,7 @@ import io.fluxgate.api.MetadataFilter;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
+import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -11,7 +12,6 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /** SQL of the channels table. */
 public final class ChannelRepository {
@@ -73,25 +73,9 @@ public final class ChannelRepository {
   public record ChannelFilter(String owner, String name, String status, MetadataFilter metadata) {}
 
   public Future<Page<Channel>> list(ChannelFilter filter, int offset, int limit) {
-    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
-    List<Object> args = new ArrayList<>();
-    if (!filter.owner().isEmpty()) {
-      where.append(" AND owner = ?");
-      args.add(filter.owner());
-    }
-    if (!filter.name().isEmpty()) {
-      where.append(" AND LOWER(name) LIKE ? ESCAPE '!'");
-      args.add("%" + Database.likeLiteral(filter.name().toLowerCase(Locale.ROOT)) + "%");
-    }
-    if (!filter.status().equals("all")) {
-      where.append(" AND status = ?");
-      args.add(filter.status());
-    }
-    for (String pattern : filter.metadata().candidatePatterns()) {
-      where.append(" AND metadata LIKE ? ESCAPE '!'");
-      args.add(pattern);
-    }
-    return db.page(COLUMNS, "FROM channels" + where, "created_at, id", args, offset, limit,
+    Where where = new Where().equal("owner", filter.owner()).contains("name", filter.name())
+        .status(filter.status()).likeAll("metadata", filter.metadata().candidatePatterns());
+    return db.page(COLUMNS, "FROM channels" + where.sql(), "created_at, id", where.args(), offset, limit,
         ChannelRepository::channel,
         filter.metadata().isEmpty() ? null : channel -> filter.metadata().matches(channel.metadata()));
   }

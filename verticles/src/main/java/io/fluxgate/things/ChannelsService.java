@@ -52,18 +52,11 @@ public final class ChannelsService {
 
   /** Creates every channel of {@code requests} or none. */
   public Future<JsonArray> createBulk(String accessToken, JsonArray requests) {
-    if (requests.isEmpty() || requests.size() > ThingsService.MAX_BULK) {
-      return Future.failedFuture(ApiError.malformed("a bulk request holds 1 to " + ThingsService.MAX_BULK
-          + " channels"));
+    try {
+      return createAll(accessToken, RequestFields.objects(requests, ThingsService.MAX_BULK, "channel"));
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
     }
-    List<JsonObject> objects = new ArrayList<>(requests.size());
-    for (Object each : requests) {
-      if (!(each instanceof JsonObject object)) {
-        return Future.failedFuture(ApiError.malformed("every element of the array must be a channel object"));
-      }
-      objects.add(object);
-    }
-    return createAll(accessToken, objects);
   }
 
   private Future<JsonArray> createAll(String accessToken, List<JsonObject> requests) {

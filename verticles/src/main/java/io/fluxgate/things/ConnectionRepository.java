@@ -3,6 +3,7 @@ package io.fluxgate.things;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
+import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.sqlclient.Row;
@@ -93,25 +94,11 @@ public final class ConnectionRepository {
   public record ConnectionFilter(String owner, String thingId, String channelId, String action) {}
 
   public Future<Page<Connection>> list(ConnectionFilter filter, int offset, int limit) {
-    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
-    List<Object> args = new ArrayList<>();
-    if (!filter.owner().isEmpty()) {
-      where.append(" AND owner = ?");
-      args.add(filter.owner());
-    }
-    if (!filter.thingId().isEmpty()) {
-      where.append(" AND thing_id = ?");
-      args.add(filter.thingId());
-    }
-    if (!filter.channelId().isEmpty()) {
-      where.append(" AND channel_id = ?");
-      args.add(filter.channelId());
-    }
-    if (!filter.action().isEmpty()) {
-      where.append(" AND actions LIKE ? ESCAPE '!'");
-      args.add(Database.containingJsonString(filter.action(), ""));
-    }
-    return db.page(COLUMNS, "FROM connections" + where, "created_at, thing_id, channel_id", args, offset, limit,
+    Where where = new Where().equal("owner", filter.owner()).equal("thing_id", filter.thingId())
+        .equal("channel_id", filter.channelId())
+        .holdsAll("actions", filter.action().isEmpty() ? List.of() : List.of(filter.action()));
+    return db.page(COLUMNS, "FROM connections" + where.sql(), "created_at, thing_id, channel_id", where.args(),
+        offset, limit,
         ConnectionRepository::connection, null);
   }
 

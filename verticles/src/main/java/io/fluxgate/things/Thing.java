@@ -1,7 +1,6 @@
 package io.fluxgate.things;
 
-import static io.fluxgate.api.RequestFields.putIfSet;
-
+import io.fluxgate.api.EntityJson;
 import io.fluxgate.api.RequestFields;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -39,19 +38,6 @@ public record Thing(
 
   /** The entity fields of the event contract (never the key). */
   public JsonObject eventFields() {
-    JsonObject json = new JsonObject().put("id", id);
-    putIfSet(json, "name", name);
-    putIfSet(json, "identity", identity);
-    if (!tags.isEmpty()) {
-      json.put("tags", tags.copy());
-    }
-    putIfSet(json, "owner", owner);
-    if (!metadata.isEmpty()) {
-      json.put("metadata", metadata.copy());
-    }
-    json.put("status", status).put("created_at", createdAt);
-    putIfSet(json, "updated_at", updatedAt);
-    putIfSet(json, "updated_by", updatedBy);
-    return json;
+    return EntityJson.account(id, name, identity, tags, owner, metadata, status, createdAt, updatedAt, updatedBy);
   }
 }

@@ -4,6 +4,7 @@ import io.fluxgate.api.MetadataFilter;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
+import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +13,6 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /** SQL of the things table. The key goes in sealed and hashed and comes out sealed. */
 public final class ThingRepository {
@@ -87,29 +87,11 @@ public final class ThingRepository {
   public record ThingFilter(String owner, String name, String status, List<String> tags, MetadataFilter metadata) {}
 
   public Future<Page<Thing>> list(ThingFilter filter, int offset, int limit) {
-    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
-    List<Object> args = new ArrayList<>();
-    if (!filter.owner().isEmpty()) {
-      where.append(" AND owner = ?");
-      args.add(filter.owner());
-    }
-    if (!filter.name().isEmpty()) {
-      where.append(" AND LOWER(name) LIKE ? ESCAPE '!'");
-      args.add("%" + Database.likeLiteral(filter.name().toLowerCase(Locale.ROOT)) + "%");
-    }
-    if (!filter.status().equals("all")) {
-      where.append(" AND status = ?");
-      args.add(filter.status());
-    }
-    for (String tag : filter.tags()) {
-      where.append(" AND tags LIKE ? ESCAPE '!'");
-      args.add(Database.containingJsonString(tag, ""));
-    }
-    for (String pattern : filter.metadata().candidatePatterns()) {
-      where.append(" AND metadata LIKE ? ESCAPE '!'");
-      args.add(pattern);
-    }
-    return db.page(COLUMNS, "FROM things" + where, "created_at, id", args, offset, limit, ThingRepository::thing,
+    Where where = new Where().equal("owner", filter.owner()).contains("name", filter.name())
+        .status(filter.status()).holdsAll("tags", filter.tags())
+        .likeAll("metadata", filter.metadata().candidatePatterns());
+    return db.page(COLUMNS, "FROM things" + where.sql(), "created_at, id", where.args(), offset, limit,
+        ThingRepository::thing,
         filter.metadata().isEmpty() ? null : thing -> filter.metadata().matches(thing.metadata()));
   }
 

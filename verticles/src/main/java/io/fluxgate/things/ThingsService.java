@@ -66,17 +66,11 @@ public final class ThingsService {
 
   /** Creates every thing of {@code requests} or none; answers them with their keys. */
   public Future<JsonArray> createBulk(String accessToken, JsonArray requests) {
-    if (requests.isEmpty() || requests.size() > MAX_BULK) {
-      return Future.failedFuture(ApiError.malformed("a bulk request holds 1 to " + MAX_BULK + " things"));
+    try {
+      return createAll(accessToken, RequestFields.objects(requests, MAX_BULK, "thing"));
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
     }
-    List<JsonObject> objects = new ArrayList<>(requests.size());
-    for (Object each : requests) {
-      if (!(each instanceof JsonObject object)) {
-        return Future.failedFuture(ApiError.malformed("every element of the array must be a thing object"));
-      }
-      objects.add(object);
-    }
-    return createAll(accessToken, objects);
   }
 
   private Future<JsonArray> createAll(String accessToken, List<JsonObject> requests) {

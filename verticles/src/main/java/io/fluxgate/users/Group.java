@@ -1,6 +1,6 @@
 package io.fluxgate.users;
 
-import io.fluxgate.api.RequestFields;
+import io.fluxgate.api.EntityJson;
 import io.vertx.core.json.JsonObject;
 
 /** A group of users: part of a hierarchy (at most {@link #MAX_LEVEL} deep) owned by the user who created it. */
@@ -33,29 +33,13 @@ public record Group(
 
   /** The API's representation. */
   public JsonObject toApi() {
-    JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner_id", ownerId);
-    RequestFields.putIfSet(json, "parent_id", parentId);
-    RequestFields.putIfSet(json, "description", description);
-    if (!metadata.isEmpty()) {
-      json.put("metadata", metadata.copy());
-    }
-    json.put("path", path).put("level", level).put("status", status).put("created_at", createdAt);
-    RequestFields.putIfSet(json, "updated_at", updatedAt);
-    RequestFields.putIfSet(json, "updated_by", updatedBy);
-    return json;
+    return EntityJson.tree(true, id, name, description, ownerId, parentId, metadata, path, level, status, createdAt,
+        updatedAt, updatedBy);
   }
 
   /** The entity fields of the event contract. */
   public JsonObject eventFields() {
-    JsonObject json = new JsonObject().put("id", id).put("name", name).put("owner", ownerId);
-    RequestFields.putIfSet(json, "parent", parentId);
-    RequestFields.putIfSet(json, "description", description);
-    if (!metadata.isEmpty()) {
-      json.put("metadata", metadata.copy());
-    }
-    json.put("status", status).put("created_at", createdAt);
-    RequestFields.putIfSet(json, "updated_at", updatedAt);
-    RequestFields.putIfSet(json, "updated_by", updatedBy);
-    return json;
+    return EntityJson.tree(false, id, name, description, ownerId, parentId, metadata, path, level, status,
+        createdAt, updatedAt, updatedBy);
   }
 }

@@ -1,7 +1,6 @@
 package io.fluxgate.users;
 
-import static io.fluxgate.api.RequestFields.putIfSet;
-
+import io.fluxgate.api.EntityJson;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -53,20 +52,7 @@ public record User(
 
   /** The entity fields of the event contract (never the secret). */
   public JsonObject eventFields() {
-    JsonObject json = new JsonObject().put("id", id);
-    putIfSet(json, "name", name);
-    putIfSet(json, "identity", identity);
-    if (!tags.isEmpty()) {
-      json.put("tags", tags.copy());
-    }
-    putIfSet(json, "owner", owner);
-    if (!metadata.isEmpty()) {
-      json.put("metadata", metadata.copy());
-    }
-    json.put("status", status).put("created_at", createdAt);
-    putIfSet(json, "updated_at", updatedAt);
-    putIfSet(json, "updated_by", updatedBy);
-    return json;
+    return EntityJson.account(id, name, identity, tags, owner, metadata, status, createdAt, updatedAt, updatedBy);
   }
 
 }

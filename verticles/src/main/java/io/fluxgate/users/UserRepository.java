@@ -4,6 +4,7 @@ import io.fluxgate.api.MetadataFilter;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
+import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -64,54 +65,21 @@ public final class UserRepository {
 
   /** One page of users matching {@code filter}, ordered by creation, and how many match in all. */
   public Future<Page<User>> list(UserFilter filter, int offset, int limit) {
-    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
-    java.util.List<Object> args = new java.util.ArrayList<>();
-    if (!filter.name().isEmpty()) {
-      where.append(" AND LOWER(name) LIKE ? ESCAPE '!'");
-      args.add("%" + Database.likeLiteral(filter.name().toLowerCase(java.util.Locale.ROOT)) + "%");
-    }
-    if (!filter.identity().isEmpty()) {
-      where.append(" AND LOWER(identity) LIKE ? ESCAPE '!'");
-      args.add("%" + Database.likeLiteral(filter.identity().toLowerCase(java.util.Locale.ROOT)) + "%");
-    }
-    if (!filter.owner().isEmpty()) {
-      where.append(" AND owner = ?");
-      args.add(filter.owner());
-    }
-    if (!filter.status().equals("all")) {
-      where.append(" AND status = ?");
-      args.add(filter.status());
-    }
+    Where where = new Where().contains("name", filter.name()).contains("identity", filter.identity())
+        .equal("owner", filter.owner()).status(filter.status());
     if (!filter.visibleTo().isEmpty()) {
       // Owned: users the caller created; shared: members of groups the caller owns.
       String shared = "id IN (SELECT p.subject FROM user_policies p JOIN user_groups g ON g.id = p.object"
           + " WHERE g.owner_id = ?)";
       switch (filter.visibility()) {
-        case "owned" -> {
-          where.append(" AND owner = ?");
-          args.add(filter.visibleTo());
-        }
-        case "shared" -> {
-          where.append(" AND ").append(shared);
-          args.add(filter.visibleTo());
-        }
-        default -> {
-          where.append(" AND (owner = ? OR ").append(shared).append(")");
-          args.add(filter.visibleTo());
-          args.add(filter.visibleTo());
-        }
+        case "owned" -> where.and("owner = ?", filter.visibleTo());
+        case "shared" -> where.and(shared, filter.visibleTo());
+        default -> where.and("(owner = ? OR " + shared + ")", filter.visibleTo(), filter.visibleTo());
       }
     }
-    for (String tag : filter.tags()) {
-      // Tags are stored as a JSON array of strings; match the quoted element.
-      where.append(" AND tags LIKE ? ESCAPE '!'");
-      args.add(Database.containingJsonString(tag, ""));
-    }
-    for (String pattern : filter.metadata().candidatePatterns()) {
-      where.append(" AND metadata LIKE ? ESCAPE '!'");
-      args.add(pattern);
-    }
-    return db.page(COLUMNS, "FROM users" + where, "created_at, id", args, offset, limit, UserRepository::user,
+    where.holdsAll("tags", filter.tags()).likeAll("metadata", filter.metadata().candidatePatterns());
+    return db.page(COLUMNS, "FROM users" + where.sql(), "created_at, id", where.args(), offset, limit,
+        UserRepository::user,
         filter.metadata().isEmpty() ? null : user -> filter.metadata().matches(user.metadata()));
   }
 
