@@ -163,6 +163,7 @@ final class DeviceConnection {
       });
       endpoint.accept(claim.present());
       session.attach(this);
+      router.opened(this);
       broker.emit(broker.events.connected(thingId, session.clientId(), endpoint.protocolVersion(),
           endpoint.keepAliveTimeSeconds()));
       session.resume();
@@ -460,6 +461,7 @@ final class DeviceConnection {
   }
 
   private void closed() {
+    router.closed(this);
     if (counted) {
       broker.metrics.connections.decrementAndGet();
       counted = false;

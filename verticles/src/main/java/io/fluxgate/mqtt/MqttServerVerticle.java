@@ -74,6 +74,7 @@ final class MqttServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    router.shutDown();
     List<Future<Void>> closing = new ArrayList<>();
     servers.forEach(server -> closing.add(server.close()));
     return Future.join(closing);

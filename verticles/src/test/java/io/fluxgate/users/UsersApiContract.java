@@ -277,7 +277,8 @@ abstract class UsersApiContract {
   void forgedAndExpiredTokensGet401() throws Exception {
     register("alice", "alice@example.com", "alice-secret");
     Await.result(fx.vertx.undeploy(deployment));
-    deploy(config(Map.of("FG_USERS_ACCESS_TOKEN_TTL", "1s")));
+    // JWT times are whole seconds: a 1 s lifetime can end within milliseconds of issue, so give it 3 s.
+    deploy(config(Map.of("FG_USERS_ACCESS_TOKEN_TTL", "3s")));
     String shortLived = tokens("alice@example.com", "alice-secret").getString("access_token");
     assertThat(get("/users/profile", shortLived).statusCode()).isEqualTo(200);
 
@@ -289,7 +290,7 @@ abstract class UsersApiContract {
     assertThat(get("/users/profile", "not-a-jwt").statusCode()).isEqualTo(401);
     assertThat(get("/users/profile", null).statusCode()).isEqualTo(401);
 
-    Thread.sleep(2_100);
+    Thread.sleep(4_100);
     var expired = get("/users/profile", shortLived);
     assertThat(expired.statusCode()).isEqualTo(401);
     assertThat(expired.bodyAsJsonObject().getString("error")).isEqualTo("missing or invalid credentials provided");
