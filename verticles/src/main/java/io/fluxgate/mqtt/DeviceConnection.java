@@ -57,6 +57,11 @@ final class DeviceConnection {
   private String lastTopicName;
   private ChannelTopic lastTopic;
   private int unwritten;
+  private String outChannel;
+  private String outSubtopic;
+  private String outTopic;
+  // One handler for every write of this connection, not one per message.
+  private final io.vertx.core.Handler<io.vertx.core.AsyncResult<Integer>> onWritten = written -> unwritten--;
 
   DeviceConnection(Broker broker, ChannelRouter router, MqttEndpoint endpoint) {
     this.broker = broker;
@@ -429,8 +434,17 @@ final class DeviceConnection {
     }
     unwritten++;
     broker.metrics.messagesOut.increment();
-    endpoint.publish(message.topic(), message.payload(), qos, dup, retain, packetId)
-        .onComplete(written -> unwritten--);
+    endpoint.publish(topicOf(message), message.payload(), qos, dup, retain, packetId).onComplete(onWritten);
+  }
+
+  /** The topic of an outgoing message; messages of one publisher share their strings, so this is rarely rebuilt. */
+  private String topicOf(ChannelMessage message) {
+    if (message.channelId() != outChannel || message.subtopic() != outSubtopic) {
+      outChannel = message.channelId();
+      outSubtopic = message.subtopic();
+      outTopic = message.topic();
+    }
+    return outTopic;
   }
 
   void closeSlowConsumer() {
