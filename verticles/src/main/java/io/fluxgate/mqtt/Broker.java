@@ -96,6 +96,30 @@ final class Broker {
     }));
   }
 
+  /**
+   * A thing whose key changed, that was disabled or removed loses its open connections at once (reason
+   * {@code credentials_revoked}); it may connect again with what is valid now.
+   */
+  void revokeIfLocked(DomainEvent event) {
+    String operation = event.operation();
+    boolean locked = operation.equals("thing.update_secret") || operation.equals("thing.remove")
+        || (operation.equals("thing.change_status") && "disabled".equals(event.fields().getString("status")));
+    if (!locked) {
+      return;
+    }
+    String thingId = event.fields().getString("id");
+    for (Session session : sessions.values()) {
+      if (session.thingId().equals(thingId)) {
+        session.home().context().runOnContext(v -> {
+          DeviceConnection connection = session.connection();
+          if (connection != null) {
+            connection.revoked();
+          }
+        });
+      }
+    }
+  }
+
   /** Forgets a session that ended (unless a newer connection claimed the client id meanwhile). */
   void release(Session session) {
     sessions.remove(session.clientId(), session);

@@ -455,6 +455,15 @@ final class DeviceConnection {
     endpoint.close();
   }
 
+  /** The thing's key changed, or it was disabled or removed. */
+  void revoked() {
+    closeReason = "credentials_revoked";
+    if (v5) {
+      endpoint.disconnect(MqttDisconnectReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
+    }
+    endpoint.close();
+  }
+
   /** Another connection claimed this client id. */
   void takenOver() {
     closeReason = "session_taken_over";

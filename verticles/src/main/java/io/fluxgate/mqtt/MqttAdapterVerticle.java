@@ -49,7 +49,10 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
       vertx.eventBus().<ChannelMessage>localConsumer(ChannelMessage.LOCAL_ADDRESS, m -> broker.route(m.body()));
     }
     return vertx.eventBus().<DomainEvent>consumer(Addresses.events(streams.things()),
-            message -> access.invalidate(message.body())).completion()
+            message -> {
+              access.invalidate(message.body());
+              broker.revokeIfLocked(message.body());
+            }).completion()
         .compose(v -> vertx.deployVerticle(() -> {
           MqttServerVerticle server = new MqttServerVerticle(broker, tcp, config.wsPort() >= 0, ws);
           deployed.add(server);

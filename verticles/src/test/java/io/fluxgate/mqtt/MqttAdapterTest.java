@@ -263,6 +263,23 @@ class MqttAdapterTest {
     });
   }
 
+  @Test
+  void disablingAThingOrChangingItsKeyClosesItsOpenConnections() throws Exception {
+    String channel = platform.channel("c");
+    Device device = device(channel);
+    MqttClient client = connected(device);
+    Inbox inbox = inbox(client);
+    var disabled = Await.result(platform.http.post(platform.port("things"), "127.0.0.1",
+        "/things/" + device.id() + "/disable").bearerTokenAuthentication(platform.admin()).send());
+    assertThat(disabled.statusCode()).isEqualTo(200);
+    Await.until("the connection closed", Duration.ofSeconds(10), () -> !client.isConnected());
+    assertThat(inbox.lost).isNotNull();
+    Await.until("the revocation event", Duration.ofSeconds(10), () -> platform.eventsOf("mqtt.client_disconnect")
+        .stream().anyMatch(e -> e.fields().getString("reason").equals("credentials_revoked")));
+    MqttClient again = client(tcp(), "again");
+    assertThatThrownBy(() -> again.connect(options(device, true))).isInstanceOf(MqttException.class);
+  }
+
   // ---- QoS ----
 
   @Test
