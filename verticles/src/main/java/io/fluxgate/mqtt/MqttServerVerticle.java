@@ -40,7 +40,10 @@ final class MqttServerVerticle extends VerticleBase {
         .endpointHandler(endpoint -> new DeviceConnection(broker, router, endpoint).connect())
         .exceptionHandler(error -> { });
     servers.add(server);
-    return server.listen();
+    String where = (options.isUseWebSocket() ? "MQTT over WebSocket" : "MQTT") + " cannot listen on "
+        + options.getHost() + ":" + (options.getPort() < 0 ? "a free port" : String.valueOf(options.getPort()));
+    return server.listen().recover(error -> Future.failedFuture(new IllegalStateException(where + " ("
+        + (options.isUseWebSocket() ? "FG_MQTT_WS_PORT" : "FG_MQTT_PORT") + "): " + error.getMessage(), error)));
   }
 
   private MqttServerOptions options(int listenPort, boolean webSocket) {
