@@ -3,6 +3,7 @@ package io.fluxgate.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fluxgate.testing.Await;
+import io.fluxgate.testing.MqttInbox;
 import io.fluxgate.testing.PlatformNode;
 import io.fluxgate.testing.TestStores;
 import io.vertx.core.json.JsonObject;
@@ -11,11 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,37 +46,22 @@ class ClusteredMqttTest {
 
         MqttClient publisher = new MqttClient("tcp://127.0.0.1:" + a.port("mqtt"), "sensor-on-a",
             new MemoryPersistence());
-        publisher.connect(options(sensor));
+        publisher.connect(MqttInbox.signIn(sensor));
         publisher.publish(topic, "retained-on-a".getBytes(StandardCharsets.UTF_8), 1, true);
 
         MqttClient subscriber = new MqttClient("tcp://127.0.0.1:" + b.port("mqtt"), "display-on-b",
             new MemoryPersistence());
-        BlockingQueue<String> received = new LinkedBlockingQueue<>();
-        subscriber.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
-          @Override
-          public void connectionLost(Throwable cause) {
-          }
-
-          @Override
-          public void messageArrived(String t, org.eclipse.paho.client.mqttv3.MqttMessage message) {
-            received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
-          }
-
-          @Override
-          public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {
-          }
-        });
-        subscriber.connect(options(display));
+        MqttInbox received = MqttInbox.of(subscriber);
+        subscriber.connect(MqttInbox.signIn(display));
         subscriber.subscribe("channels/" + channel + "/messages/#", 1);
-        assertThat(received.poll(20, TimeUnit.SECONDS)).as("the retained message, kept cluster-wide")
-            .isEqualTo("retained-on-a");
+        assertThat(received.nextText()).as("the retained message, kept cluster-wide").isEqualTo("retained-on-a");
 
         // SUBACK comes once node B listens on the channel's address cluster-wide: no message is lost after it.
         for (int i = 0; i < 20; i++) {
           publisher.publish(topic, ("from-a-" + i).getBytes(StandardCharsets.UTF_8), 1, false);
         }
         for (int i = 0; i < 20; i++) {
-          assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo("from-a-" + i);
+          assertThat(received.nextText()).isEqualTo("from-a-" + i);
         }
         Await.until("the display's connect event from node B", Duration.ofSeconds(10),
             () -> b.eventsOf("mqtt.client_connect").stream().anyMatch(e -> e.instance().equals("node-b")
@@ -92,12 +74,4 @@ class ClusteredMqttTest {
     }
   }
 
-  private static MqttConnectOptions options(JsonObject thing) {
-    MqttConnectOptions options = new MqttConnectOptions();
-    options.setUserName(thing.getString("id"));
-    options.setPassword(thing.getJsonObject("credentials").getString("secret").toCharArray());
-    options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-    options.setConnectionTimeout(20);
-    return options;
-  }
 }

@@ -3,6 +3,8 @@ package io.fluxgate.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fluxgate.testing.Await;
+import io.fluxgate.testing.MqttInbox;
+import io.fluxgate.testing.PlatformNode;
 import io.fluxgate.testing.TestStores;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -17,15 +19,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,22 +49,11 @@ class DescriptorExhaustionTest {
     ProcessBuilder builder = new ProcessBuilder("bash", "-c", "ulimit -n " + FILE_LIMIT + " && exec " + java
         + " -Xmx256m -cp " + System.getProperty("java.class.path") + " io.fluxgate.node.Fluxgate serve")
         .redirectErrorStream(true).redirectOutput(log.toFile());
-    var env = builder.environment();
-    env.put("FG_ROLES", "users,things,mqtt");
-    env.put("FG_DATA_DIR", dir.resolve("data").toString());
-    env.put("FG_NODE_HOST", "127.0.0.1");
-    env.put("FG_METRICS_ENABLED", "false");
-    env.put("FG_USERS_HTTP_PORT", String.valueOf(usersPort));
-    env.put("FG_THINGS_HTTP_PORT", String.valueOf(thingsPort));
-    env.put("FG_MQTT_PORT", String.valueOf(mqttPort));
-    env.put("FG_MQTT_WS_PORT", "-1");
-    env.put("FG_MQTT_INSTANCES", "2");
     // The polite limit off: this test is about the descriptors themselves running out.
-    env.put("FG_MQTT_MAX_CONNECTIONS", "100000");
-    env.put("FG_MQTT_CONNECT_TIMEOUT", "60s");
-    env.put("FG_USERS_ADMIN_IDENTITY", "admin@example.com");
-    env.put("FG_USERS_ADMIN_SECRET", "admin-secret-1");
-    env.put("FG_USERS_BCRYPT_COST", "4");
+    builder.environment().putAll(PlatformNode.env("fd-node", dir.resolve("data"), "users,things,mqtt", Map.of(
+        "FG_DB_URL", "", "FG_USERS_HTTP_PORT", String.valueOf(usersPort), "FG_THINGS_HTTP_PORT",
+        String.valueOf(thingsPort), "FG_MQTT_PORT", String.valueOf(mqttPort), "FG_MQTT_WS_PORT", "-1",
+        "FG_MQTT_INSTANCES", "2", "FG_MQTT_MAX_CONNECTIONS", "100000", "FG_MQTT_CONNECT_TIMEOUT", "60s")));
     Process node = builder.start();
     Vertx vertx = Vertx.vertx();
     List<Socket> filler = new ArrayList<>();
@@ -77,7 +64,7 @@ class DescriptorExhaustionTest {
       String topic = "channels/" + device.getString("channel") + "/messages/probe";
 
       MqttClient subscriber = client(mqttPort, "held-subscriber", clients);
-      BlockingQueue<String> received = inbox(subscriber);
+      MqttInbox received = MqttInbox.of(subscriber);
       subscriber.connect(options(device));
       subscriber.subscribe(topic, 1);
       MqttClient publisher = client(mqttPort, "held-publisher", clients);
@@ -103,7 +90,7 @@ class DescriptorExhaustionTest {
 
       // The sessions it has go on.
       publisher.publish(topic, "still-served".getBytes(StandardCharsets.UTF_8), 1, false);
-      assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("still-served");
+      assertThat(received.nextText()).isEqualTo("still-served");
 
       // Free some descriptors: new sessions are accepted again.
       for (Socket socket : filler) {
@@ -122,7 +109,7 @@ class DescriptorExhaustionTest {
         }
       });
       later.publish(topic, "accepted-again".getBytes(StandardCharsets.UTF_8), 1, false);
-      assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("accepted-again");
+      assertThat(received.nextText()).isEqualTo("accepted-again");
       assertThat(node.isAlive()).isTrue();
     } finally {
       for (Socket socket : filler) {
@@ -174,31 +161,7 @@ class DescriptorExhaustionTest {
   }
 
   private static MqttConnectOptions options(JsonObject device) {
-    MqttConnectOptions options = new MqttConnectOptions();
-    options.setUserName(device.getString("id"));
-    options.setPassword(device.getString("key").toCharArray());
-    options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-    options.setConnectionTimeout(10);
-    options.setAutomaticReconnect(false);
-    return options;
+    return MqttInbox.signIn(device.getString("id"), device.getString("key"), true);
   }
 
-  private static BlockingQueue<String> inbox(MqttClient client) {
-    BlockingQueue<String> received = new LinkedBlockingQueue<>();
-    client.setCallback(new MqttCallback() {
-      @Override
-      public void connectionLost(Throwable cause) {
-      }
-
-      @Override
-      public void messageArrived(String topic, MqttMessage message) {
-        received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
-      }
-
-      @Override
-      public void deliveryComplete(IMqttDeliveryToken token) {
-      }
-    });
-    return received;
-  }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.testing.Await;
+import io.fluxgate.testing.MqttInbox;
 import io.fluxgate.testing.PlatformNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -15,15 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -89,14 +85,7 @@ class MqttAdapterTest {
   }
 
   MqttConnectOptions options(Device device, boolean clean) {
-    MqttConnectOptions options = new MqttConnectOptions();
-    options.setUserName(device.id());
-    options.setPassword(device.key().toCharArray());
-    options.setCleanSession(clean);
-    options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-    options.setAutomaticReconnect(false);
-    options.setConnectionTimeout(10);
-    return options;
+    return MqttInbox.signIn(device.id(), device.key(), clean);
   }
 
   MqttClient connected(Device device) throws MqttException {
@@ -105,46 +94,8 @@ class MqttAdapterTest {
     return client;
   }
 
-  /** Collects what a client receives, as topic and message. */
-  static final class Inbox implements MqttCallback {
-    final BlockingQueue<Received> messages = new LinkedBlockingQueue<>();
-    volatile Throwable lost;
-
-    record Received(String topic, MqttMessage message) {
-      String text() {
-        return new String(message.getPayload(), StandardCharsets.UTF_8);
-      }
-    }
-
-    @Override
-    public void connectionLost(Throwable cause) {
-      lost = cause;
-    }
-
-    @Override
-    public void messageArrived(String topic, MqttMessage message) {
-      messages.add(new Received(topic, message));
-    }
-
-    @Override
-    public void deliveryComplete(IMqttDeliveryToken token) {
-    }
-
-    Received next() throws InterruptedException {
-      Received received = messages.poll(10, TimeUnit.SECONDS);
-      assertThat(received).as("a message within 10 s").isNotNull();
-      return received;
-    }
-
-    void assertNothingWithin(Duration duration) throws InterruptedException {
-      assertThat(messages.poll(duration.toMillis(), TimeUnit.MILLISECONDS)).isNull();
-    }
-  }
-
-  Inbox inbox(MqttClient client) {
-    Inbox inbox = new Inbox();
-    client.setCallback(inbox);
-    return inbox;
+  MqttInbox inbox(MqttClient client) {
+    return MqttInbox.of(client);
   }
 
   DomainEvent awaitEvent(String operation, int count) {
@@ -200,7 +151,7 @@ class MqttAdapterTest {
     String other = platform.channel("other");
 
     MqttClient readerClient = connected(reader);
-    Inbox inbox = inbox(readerClient);
+    MqttInbox inbox = inbox(readerClient);
     readerClient.subscribe(reader.topic(""), 1);
     MqttClient writerClient = connected(writer);
     // A subscription without m_read, on a foreign channel, or outside channels gets the 3.1.1 failure code.
@@ -245,7 +196,7 @@ class MqttAdapterTest {
     Device subscriber = device(channel, "m_read");
     Device publisher = device(channel, "m_write");
     MqttClient sub = connected(subscriber);
-    Inbox inbox = inbox(sub);
+    MqttInbox inbox = inbox(sub);
     sub.subscribe(subscriber.topic(""), 1);
     MqttClient pub = connected(publisher);
     pub.publish(publisher.topic(""), "one".getBytes(StandardCharsets.UTF_8), 1, false);
@@ -268,7 +219,7 @@ class MqttAdapterTest {
     String channel = platform.channel("c");
     Device device = device(channel);
     MqttClient client = connected(device);
-    Inbox inbox = inbox(client);
+    MqttInbox inbox = inbox(client);
     var disabled = Await.result(platform.http.post(platform.port("things"), "127.0.0.1",
         "/things/" + device.id() + "/disable").bearerTokenAuthentication(platform.admin()).send());
     assertThat(disabled.statusCode()).isEqualTo(200);
@@ -288,7 +239,7 @@ class MqttAdapterTest {
     Device subscriber = device(channel, "m_read");
     Device publisher = device(channel, "m_write");
     MqttClient sub = connected(subscriber);
-    Inbox inbox = inbox(sub);
+    MqttInbox inbox = inbox(sub);
     sub.subscribe(subscriber.topic("q2"), 2);
     sub.subscribe(subscriber.topic("q1"), 1);
     MqttClient pub = client(tcp(), "qos-publisher");
@@ -298,7 +249,7 @@ class MqttAdapterTest {
 
     for (int qos = 0; qos <= 2; qos++) {
       pub.publish(publisher.topic("q2"), ("qos" + qos).getBytes(StandardCharsets.UTF_8), qos, false);
-      Inbox.Received received = inbox.next();
+      MqttInbox.Received received = inbox.next();
       assertThat(received.text()).isEqualTo("qos" + qos);
       assertThat(received.topic()).isEqualTo(subscriber.topic("q2"));
       assertThat(received.message().getQos()).isEqualTo(qos);
@@ -322,7 +273,7 @@ class MqttAdapterTest {
     Device subscriber = device(channel, "m_read");
     Device publisher = device(channel, "m_write");
     MqttClient sub = connected(subscriber);
-    Inbox inbox = inbox(sub);
+    MqttInbox inbox = inbox(sub);
     sub.subscribe(subscriber.topic("+/temp"), 0);
     MqttClient pub = connected(publisher);
     pub.publish(publisher.topic("r1/temp"), "a".getBytes(StandardCharsets.UTF_8), 1, false);
@@ -370,7 +321,7 @@ class MqttAdapterTest {
     pub.publish(publisher.topic(""), "qos0-is-not-kept".getBytes(StandardCharsets.UTF_8), 0, false);
 
     MqttClient again = client(tcp(), "persistent-1");
-    Inbox inbox = inbox(again);
+    MqttInbox inbox = inbox(again);
     again.connect(options(subscriber, false));
     for (int i = 0; i < 3; i++) {
       assertThat(inbox.next().text()).isEqualTo("missed-" + i);
@@ -387,7 +338,7 @@ class MqttAdapterTest {
     Device watcher = device(channel, "m_read");
     Device mortal = device(channel, "m_write");
     MqttClient watching = connected(watcher);
-    Inbox inbox = inbox(watching);
+    MqttInbox inbox = inbox(watching);
     watching.subscribe(watcher.topic("status"), 1);
 
     MqttConnectOptions withWill = options(mortal, true);
@@ -416,9 +367,9 @@ class MqttAdapterTest {
     pub.publish(publisher.topic("other"), "not retained".getBytes(StandardCharsets.UTF_8), 1, false);
 
     MqttClient sub = connected(late);
-    Inbox inbox = inbox(sub);
+    MqttInbox inbox = inbox(sub);
     sub.subscribe(late.topic("#"), 1);
-    Inbox.Received retained = inbox.next();
+    MqttInbox.Received retained = inbox.next();
     assertThat(retained.text()).isEqualTo("v2");
     assertThat(retained.message().isRetained()).isTrue();
     inbox.assertNothingWithin(Duration.ofMillis(300));
@@ -427,7 +378,7 @@ class MqttAdapterTest {
     pub.publish(publisher.topic("config"), new byte[0], 1, true);
     inbox.next();
     MqttClient later = connected(late);
-    Inbox laterInbox = inbox(later);
+    MqttInbox laterInbox = inbox(later);
     later.subscribe(late.topic("#"), 1);
     laterInbox.assertNothingWithin(Duration.ofMillis(500));
   }
@@ -445,7 +396,7 @@ class MqttAdapterTest {
     assertThat(owner.isConnected()).isTrue();
 
     MqttClient replacement = client(tcp(), "shared-id");
-    Inbox ownerInbox = inbox(owner);
+    MqttInbox ownerInbox = inbox(owner);
     replacement.connect(options(first, true));
     Await.until("the old connection closed", Duration.ofSeconds(10), () -> !owner.isConnected());
     assertThat(replacement.isConnected()).isTrue();
@@ -461,7 +412,7 @@ class MqttAdapterTest {
     String channel = platform.channel("c");
     Device device = device(channel);
     MqttClient ws = client("ws://127.0.0.1:" + platform.port("ws") + "/mqtt", "ws-client");
-    Inbox inbox = inbox(ws);
+    MqttInbox inbox = inbox(ws);
     ws.connect(options(device, true));
     ws.subscribe(device.topic("echo"), 1);
     MqttClient tcpClient = connected(device);
@@ -475,11 +426,11 @@ class MqttAdapterTest {
     String channel = platform.channel("c");
     Device device = device(channel);
     MqttClient bystander = connected(device);
-    Inbox bystanderInbox = inbox(bystander);
+    MqttInbox bystanderInbox = inbox(bystander);
     bystander.subscribe(device.topic(""), 0);
     // The asynchronous client, so the test never waits on a write the server refuses to read.
     var big = new org.eclipse.paho.client.mqttv3.MqttAsyncClient(tcp(), "too-big", new MemoryPersistence());
-    Inbox bigInbox = new Inbox();
+    MqttInbox bigInbox = new MqttInbox();
     big.setCallback(bigInbox);
     big.connect(options(device, true)).waitForCompletion(10_000);
     big.publish(device.topic(""), new byte[70_000], 0, false);
@@ -500,7 +451,7 @@ class MqttAdapterTest {
     String channel = platform.channel("c");
     Device device = device(channel);
     MqttClient sub = connected(device);
-    Inbox inbox = inbox(sub);
+    MqttInbox inbox = inbox(sub);
     sub.subscribe(device.topic("#"), 1);
 
     var response = Await.result(platform.http.post(platform.port("http"), "127.0.0.1",
@@ -508,7 +459,7 @@ class MqttAdapterTest {
         .putHeader("Authorization", "Thing " + device.key()).putHeader("Content-Type", "application/senml+json")
         .sendBuffer(Buffer.buffer("[{\"n\":\"temp\",\"v\":21.5}]")));
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
-    Inbox.Received received = inbox.next();
+    MqttInbox.Received received = inbox.next();
     assertThat(received.topic()).isEqualTo(device.topic("senml"));
     assertThat(received.text()).isEqualTo("[{\"n\":\"temp\",\"v\":21.5}]");
 

@@ -2,6 +2,7 @@ package io.fluxgate.mqtt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fluxgate.testing.MqttInbox;
 import io.fluxgate.testing.PlatformNode;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SelfSignedCertificate;
@@ -9,18 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,42 +32,22 @@ class MqttTlsTest {
       String channel = platform.channel("secure");
       JsonObject thing = platform.thing("secure-device");
       platform.connect(thing.getString("id"), channel);
-      MqttConnectOptions options = new MqttConnectOptions();
-      options.setUserName(thing.getString("id"));
-      options.setPassword(thing.getJsonObject("credentials").getString("secret").toCharArray());
-      options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-      options.setConnectionTimeout(10);
+      MqttConnectOptions options = MqttInbox.signIn(thing);
       options.setHttpsHostnameVerificationEnabled(false);
       options.setSocketFactory(trustingEverything().getSocketFactory());
 
       MqttClient tls = new MqttClient("ssl://127.0.0.1:" + platform.port("mqtt"), "tls-client", new MemoryPersistence());
-      BlockingQueue<String> received = new LinkedBlockingQueue<>();
-      tls.setCallback(new MqttCallback() {
-        @Override
-        public void connectionLost(Throwable cause) {
-        }
-
-        @Override
-        public void messageArrived(String topic, MqttMessage message) {
-          received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public void deliveryComplete(IMqttDeliveryToken token) {
-        }
-      });
+      MqttInbox received = MqttInbox.of(tls);
       tls.connect(options);
       tls.subscribe("channels/" + channel + "/messages", 1);
       MqttClient wss = new MqttClient("wss://127.0.0.1:" + platform.port("ws") + "/mqtt", "wss-client",
           new MemoryPersistence());
       wss.connect(options);
       wss.publish("channels/" + channel + "/messages", "over wss".getBytes(StandardCharsets.UTF_8), 1, false);
-      assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("over wss");
+      assertThat(received.nextText()).isEqualTo("over wss");
 
       MqttClient plain = new MqttClient("tcp://127.0.0.1:" + platform.port("mqtt"), "plain", new MemoryPersistence());
-      MqttConnectOptions plainOptions = new MqttConnectOptions();
-      plainOptions.setUserName(thing.getString("id"));
-      plainOptions.setPassword(thing.getJsonObject("credentials").getString("secret").toCharArray());
+      MqttConnectOptions plainOptions = MqttInbox.signIn(thing);
       plainOptions.setConnectionTimeout(3);
       boolean plainConnected;
       try {
