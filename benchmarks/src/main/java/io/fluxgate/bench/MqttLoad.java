@@ -45,6 +45,7 @@ public final class MqttLoad implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5", description = "seconds before measuring") int warmup;
   @Option(names = "--idle", defaultValue = "0", description = "idle authenticated connections to open and hold") int idle;
   @Option(names = "--connect-rate", defaultValue = "2000", description = "idle connections opened per second") int connectRate;
+  @Option(names = "--hold", defaultValue = "3", description = "seconds to hold the idle connections open") int hold;
   @Option(names = "--window", defaultValue = "2000", description = "unacknowledged publishes per publisher") int window;
   @Option(names = "--broker-pid", defaultValue = "0", description = "pid of the broker, for CPU and memory") long brokerPid;
   @Option(names = "--fluxgate", description = "users API URL (e.g. http://127.0.0.1:9002) to provision through") String usersUrl;
@@ -54,6 +55,9 @@ public final class MqttLoad implements Callable<Integer> {
   @Option(names = "--label", defaultValue = "broker") String label;
 
   private Vertx vertx;
+  // Subscribers get their own event loop: flat-out publishers on a shared loop would starve them, and the tool,
+  // not the broker, would set the received rate.
+  private Vertx receiving;
   private volatile String firstFailure;
   private String topic = "bench/" + Long.toHexString(System.nanoTime());
   private String[] publisherCredentials = new String[2];
@@ -69,6 +73,7 @@ public final class MqttLoad implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--payload must be at least 20");
     }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
+    receiving = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     try {
       if (usersUrl != null) {
         provision();
@@ -81,6 +86,7 @@ public final class MqttLoad implements Callable<Integer> {
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      receiving.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
     return 0;
   }
@@ -109,13 +115,17 @@ public final class MqttLoad implements Callable<Integer> {
   }
 
   private MqttClient client(String id, String[] credentials) {
+    return client(vertx, id, credentials);
+  }
+
+  private MqttClient client(Vertx owner, String id, String[] credentials) {
     MqttClientOptions options = new MqttClientOptions().setClientId(id).setCleanSession(true)
         .setMaxInflightQueue(Math.max(10, window)).setMaxMessageSize(Math.max(8192, payload + 1024))
         .setKeepAliveInterval(300).setAutoKeepAlive(true);
     if (credentials[0] != null) {
       options.setUsername(credentials[0]).setPassword(credentials[1]);
     }
-    return MqttClient.create(vertx, options);
+    return MqttClient.create(owner, options);
   }
 
   private void holdIdle() throws Exception {
@@ -138,7 +148,7 @@ public final class MqttLoad implements Callable<Integer> {
     await(Future.join(connecting).recover(e -> Future.succeededFuture()));
     double seconds = (System.nanoTime() - start) / 1e9;
     long connected = idle - failed.get();
-    Thread.sleep(3000);
+    Thread.sleep(hold * 1000L);
     long rssAfter = rssKb();
     System.out.printf("%s idle: %d connected, %d refused or failed, in %.1f s = %.0f connections/s",
         label, connected, failed.get(), seconds, connected / seconds);
@@ -176,7 +186,7 @@ public final class MqttLoad implements Callable<Integer> {
       for (int p = 0; p < publishers; p++) {
         seen[s][p] = new BitSet();
       }
-      MqttClient sub = client("sub-" + s + "-" + System.nanoTime(), subscriberCredentials);
+      MqttClient sub = client(receiving, "sub-" + s + "-" + System.nanoTime(), subscriberCredentials);
       sub.publishHandler(message -> {
         Buffer body = message.payload();
         long sentAt = body.getLong(0);

@@ -24,7 +24,7 @@ final class Session {
   private boolean persistent;
   private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
   private final Map<Integer, Pending> inflight = new LinkedHashMap<>();
-  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>(1);
   private int nextPacketId = 1;
   private boolean congested;
 

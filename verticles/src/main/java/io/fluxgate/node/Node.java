@@ -119,7 +119,7 @@ public final class Node {
   }
 
   private static Future<Vertx> createVertx(NodeConfig config, boolean clustered) {
-    VertxOptions options = new VertxOptions();
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
     var builder = Vertx.builder();
     if (config.metricsEnabled()) {
       options.setMetricsOptions(new MicrometerMetricsOptions()

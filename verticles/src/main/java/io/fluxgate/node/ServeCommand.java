@@ -48,7 +48,8 @@ final class ServeCommand implements Callable<Integer> {
       throw e;
     }
     out.println("fluxgate node " + settings.node().instanceId() + " started"
-        + (cluster ? " in cluster mode" : "") + "; roles: " + settings.node().roles().stream().map(Role::id).toList());
+        + (cluster ? " in cluster mode" : "") + "; roles: " + settings.node().roles().stream().map(Role::id).toList()
+        + (node.vertx().isNativeTransportEnabled() ? "; native transport" : "; NIO transport"));
     node.listening().forEach(line -> out.println("  " + line));
     out.flush();
 
