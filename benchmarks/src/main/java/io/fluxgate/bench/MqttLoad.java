@@ -1,6 +1,16 @@
 package io.fluxgate.bench;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import java.nio.charset.StandardCharsets;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -19,7 +29,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,6 +54,7 @@ public final class MqttLoad implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5", description = "seconds before measuring") int warmup;
   @Option(names = "--idle", defaultValue = "0", description = "idle authenticated connections to open and hold") int idle;
   @Option(names = "--connect-rate", defaultValue = "2000", description = "idle connections opened per second") int connectRate;
+  @Option(names = "--idle-warmup", defaultValue = "2000", description = "idle connections opened and closed first") int idleWarmup;
   @Option(names = "--hold", defaultValue = "3", description = "seconds to hold the idle connections open") int hold;
   @Option(names = "--window", defaultValue = "2000", description = "unacknowledged publishes per publisher") int window;
   @Option(names = "--broker-pid", defaultValue = "0", description = "pid of the broker, for CPU and memory") long brokerPid;
@@ -128,46 +138,132 @@ public final class MqttLoad implements Callable<Integer> {
     return MqttClient.create(owner, options);
   }
 
+  /**
+   * Opens {@code --idle} authenticated connections at {@code --connect-rate} and holds them. Each is a bare socket
+   * that sends CONNECT and reads CONNACK on one shared {@link NetClient}: a full MQTT client per connection would
+   * make the tool, not the broker, the limit on the rate. The hold is shorter than the keep-alive, so no PINGREQ.
+   */
   private void holdIdle() throws Exception {
-    long rssBefore = rssKb();
-    List<MqttClient> held = new ArrayList<>(idle);
-    long start = System.nanoTime();
-    AtomicLong failed = new AtomicLong();
-    List<Future<?>> connecting = new ArrayList<>();
-    long intervalNanos = 1_000_000_000L / connectRate;
-    for (int i = 0; i < idle; i++) {
-      long due = start + i * intervalNanos;
-      long wait = due - System.nanoTime();
-      if (wait > 0) {
-        TimeUnit.NANOSECONDS.sleep(wait);
-      }
-      MqttClient client = client("idle-" + i, subscriberCredentials);
-      held.add(client);
-      connecting.add(client.connect(port, host).onFailure(e -> failed.incrementAndGet()));
+    if (idleWarmup > 0) {
+      // The broker's connect path is compiled and its pools sized before the measured round.
+      List<NetSocket> warm = openIdle(idleClients(idleWarmup), idleWarmup, "warm-");
+      await(Future.join(warm.stream().map(NetSocket::close).toList()).recover(e -> Future.succeededFuture()));
+      Thread.sleep(1000);
     }
-    await(Future.join(connecting).recover(e -> Future.succeededFuture()));
+    long rssBefore = rssKb();
+    connectWaits.clear();
+    long start = System.nanoTime();
+    List<NetSocket> held = openIdle(idleClients(idle), idle, "idle-");
     double seconds = (System.nanoTime() - start) / 1e9;
-    long connected = idle - failed.get();
-    Thread.sleep(hold * 1000L);
-    long rssAfter = rssKb();
-    System.out.printf("%s idle: %d connected, %d refused or failed, in %.1f s = %.0f connections/s",
-        label, connected, failed.get(), seconds, connected / seconds);
+    long connected = held.size();
+    long[] waits;
+    synchronized (connectWaits) {
+      waits = connectWaits.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+    System.out.printf("%s idle: %d connected, %d refused or failed, in %.1f s = %.0f connections/s (CONNACK after"
+        + " p50 %.2f ms, p99 %.2f ms, max %.2f ms)", label, connected, idle - connected, seconds, connected / seconds,
+        pct(waits, 0.5), pct(waits, 0.99), pct(waits, 1.0));
     if (brokerPid > 0) {
+      Thread.sleep(2000);
+      long rssAfter = rssKb();
       System.out.printf(", broker RSS %d -> %d MiB = %.1f KiB per connection", rssBefore / 1024, rssAfter / 1024,
           connected == 0 ? 0.0 : (rssAfter - rssBefore) / (double) connected);
     }
     System.out.println();
+    System.out.flush();
+    Thread.sleep(hold * 1000L);
     if (publishers > 0 && subscribers > 0) {
       traffic();
     }
-    List<Future<Void>> closing = new ArrayList<>();
-    held.forEach(c -> {
-      if (c.isConnected()) {
-        closing.add(c.disconnect());
+    await(Future.join(held.stream().map(NetSocket::close).toList()).recover(e -> Future.succeededFuture()));
+    publishers = 0;
+  }
+
+  /**
+   * Clients for one round of idle connections. Against a loopback broker they send from random 127.x.y.z
+   * addresses, a few thousand connections each: the sockets a previous round closed sit in TIME_WAIT for a minute
+   * on their local ports, and a bound socket gets only half of one address's 28 000 ephemeral ports, so 20 000
+   * connections from one address stall for seconds.
+   */
+  private List<NetClient> idleClients(int count) {
+    List<NetClient> clients = new ArrayList<>();
+    int addresses = host.startsWith("127.") ? count / 4_000 + 1 : 1;
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int i = 0; i < addresses; i++) {
+      NetClientOptions options = new NetClientOptions().setTcpNoDelay(true);
+      if (host.startsWith("127.")) {
+        options.setLocalAddress("127." + random.nextInt(1, 255) + "." + random.nextInt(1, 255) + "."
+            + random.nextInt(2, 255));
+      }
+      clients.add(vertx.createNetClient(options));
+    }
+    return clients;
+  }
+
+  /** Opens {@code count} connections, paced from an event-loop timer; returns those the broker accepted. */
+  private List<NetSocket> openIdle(List<NetClient> nets, int count, String prefix) throws Exception {
+    List<Future<NetSocket>> opening = new ArrayList<>(count);
+    Promise<Void> allStarted = Promise.promise();
+    long started = System.nanoTime();
+    double perMilli = connectRate / 1000.0;
+    vertx.setPeriodic(1, timer -> {
+      long due = Math.min(count, (long) ((System.nanoTime() - started) / 1e6 * perMilli) + 1);
+      while (opening.size() < due) {
+        opening.add(openOne(nets.get(opening.size() % nets.size()), prefix + opening.size()));
+      }
+      if (opening.size() == count) {
+        vertx.cancelTimer(timer);
+        allStarted.complete();
       }
     });
-    await(Future.join(closing).recover(e -> Future.succeededFuture()));
-    publishers = 0;
+    await(allStarted.future());
+    await(Future.join(new ArrayList<>(opening)).recover(e -> Future.succeededFuture()));
+    List<NetSocket> open = new ArrayList<>(count);
+    for (Future<NetSocket> f : opening) {
+      if (f.succeeded()) {
+        open.add(f.result());
+      }
+    }
+    return open;
+  }
+
+  /** CONNECT (3.1.1, clean session, keep-alive 300 s) with the subscriber thing's credentials; CONNACK 0 or fail. */
+  private final List<Long> connectWaits = new ArrayList<>();
+  // Netty's encoder, driven off-network; used only from the pacing timer's event loop.
+  private final EmbeddedChannel connectEncoder = new EmbeddedChannel(MqttEncoder.INSTANCE);
+
+  private Future<NetSocket> openOne(NetClient net, String clientId) {
+    MqttMessageBuilders.ConnectBuilder connect = MqttMessageBuilders.connect().clientId(clientId)
+        .protocolVersion(MqttVersion.MQTT_3_1_1).cleanSession(true).keepAlive(300);
+    if (subscriberCredentials[0] != null) {
+      connect.hasUser(true).username(subscriberCredentials[0]).hasPassword(true)
+          .password(subscriberCredentials[1].getBytes(StandardCharsets.UTF_8));
+    }
+    connectEncoder.writeOutbound(connect.build());
+    Buffer packet = BufferInternal.buffer((ByteBuf) connectEncoder.readOutbound());
+    long began = System.nanoTime();
+    return net.connect(port, host).compose(socket -> {
+      Promise<NetSocket> acknowledged = Promise.promise();
+      Buffer answer = Buffer.buffer(4);
+      socket.handler(bytes -> {
+        answer.appendBuffer(bytes);
+        if (answer.length() >= 4) {
+          socket.handler(null);
+          if (answer.getByte(0) == 0x20 && answer.getByte(3) == 0) {
+            synchronized (connectWaits) {
+              connectWaits.add(System.nanoTime() - began);
+            }
+            acknowledged.tryComplete(socket);
+          } else {
+            socket.close();
+            acknowledged.tryFail("CONNACK refused: " + answer.getByte(3));
+          }
+        }
+      });
+      socket.closeHandler(v -> acknowledged.tryFail("closed before CONNACK"));
+      socket.write(packet);
+      return acknowledged.future();
+    });
   }
 
   /** Publishers to subscribers on one topic; every payload carries send time, publisher and sequence. */

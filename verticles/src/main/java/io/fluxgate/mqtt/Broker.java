@@ -120,6 +120,11 @@ final class Broker {
     }
   }
 
+  /** The sessions living on {@code router}'s event loop. */
+  java.util.List<Session> sessionsAt(ChannelRouter router) {
+    return sessions.values().stream().filter(session -> session.home() == router).toList();
+  }
+
   /** Forgets a session that ended (unless a newer connection claimed the client id meanwhile). */
   void release(Session session) {
     sessions.remove(session.clientId(), session);

@@ -26,7 +26,6 @@ final class ChannelRouter {
   private final boolean clustered;
   private final ContextHandoff<ChannelMessage> inbox;
   private final Map<String, Route> routes = new HashMap<>();
-  private final java.util.Set<DeviceConnection> connections = new java.util.HashSet<>();
   // Written on this loop only, read by publishers on any loop.
   private volatile int congestedSessions;
 
@@ -122,17 +121,14 @@ final class ChannelRouter {
     }
   }
 
-  void opened(DeviceConnection connection) {
-    connections.add(connection);
-  }
-
-  void closed(DeviceConnection connection) {
-    connections.remove(connection);
-  }
-
   /** Tells every device of this loop that the node is stopping, and closes its connection. */
   void shutDown() {
-    List.copyOf(connections).forEach(DeviceConnection::shutDown);
+    for (Session session : broker.sessionsAt(this)) {
+      DeviceConnection connection = session.connection();
+      if (connection != null) {
+        connection.shutDown();
+      }
+    }
   }
 
   void congestion(int change) {

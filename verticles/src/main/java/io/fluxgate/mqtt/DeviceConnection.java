@@ -46,13 +46,13 @@ final class DeviceConnection {
   private boolean counted;
   private boolean willCancelled;
   private String closeReason = "connection_lost";
-  private final Set<Integer> awaitingRelease = new HashSet<>();
-  // Small first: most connections never need these, and an idle connection's bytes count (20 000 per node).
-  private final ArrayDeque<MqttPublishMessage> waiting = new ArrayDeque<>(1);
+  // Created when first needed: most connections never use them, and an idle connection's bytes count.
+  private Set<Integer> awaitingRelease;
+  private ArrayDeque<MqttPublishMessage> waiting;
   private boolean authorizing;
   private boolean closedEarly;
   private long waitingBytes;
-  private final ArrayDeque<long[]> unacknowledged = new ArrayDeque<>(1);
+  private ArrayDeque<long[]> unacknowledged;
   private String lastCongestedChannel;
   private long ackTimer = -1;
   private String lastTopicName;
@@ -170,7 +170,6 @@ final class DeviceConnection {
       });
       endpoint.accept(claim.present());
       session.attach(this);
-      router.opened(this);
       broker.emit(broker.events.connected(thingId, session.clientId(), endpoint.protocolVersion(),
           endpoint.keepAliveTimeSeconds()));
       session.resume();
@@ -198,6 +197,9 @@ final class DeviceConnection {
         endpoint.close();
         return;
       }
+      if (waiting == null) {
+        waiting = new ArrayDeque<>(4);
+      }
       waiting.addLast(message);
       return;
     }
@@ -207,7 +209,7 @@ final class DeviceConnection {
   /** Handles publishes in order: one waiting for its authorization holds back those behind it. */
   private void process(MqttPublishMessage message) {
     int qos = message.qosLevel().value();
-    if (qos == 2 && awaitingRelease.contains(message.messageId())) {
+    if (qos == 2 && awaitingRelease != null && awaitingRelease.contains(message.messageId())) {
       endpoint.publishReceived(message.messageId());
       return;
     }
@@ -234,7 +236,7 @@ final class DeviceConnection {
     allowed.onComplete(result -> {
       authorizing = false;
       decided(message, topic, result.succeeded() && result.result());
-      while (!authorizing && !waiting.isEmpty()) {
+      while (!authorizing && waiting != null && !waiting.isEmpty()) {
         MqttPublishMessage next = waiting.pollFirst();
         waitingBytes -= next.payload().length() + next.topicName().length();
         process(next);
@@ -257,10 +259,13 @@ final class DeviceConnection {
       return;
     }
     if (message.qosLevel() == MqttQoS.EXACTLY_ONCE) {
-      awaitingRelease.add(message.messageId());
+      awaitingRelease().add(message.messageId());
     }
-    if (!unacknowledged.isEmpty() || broker.congested(topic.channelId())) {
+    if ((unacknowledged != null && !unacknowledged.isEmpty()) || broker.congested(topic.channelId())) {
       // Backpressure: the device's own in-flight window stops it until its subscribers catch up.
+      if (unacknowledged == null) {
+        unacknowledged = new ArrayDeque<>();
+      }
       unacknowledged.addLast(new long[] {message.messageId(), message.qosLevel().value()});
       lastCongestedChannel = topic.channelId();
       if (ackTimer < 0) {
@@ -289,7 +294,7 @@ final class DeviceConnection {
       return;
     }
     long[] next;
-    while ((next = unacknowledged.pollFirst()) != null) {
+    while (unacknowledged != null && (next = unacknowledged.pollFirst()) != null) {
       acknowledge((int) next[0], (int) next[1]);
     }
   }
@@ -309,7 +314,7 @@ final class DeviceConnection {
         if (v5) {
           endpoint.publishReceived(message.messageId(), recCode, MqttProperties.NO_PROPERTIES);
         } else {
-          awaitingRelease.add(message.messageId());
+          awaitingRelease().add(message.messageId());
           endpoint.publishReceived(message.messageId());
         }
       }
@@ -317,8 +322,17 @@ final class DeviceConnection {
     }
   }
 
+  private Set<Integer> awaitingRelease() {
+    if (awaitingRelease == null) {
+      awaitingRelease = new HashSet<>();
+    }
+    return awaitingRelease;
+  }
+
   private void released(int packetId) {
-    awaitingRelease.remove(packetId);
+    if (awaitingRelease != null) {
+      awaitingRelease.remove(packetId);
+    }
     endpoint.publishComplete(packetId);
   }
 
@@ -362,7 +376,7 @@ final class DeviceConnection {
       }
       int qos = Math.min(2, requested.qualityOfService().value());
       Subscription subscription = new Subscription(requested.topicName(), filter, qos);
-      session.subscriptions().put(subscription.filter(), subscription);
+      session.subscribe(subscription);
       return router.add(session, subscription).map(v -> {
         broker.emit(broker.events.subscribed(thingId, session.clientId(), filter, qos));
         return qos;
@@ -491,7 +505,6 @@ final class DeviceConnection {
   }
 
   private void closed() {
-    router.closed(this);
     if (counted) {
       broker.metrics.connections.decrementAndGet();
       counted = false;

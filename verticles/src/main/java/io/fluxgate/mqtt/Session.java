@@ -22,9 +22,11 @@ final class Session {
   private ChannelRouter home;
   private DeviceConnection connection;
   private boolean persistent;
-  private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
-  private final Map<Integer, Pending> inflight = new LinkedHashMap<>();
-  private final ArrayDeque<Pending> queue = new ArrayDeque<>(1);
+  private Map<String, Subscription> subscriptions = java.util.Collections.emptyMap();
+  // Both created with the first QoS 1/2 message: a node holds many idle sessions that never need them.
+  private Map<Integer, Pending> inflight = java.util.Collections.emptyMap();
+  private ArrayDeque<Pending> queue = EMPTY_QUEUE;
+  private static final ArrayDeque<Pending> EMPTY_QUEUE = new ArrayDeque<>(0);
   private int nextPacketId = 1;
   private boolean congested;
 
@@ -48,8 +50,17 @@ final class Session {
     return home;
   }
 
+  /** Its subscriptions by filter; read and remove here, add with {@link #subscribe}. */
   Map<String, Subscription> subscriptions() {
     return subscriptions;
+  }
+
+  /** Adds or replaces the subscription of its filter. */
+  void subscribe(Subscription subscription) {
+    if (!(subscriptions instanceof LinkedHashMap)) {
+      subscriptions = new LinkedHashMap<>();
+    }
+    subscriptions.put(subscription.filter(), subscription);
   }
 
   DeviceConnection connection() {
@@ -77,9 +88,13 @@ final class Session {
 
   /** Moves the state of {@code previous} (same client, another connection) into this session. */
   void adopt(Session previous) {
-    subscriptions.putAll(previous.subscriptions);
-    inflight.putAll(previous.inflight);
-    queue.addAll(previous.queue);
+    previous.subscriptions.values().forEach(this::subscribe);
+    if (!previous.inflight.isEmpty()) {
+      inflight().putAll(previous.inflight);
+    }
+    if (!previous.queue.isEmpty()) {
+      queue().addAll(previous.queue);
+    }
     nextPacketId = previous.nextPacketId;
   }
 
@@ -113,7 +128,7 @@ final class Session {
       queue.pollFirst();
       metrics.dropped.increment();
     }
-    queue.addLast(pending);
+    queue().addLast(pending);
     updateCongestion();
   }
 
@@ -128,8 +143,22 @@ final class Session {
 
   private void send(DeviceConnection live, Pending pending) {
     int id = nextPacketId();
-    inflight.put(id, pending);
+    inflight().put(id, pending);
     live.sendWithAck(id, pending, false);
+  }
+
+  private Map<Integer, Pending> inflight() {
+    if (!(inflight instanceof LinkedHashMap)) {
+      inflight = new LinkedHashMap<>();
+    }
+    return inflight;
+  }
+
+  private ArrayDeque<Pending> queue() {
+    if (queue == EMPTY_QUEUE) {
+      queue = new ArrayDeque<>();
+    }
+    return queue;
   }
 
   private int nextPacketId() {

@@ -37,6 +37,7 @@ class MqttAdapterTest {
   Path dataDir;
 
   PlatformNode platform;
+  boolean platformStopped;
   final List<MqttClient> clients = new ArrayList<>();
 
   @BeforeEach
@@ -57,7 +58,9 @@ class MqttAdapterTest {
         // Closing what a test left behind.
       }
     }
-    platform.close();
+    if (!platformStopped) {
+      platform.close();
+    }
   }
 
   /** A thing connected to a channel: its id, key and the channel. */
@@ -229,6 +232,46 @@ class MqttAdapterTest {
         .stream().anyMatch(e -> e.fields().getString("reason").equals("credentials_revoked")));
     MqttClient again = client(tcp(), "again");
     assertThatThrownBy(() -> again.connect(options(device, true))).isInstanceOf(MqttException.class);
+  }
+
+  @Test
+  void aStoppingNodeTellsItsDevicesWhyBeforeItCloses() throws Exception {
+    Device device = device(platform.channel("c"));
+    var v5 = new org.eclipse.paho.mqttv5.client.MqttClient(tcp(), "v5-stopping",
+        new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    var v5Options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+    v5Options.setUserName(device.id());
+    v5Options.setPassword(device.key().getBytes(StandardCharsets.UTF_8));
+    var reason = new java.util.concurrent.atomic.AtomicInteger(-1);
+    v5.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+      @Override
+      public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
+        reason.set(response.getReturnCode());
+      }
+
+      @Override
+      public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) { }
+
+      @Override
+      public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) { }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) { }
+
+      @Override
+      public void connectComplete(boolean reconnect, String serverURI) { }
+
+      @Override
+      public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) { }
+    });
+    v5.connect(v5Options);
+
+    platform.close();
+    platformStopped = true;
+
+    Await.until("the DISCONNECT", Duration.ofSeconds(10), () -> reason.get() >= 0);
+    assertThat(reason.get()).as("server shutting down").isEqualTo(0x8B);
+    v5.close(true);
   }
 
   // ---- QoS ----
