@@ -9,7 +9,7 @@ import java.time.Duration;
 /**
  * The MQTT adapter, from the {@code mqtt} section ({@code FG_MQTT_*}): ports (TCP 1883, WebSocket 8080 at
  * {@code /mqtt}, -1 turns WebSocket off), TLS files, the limits that keep a node alive under abuse, and how many
- * server instances share the port (one per event loop by default).
+ * server instances share the port (each on its own event loop; half the cores by default).
  */
 public record MqttConfig(
     String host,
@@ -40,7 +40,9 @@ public record MqttConfig(
         wsPort,
         cert,
         key,
-        mqtt.integer("instances", 2 * Runtime.getRuntime().availableProcessors(), 1, 1024),
+        // Half the cores: each loop is one more thread to wake per burst of packets, and the kernel's TCP work, the
+        // node's other services and the GC need the rest (docs/benchmarks.md measured 1 against 4 on two cores).
+        mqtt.integer("instances", Math.max(1, Runtime.getRuntime().availableProcessors() / 2), 1, 1024),
         mqtt.integer("max_message_size", 256 * 1024, 64, 256 * 1024 * 1024),
         mqtt.integer("max_connections", defaultMaxConnections(), 1, Integer.MAX_VALUE),
         mqtt.duration("connect_timeout", Duration.ofSeconds(10)),

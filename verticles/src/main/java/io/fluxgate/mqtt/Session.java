@@ -132,9 +132,13 @@ final class Session {
     updateCongestion();
   }
 
-  /** Half its queue used: publishers to its channels get their acknowledgements later, which slows them. */
+  /**
+   * A quarter of its queue used: publishers to its channels get their acknowledgements later, which slows them.
+   * The rest is headroom for what is already on its way (the loop's hand-off, up to 256, and the publishers'
+   * in-flight windows); at half, four publishers with 100 in flight each overflowed it and cut the subscriber off.
+   */
   private void updateCongestion() {
-    boolean now = connection != null && queue.size() >= config.maxQueued() / 2;
+    boolean now = connection != null && queue.size() >= config.maxQueued() / 4;
     if (now != congested) {
       congested = now;
       home.congestion(now ? 1 : -1);
