@@ -235,6 +235,84 @@ class MqttAdapterTest {
   }
 
   @Test
+  void qos1PublishersWaitForASlowSubscriberInsteadOfOverflowingIt() throws Exception {
+    String channel = platform.channel("c");
+    Device reader = device(channel, "m_read");
+    Device writer = device(channel, "m_write");
+    int perPublisher = 1_000;
+    java.util.Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    MqttClient readerClient = client(tcp(), "slow-reader");
+    readerClient.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+      @Override
+      public void connectionLost(Throwable cause) { }
+
+      @Override
+      public void messageArrived(String topic, org.eclipse.paho.client.mqttv3.MqttMessage message)
+          throws InterruptedException {
+        received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+        if (received.size() % 4 == 0) {
+          // Slower than four publishers together: the broker's queue for it would fill without backpressure.
+          Thread.sleep(1);
+        }
+      }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) { }
+    });
+    readerClient.connect(options(reader, true));
+    readerClient.subscribe(reader.topic(""), 1);
+
+    // Four publishers, 100 QoS 1 messages in flight each, as fast as their acknowledgements allow.
+    List<org.eclipse.paho.client.mqttv3.MqttAsyncClient> writers = new ArrayList<>();
+    List<Thread> sending = new ArrayList<>();
+    for (int p = 0; p < 4; p++) {
+      var async = new org.eclipse.paho.client.mqttv3.MqttAsyncClient(tcp(), "w" + p, new MemoryPersistence());
+      MqttConnectOptions options = options(writer, true);
+      options.setMaxInflight(100);
+      async.connect(options).waitForCompletion(10_000);
+      writers.add(async);
+      java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(100);
+      int publisher = p;
+      Thread thread = new Thread(() -> {
+        try {
+          for (int i = 0; i < perPublisher; i++) {
+            window.acquire();
+            async.publish(writer.topic(""), (publisher + "-" + i).getBytes(StandardCharsets.UTF_8), 1, false, null,
+                new org.eclipse.paho.client.mqttv3.IMqttActionListener() {
+                  @Override
+                  public void onSuccess(org.eclipse.paho.client.mqttv3.IMqttToken token) {
+                    window.release();
+                  }
+
+                  @Override
+                  public void onFailure(org.eclipse.paho.client.mqttv3.IMqttToken token, Throwable error) {
+                    window.release();
+                  }
+                });
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      thread.start();
+      sending.add(thread);
+    }
+    for (Thread thread : sending) {
+      thread.join(60_000);
+    }
+
+    Await.until("every message at the slow subscriber", Duration.ofSeconds(60),
+        () -> received.size() == 4 * perPublisher);
+    assertThat(readerClient.isConnected()).isTrue();
+    assertThat(platform.eventsOf("mqtt.client_disconnect")).noneMatch(e -> "slow_consumer".equals(
+        e.fields().getString("reason")));
+    for (var async : writers) {
+      async.disconnect().waitForCompletion(5_000);
+      async.close();
+    }
+  }
+
+  @Test
   void aStoppingNodeTellsItsDevicesWhyBeforeItCloses() throws Exception {
     Device device = device(platform.channel("c"));
     var v5 = new org.eclipse.paho.mqttv5.client.MqttClient(tcp(), "v5-stopping",
