@@ -125,6 +125,19 @@ final class Broker {
     return sessions.values().stream().filter(session -> session.home() == router).toList();
   }
 
+  /**
+   * Ends a persistent session whose device stays away for its expiry interval: its subscriptions and queued
+   * messages go. Called on the session's home loop when its connection closed; a reconnect in time replaces it.
+   */
+  void expireLater(Session session) {
+    session.home().context().owner().setTimer(Math.max(1, session.expiryMillis()), id -> {
+      if (session.connection() == null && sessions.get(session.clientId()) == session) {
+        session.home().removeAll(session);
+        release(session);
+      }
+    });
+  }
+
   /** Forgets a session that ended (unless a newer connection claimed the client id meanwhile). */
   void release(Session session) {
     sessions.remove(session.clientId(), session);

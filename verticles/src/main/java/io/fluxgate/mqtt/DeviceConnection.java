@@ -148,6 +148,7 @@ final class DeviceConnection {
     }
     session = claim.session();
     session.persistent(persistentRequested());
+    session.expiryMillis(expiryMillis());
     List<Future<Void>> routes = new ArrayList<>();
     for (Subscription subscription : session.subscriptions().values()) {
       routes.add(router.add(session, subscription));
@@ -175,6 +176,20 @@ final class DeviceConnection {
       session.resume();
       return null;
     });
+  }
+
+  /** v5: the session expiry interval asked for (0xFFFFFFFF: never), 3.1.1: none; capped by the node either way. */
+  private long expiryMillis() {
+    long cap = broker.config.maxSessionExpiry().toMillis();
+    if (!v5) {
+      return cap;
+    }
+    MqttProperties.MqttProperty<?> expiry = endpoint.connectProperties()
+        .getProperty(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
+    if (expiry != null && expiry.value() instanceof Integer seconds) {
+      return Math.min(cap, Integer.toUnsignedLong(seconds) * 1000);
+    }
+    return 0;
   }
 
   /** v3.1.1: the clean-session flag; v5: a session expiry interval above zero. */
@@ -518,6 +533,8 @@ final class DeviceConnection {
       if (!session.isPersistent()) {
         router.removeAll(session);
         broker.release(session);
+      } else {
+        broker.expireLater(session);
       }
     }
     if (!willCancelled) {

@@ -23,7 +23,8 @@ public record MqttConfig(
     Duration connectTimeout,
     int maxInflight,
     int maxQueued,
-    int maxClientIdLength) {
+    int maxClientIdLength,
+    Duration maxSessionExpiry) {
 
   public static MqttConfig from(ConfigTree tree, String nodeHost) {
     ConfigSection mqtt = tree.section("mqtt");
@@ -48,7 +49,9 @@ public record MqttConfig(
         mqtt.duration("connect_timeout", Duration.ofSeconds(10)),
         mqtt.integer("max_inflight", 64, 1, 65535),
         mqtt.integer("max_queued", 1000, 0, 10_000_000),
-        mqtt.integer("max_client_id_length", 128, 23, 65535));
+        mqtt.integer("max_client_id_length", 128, 23, 65535),
+        // Offline sessions hold memory; a device that never comes back must not hold it for ever.
+        mqtt.duration("max_session_expiry", Duration.ofHours(2)));
   }
 
   /**

@@ -22,6 +22,7 @@ final class Session {
   private ChannelRouter home;
   private DeviceConnection connection;
   private boolean persistent;
+  private long expiryMillis;
   private Map<String, Subscription> subscriptions = java.util.Collections.emptyMap();
   // Both created with the first QoS 1/2 message: a node holds many idle sessions that never need them.
   private Map<Integer, Pending> inflight = java.util.Collections.emptyMap();
@@ -73,6 +74,15 @@ final class Session {
 
   void persistent(boolean persistent) {
     this.persistent = persistent;
+  }
+
+  /** How long a persistent session outlives its connection. */
+  long expiryMillis() {
+    return expiryMillis;
+  }
+
+  void expiryMillis(long expiryMillis) {
+    this.expiryMillis = expiryMillis;
   }
 
   /** Binds the session to a live connection on its home loop. */

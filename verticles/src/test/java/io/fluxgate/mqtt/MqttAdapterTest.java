@@ -313,6 +313,61 @@ class MqttAdapterTest {
   }
 
   @Test
+  void aSessionEndsWhenItsDeviceStaysAwayLongerThanItsExpiryInterval() throws Exception {
+    String channel = platform.channel("c");
+    Device reader = device(channel, "m_read");
+    MqttClient writer = connected(device(channel, "m_write"));
+    List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var v5 = new org.eclipse.paho.mqttv5.client.MqttClient(tcp(), "v5-expiring",
+        new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    v5.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+      @Override
+      public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) { }
+
+      @Override
+      public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) { }
+
+      @Override
+      public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) {
+        received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) { }
+
+      @Override
+      public void connectComplete(boolean reconnect, String serverURI) { }
+
+      @Override
+      public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) { }
+    });
+    var options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+    options.setUserName(reader.id());
+    options.setPassword(reader.key().getBytes(StandardCharsets.UTF_8));
+    options.setCleanStart(false);
+    options.setSessionExpiryInterval(1L);
+    v5.connect(options);
+    v5.subscribe(reader.topic(""), 1);
+    v5.disconnect();
+
+    // Back within the interval: the session is there, with what was published meanwhile.
+    writer.publish(reader.topic(""), "while-away".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(v5.connectWithResult(options).getSessionPresent()).isTrue();
+    Await.until("the message kept for the session", Duration.ofSeconds(10), () -> received.contains("while-away"));
+    v5.disconnect();
+
+    // Away for longer: the session, its subscription and what was published meanwhile are gone.
+    writer.publish(reader.topic(""), "too-late".getBytes(StandardCharsets.UTF_8), 1, false);
+    Thread.sleep(2_500);
+    assertThat(v5.connectWithResult(options).getSessionPresent()).isFalse();
+    writer.publish(reader.topic(""), "after".getBytes(StandardCharsets.UTF_8), 1, false);
+    Thread.sleep(500);
+    assertThat(received).containsExactly("while-away");
+    v5.disconnect();
+    v5.close(true);
+  }
+
+  @Test
   void aStoppingNodeTellsItsDevicesWhyBeforeItCloses() throws Exception {
     Device device = device(platform.channel("c"));
     var v5 = new org.eclipse.paho.mqttv5.client.MqttClient(tcp(), "v5-stopping",
