@@ -18,6 +18,14 @@ public record ChannelMessage(String channelId, String subtopic, String publisher
     return "fluxgate.channels." + channelId;
   }
 
+  /**
+   * Where an adapter publishes this message: in a cluster the channel's address, which reaches every node with
+   * subscribers; on a single node the MQTT adapter's hand-off, which routes to its subscribers without the bus.
+   */
+  public String destination(boolean clustered) {
+    return clustered ? address(channelId) : LOCAL_ADDRESS;
+  }
+
   /** The MQTT topic the message is delivered under: {@code channels/<id>/messages[/<subtopic>]}. */
   public String topic() {
     return subtopic.isEmpty() ? "channels/" + channelId + "/messages"

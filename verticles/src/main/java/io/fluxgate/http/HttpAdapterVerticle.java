@@ -70,9 +70,9 @@ public final class HttpAdapterVerticle extends VerticleBase implements ServiceEn
               if (!reply.body()) {
                 throw ApiError.forbidden("the thing may not publish on this channel");
               }
-              vertx.eventBus().publish(vertx.isClustered() ? ChannelMessage.address(topic.channelId())
-                  : ChannelMessage.LOCAL_ADDRESS, new ChannelMessage(
-                  topic.channelId(), topic.subtopic(), thingId, "http", 1, payload, DomainEvent.nowNanos()));
+              ChannelMessage message = new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "http", 1,
+                  payload, DomainEvent.nowNanos());
+              vertx.eventBus().publish(message.destination(vertx.isClustered()), message);
               return null;
             }))
         .onSuccess(v -> ctx.response().setStatusCode(202).end())

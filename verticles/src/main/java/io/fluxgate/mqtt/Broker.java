@@ -147,7 +147,7 @@ final class Broker {
   void route(ChannelMessage message) {
     metrics.messagesIn.increment();
     if (clustered) {
-      bus.publish(ChannelMessage.address(message.channelId()), message);
+      bus.publish(message.destination(true), message);
       return;
     }
     java.util.Set<ChannelRouter> routers = listening.get(message.channelId());
