@@ -16,7 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -61,6 +63,34 @@ class MqttAdapterTest {
     if (!platformStopped) {
       platform.close();
     }
+  }
+
+  /** An MQTT 5 callback that keeps the payloads it gets (as text) and the reason code of a DISCONNECT. */
+  static final class V5Recorder implements org.eclipse.paho.mqttv5.client.MqttCallback {
+    final List<String> received = new CopyOnWriteArrayList<>();
+    final AtomicInteger disconnectReason = new AtomicInteger(-1);
+
+    @Override
+    public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
+      disconnectReason.set(response.getReturnCode());
+    }
+
+    @Override
+    public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) { }
+
+    @Override
+    public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) {
+      received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) { }
+
+    @Override
+    public void connectComplete(boolean reconnect, String serverURI) { }
+
+    @Override
+    public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) { }
   }
 
   /** A thing connected to a channel: its id, key and the channel. */
@@ -317,30 +347,11 @@ class MqttAdapterTest {
     String channel = platform.channel("c");
     Device reader = device(channel, "m_read");
     MqttClient writer = connected(device(channel, "m_write"));
-    List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
     var v5 = new org.eclipse.paho.mqttv5.client.MqttClient(tcp(), "v5-expiring",
         new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
-    v5.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
-      @Override
-      public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) { }
-
-      @Override
-      public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) { }
-
-      @Override
-      public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) {
-        received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
-      }
-
-      @Override
-      public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) { }
-
-      @Override
-      public void connectComplete(boolean reconnect, String serverURI) { }
-
-      @Override
-      public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) { }
-    });
+    V5Recorder recorder = new V5Recorder();
+    v5.setCallback(recorder);
+    List<String> received = recorder.received;
     var options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
     options.setUserName(reader.id());
     options.setPassword(reader.key().getBytes(StandardCharsets.UTF_8));
@@ -375,35 +386,15 @@ class MqttAdapterTest {
     var v5Options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
     v5Options.setUserName(device.id());
     v5Options.setPassword(device.key().getBytes(StandardCharsets.UTF_8));
-    var reason = new java.util.concurrent.atomic.AtomicInteger(-1);
-    v5.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
-      @Override
-      public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
-        reason.set(response.getReturnCode());
-      }
-
-      @Override
-      public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException exception) { }
-
-      @Override
-      public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) { }
-
-      @Override
-      public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken token) { }
-
-      @Override
-      public void connectComplete(boolean reconnect, String serverURI) { }
-
-      @Override
-      public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) { }
-    });
+    V5Recorder recorder = new V5Recorder();
+    v5.setCallback(recorder);
     v5.connect(v5Options);
 
     platform.close();
     platformStopped = true;
 
-    Await.until("the DISCONNECT", Duration.ofSeconds(10), () -> reason.get() >= 0);
-    assertThat(reason.get()).as("server shutting down").isEqualTo(0x8B);
+    Await.until("the DISCONNECT", Duration.ofSeconds(10), () -> recorder.disconnectReason.get() >= 0);
+    assertThat(recorder.disconnectReason.get()).as("server shutting down").isEqualTo(0x8B);
     v5.close(true);
   }
 
