@@ -168,6 +168,14 @@ final class DeviceConnection {
       endpoint.disconnectMessageHandler(message -> {
         willCancelled = message.code() != MqttDisconnectReasonCode.WITH_WILL_MESSAGE;
         closeReason = "client_disconnect";
+        if (v5) {
+          // MQTT 5 lets DISCONNECT change the session expiry interval; 0 ends the session with the connection.
+          Long seconds = expirySeconds(message.properties());
+          if (seconds != null && session.isPersistent()) {
+            session.persistent(seconds != 0);
+            session.expiryMillis(Math.min(broker.config.maxSessionExpiry().toMillis(), seconds * 1000));
+          }
+        }
       });
       endpoint.accept(claim.present());
       session.attach(this);
@@ -184,12 +192,15 @@ final class DeviceConnection {
     if (!v5) {
       return cap;
     }
-    MqttProperties.MqttProperty<?> expiry = endpoint.connectProperties()
-        .getProperty(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
-    if (expiry != null && expiry.value() instanceof Integer seconds) {
-      return Math.min(cap, Integer.toUnsignedLong(seconds) * 1000);
-    }
-    return 0;
+    Long seconds = expirySeconds(endpoint.connectProperties());
+    return seconds == null ? 0 : Math.min(cap, seconds * 1000);
+  }
+
+  /** The session expiry interval property (unsigned seconds), or null when absent. */
+  private static Long expirySeconds(MqttProperties properties) {
+    MqttProperties.MqttProperty<?> expiry = properties == null ? null
+        : properties.getProperty(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
+    return expiry != null && expiry.value() instanceof Integer seconds ? Integer.toUnsignedLong(seconds) : null;
   }
 
   /** v3.1.1: the clean-session flag; v5: a session expiry interval above zero. */
@@ -197,9 +208,8 @@ final class DeviceConnection {
     if (!v5) {
       return !endpoint.isCleanSession();
     }
-    MqttProperties.MqttProperty<?> expiry = endpoint.connectProperties()
-        .getProperty(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL.value());
-    return expiry != null && expiry.value() instanceof Integer seconds && seconds != 0;
+    Long seconds = expirySeconds(endpoint.connectProperties());
+    return seconds != null && seconds != 0;
   }
 
   // ---- device to platform ----

@@ -256,8 +256,9 @@ class MqttAdapterTest {
     var disabled = Await.result(platform.http.post(platform.port("things"), "127.0.0.1",
         "/things/" + device.id() + "/disable").bearerTokenAuthentication(platform.admin()).send());
     assertThat(disabled.statusCode()).isEqualTo(200);
-    Await.until("the connection closed", Duration.ofSeconds(10), () -> !client.isConnected());
-    assertThat(inbox.lost).isNotNull();
+    // Paho reports the loss on its own thread, after isConnected() turned false: wait for the report itself.
+    Await.until("the connection lost", Duration.ofSeconds(10), () -> inbox.lost != null);
+    assertThat(client.isConnected()).isFalse();
     Await.until("the revocation event", Duration.ofSeconds(10), () -> platform.eventsOf("mqtt.client_disconnect")
         .stream().anyMatch(e -> e.fields().getString("reason").equals("credentials_revoked")));
     MqttClient again = client(tcp(), "again");
@@ -376,6 +377,35 @@ class MqttAdapterTest {
     assertThat(received).containsExactly("while-away");
     v5.disconnect();
     v5.close(true);
+  }
+
+  @Test
+  void anMqtt5DisconnectWithExpiryZeroEndsTheSessionThere() throws Exception {
+    Device reader = device(platform.channel("c"), "m_read");
+    var v5 = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(tcp(), "v5-leaving",
+        new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    var options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+    options.setUserName(reader.id());
+    options.setPassword(reader.key().getBytes(StandardCharsets.UTF_8));
+    options.setCleanStart(false);
+    options.setSessionExpiryInterval(300L);
+    v5.connect(options).waitForCompletion(10_000);
+    v5.subscribe(reader.topic(""), 1).waitForCompletion(10_000);
+    v5.disconnect().waitForCompletion(10_000);
+    var back = v5.connect(options);
+    back.waitForCompletion(10_000);
+    assertThat(back.getSessionPresent()).as("kept after a plain DISCONNECT").isTrue();
+
+    var endNow = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+    endNow.setSessionExpiryInterval(0L);
+    v5.disconnect(1_000, null, null, 0, endNow).waitForCompletion(10_000);
+    Await.until("the DISCONNECT sent", Duration.ofSeconds(10), () -> !v5.isConnected());
+
+    var again = v5.connect(options);
+    again.waitForCompletion(10_000);
+    assertThat(again.getSessionPresent()).as("gone after DISCONNECT with expiry 0").isFalse();
+    v5.disconnect().waitForCompletion(10_000);
+    v5.close();
   }
 
   @Test
