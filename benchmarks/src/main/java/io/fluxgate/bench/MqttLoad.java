@@ -140,8 +140,9 @@ public final class MqttLoad implements Callable<Integer> {
 
   /**
    * Opens {@code --idle} authenticated connections at {@code --connect-rate} and holds them. Each is a bare socket
-   * that sends CONNECT and reads CONNACK on one shared {@link NetClient}: a full MQTT client per connection would
-   * make the tool, not the broker, the limit on the rate. The hold is shorter than the keep-alive, so no PINGREQ.
+   * that sends CONNECT and reads CONNACK, from a few shared {@link NetClient}s: a full MQTT client (with its own
+   * NetClient) per connection would make the tool, not the broker, the limit on the rate. Keep the hold shorter
+   * than the keep-alive (300 s): these sockets send no PINGREQ.
    */
   private void holdIdle() throws Exception {
     if (idleWarmup > 0) {
