@@ -63,7 +63,9 @@ final class DeviceConnection {
   private String outSubtopic;
   private String outTopic;
   // One handler for every write of this connection, not one per message.
-  private final io.vertx.core.Handler<io.vertx.core.AsyncResult<Integer>> onWritten = written -> unwritten--;
+  // Created with the first message to the device: an idle connection's bytes count (20 000 per node).
+  private io.vertx.core.Handler<io.vertx.core.AsyncResult<Integer>> onWritten;
+  private boolean acknowledging;
 
   DeviceConnection(Broker broker, ChannelRouter router, MqttEndpoint endpoint) {
     this.broker = broker;
@@ -158,13 +160,6 @@ final class DeviceConnection {
       endpoint.publishReleaseHandler(this::released);
       endpoint.subscribeHandler(this::subscribe);
       endpoint.unsubscribeHandler(this::unsubscribe);
-      endpoint.publishAcknowledgeHandler(session::acknowledged);
-      endpoint.publishReceivedHandler(id -> {
-        if (session.received(id)) {
-          endpoint.publishRelease(id);
-        }
-      });
-      endpoint.publishCompletionHandler(session::acknowledged);
       endpoint.disconnectMessageHandler(message -> {
         willCancelled = message.code() != MqttDisconnectReasonCode.WITH_WILL_MESSAGE;
         closeReason = "client_disconnect";
@@ -462,6 +457,18 @@ final class DeviceConnection {
 
   /** QoS 1 or 2 with the session's packet id; a re-send carries DUP, or is the PUBREL if PUBREC came. */
   void sendWithAck(int packetId, Session.Pending pending, boolean dup) {
+    if (!acknowledging) {
+      // The device acknowledges only what it was sent on this connection, so these can wait until now.
+      acknowledging = true;
+      io.vertx.core.Handler<Integer> delivered = session::acknowledged;
+      endpoint.publishAcknowledgeHandler(delivered);
+      endpoint.publishCompletionHandler(delivered);
+      endpoint.publishReceivedHandler(id -> {
+        if (session.received(id)) {
+          endpoint.publishRelease(id);
+        }
+      });
+    }
     if (pending.released()) {
       endpoint.publishRelease(packetId);
       return;
@@ -474,9 +481,10 @@ final class DeviceConnection {
       return;
     }
     if (!coalescing) {
-      // Only connections that receive messages need it; idle ones are spared the handler.
+      // Only connections that receive messages need these; idle ones are spared them.
       coalescing = true;
       FlushCoalescing.install(endpoint);
+      onWritten = written -> unwritten--;
     }
     unwritten++;
     broker.metrics.messagesOut.increment();
