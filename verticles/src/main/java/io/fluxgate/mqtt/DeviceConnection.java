@@ -66,6 +66,7 @@ final class DeviceConnection {
   // Created with the first message to the device: an idle connection's bytes count (20 000 per node).
   private io.vertx.core.Handler<io.vertx.core.AsyncResult<Integer>> onWritten;
   private boolean acknowledging;
+  private boolean readingPaused;
 
   DeviceConnection(Broker broker, ChannelRouter router, MqttEndpoint endpoint) {
     this.broker = broker;
@@ -282,7 +283,8 @@ final class DeviceConnection {
       awaitingRelease().add(message.messageId());
     }
     if ((unacknowledged != null && !unacknowledged.isEmpty()) || broker.congested(topic.channelId())) {
-      // Backpressure: the device's own in-flight window stops it until its subscribers catch up.
+      // Backpressure: the device's own in-flight window stops it until its subscribers catch up, and so does
+      // its socket, read no further meanwhile: however large the windows of many publishers, little more comes.
       if (unacknowledged == null) {
         unacknowledged = new ArrayDeque<>();
       }
@@ -291,6 +293,7 @@ final class DeviceConnection {
       if (ackTimer < 0) {
         ackTimer = router.context().owner().setTimer(1, id -> releaseAcks());
       }
+      pauseReading();
       return;
     }
     acknowledge(message.messageId(), message.qosLevel().value());
@@ -316,6 +319,18 @@ final class DeviceConnection {
     long[] next;
     while (unacknowledged != null && (next = unacknowledged.pollFirst()) != null) {
       acknowledge((int) next[0], (int) next[1]);
+    }
+    if (readingPaused) {
+      readingPaused = false;
+      // Publishes read before the pause are handled now, and may pause it again.
+      EndpointSocket.of(endpoint).resume();
+    }
+  }
+
+  private void pauseReading() {
+    if (!readingPaused && EndpointSocket.of(endpoint) != null) {
+      readingPaused = true;
+      EndpointSocket.of(endpoint).pause();
     }
   }
 

@@ -270,7 +270,7 @@ class MqttAdapterTest {
     String channel = platform.channel("c");
     Device reader = device(channel, "m_read");
     Device writer = device(channel, "m_write");
-    int perPublisher = 1_000;
+    int perPublisher = 500;
     java.util.Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
     MqttClient readerClient = client(tcp(), "slow-reader");
     readerClient.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
@@ -282,7 +282,7 @@ class MqttAdapterTest {
           throws InterruptedException {
         received.add(new String(message.getPayload(), StandardCharsets.UTF_8));
         if (received.size() % 4 == 0) {
-          // Slower than four publishers together: the broker's queue for it would fill without backpressure.
+          // Slower than the publishers together: the broker's queue for it would fill without backpressure.
           Thread.sleep(1);
         }
       }
@@ -293,54 +293,48 @@ class MqttAdapterTest {
     readerClient.connect(options(reader, true));
     readerClient.subscribe(reader.topic(""), 1);
 
-    // Four publishers, 100 QoS 1 messages in flight each, as fast as their acknowledgements allow.
-    List<org.eclipse.paho.client.mqttv3.MqttAsyncClient> writers = new ArrayList<>();
-    List<Thread> sending = new ArrayList<>();
-    for (int p = 0; p < 4; p++) {
-      var async = new org.eclipse.paho.client.mqttv3.MqttAsyncClient(tcp(), "w" + p, new MemoryPersistence());
-      MqttConnectOptions options = options(writer, true);
-      options.setMaxInflight(100);
-      async.connect(options).waitForCompletion(10_000);
-      writers.add(async);
-      java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(100);
-      int publisher = p;
-      Thread thread = new Thread(() -> {
-        try {
-          for (int i = 0; i < perPublisher; i++) {
-            window.acquire();
-            async.publish(writer.topic(""), (publisher + "-" + i).getBytes(StandardCharsets.UTF_8), 1, false, null,
-                new org.eclipse.paho.client.mqttv3.IMqttActionListener() {
-                  @Override
-                  public void onSuccess(org.eclipse.paho.client.mqttv3.IMqttToken token) {
-                    window.release();
-                  }
-
-                  @Override
-                  public void onFailure(org.eclipse.paho.client.mqttv3.IMqttToken token, Throwable error) {
-                    window.release();
-                  }
-                });
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      thread.start();
-      sending.add(thread);
-    }
-    for (Thread thread : sending) {
-      thread.join(60_000);
+    // Sixteen publishers, 100 QoS 1 messages in flight each, as fast as their acknowledgements allow: together
+    // they have more in flight than the subscriber's queue holds (1 000), so acknowledgements alone cannot stop them.
+    int publishers = 16;
+    io.vertx.core.Vertx devices = io.vertx.core.Vertx.vertx();
+    try {
+      List<io.vertx.core.Future<Void>> sent = new ArrayList<>();
+      for (int p = 0; p < publishers; p++) {
+        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+        int publisher = p;
+        // Each publisher lives on one event loop: its client, its counters, its acknowledgements.
+        devices.getOrCreateContext().runOnContext(v -> {
+          io.vertx.mqtt.MqttClient client = io.vertx.mqtt.MqttClient.create(devices, new io.vertx.mqtt
+              .MqttClientOptions().setClientId("w" + publisher).setUsername(writer.id()).setPassword(writer.key())
+              .setMaxInflightQueue(100));
+          int[] next = {0};
+          int[] acknowledged = {0};
+          Runnable pump = () -> {
+            while (next[0] < perPublisher && next[0] - acknowledged[0] < 100) {
+              client.publish(writer.topic(""), Buffer.buffer(publisher + "-" + next[0]++),
+                  io.netty.handler.codec.mqtt.MqttQoS.AT_LEAST_ONCE, false, false);
+            }
+          };
+          client.publishCompletionHandler(id -> {
+            if (++acknowledged[0] == perPublisher) {
+              done.complete();
+            }
+            pump.run();
+          });
+          client.connect(platform.port("mqtt"), "127.0.0.1").onSuccess(ack -> pump.run()).onFailure(done::fail);
+        });
+        sent.add(done.future());
+      }
+      Await.result(io.vertx.core.Future.all(sent), Duration.ofSeconds(60));
+    } finally {
+      Await.result(devices.close());
     }
 
     Await.until("every message at the slow subscriber", Duration.ofSeconds(60),
-        () -> received.size() == 4 * perPublisher);
+        () -> received.size() == publishers * perPublisher);
     assertThat(readerClient.isConnected()).isTrue();
     assertThat(platform.eventsOf("mqtt.client_disconnect")).noneMatch(e -> "slow_consumer".equals(
         e.fields().getString("reason")));
-    for (var async : writers) {
-      async.disconnect().waitForCompletion(5_000);
-      async.close();
-    }
   }
 
   @Test
