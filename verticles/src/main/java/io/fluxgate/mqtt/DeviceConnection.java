@@ -328,9 +328,13 @@ final class DeviceConnection {
   }
 
   private void pauseReading() {
-    if (!readingPaused && EndpointSocket.of(endpoint) != null) {
+    if (readingPaused) {
+      return;
+    }
+    var socket = EndpointSocket.of(endpoint);
+    if (socket != null) {
       readingPaused = true;
-      EndpointSocket.of(endpoint).pause();
+      socket.pause();
     }
   }
 
