@@ -1,5 +1,6 @@
 package io.fluxgate.api;
 
+import io.fluxgate.events.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -109,7 +110,11 @@ public final class ApiResponses {
     }
     int status;
     JsonObject body;
-    if (error instanceof ApiError api) {
+    if (error instanceof Outbox.EventTooLarge tooLarge) {
+      LOG.info("request {} {} refused: {}", ctx.request().method(), ctx.request().path(), tooLarge.getMessage());
+      status = ApiError.Kind.TOO_LARGE.status;
+      body = new JsonObject().put("error", ApiError.Kind.TOO_LARGE.error).put("message", tooLarge.getMessage());
+    } else if (error instanceof ApiError api) {
       status = api.kind().status;
       body = new JsonObject().put("error", api.kind().error).put("message", api.getMessage());
     } else {

@@ -182,7 +182,7 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private void failed(Pending pending) {
     failedAppends.incrementAndGet();
     if (pending.fromOutbox) {
-      LOG.debug("event {} stays in the outbox: {}", pending.event.eventId(), pending.result.cause().toString());
+      relay.refused(pending.event.eventId(), pending.result.cause());
       return;
     }
     if (retries.size() >= retryCapacity) {

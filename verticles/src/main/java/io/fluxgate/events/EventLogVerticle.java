@@ -1,5 +1,6 @@
 package io.fluxgate.events;
 
+import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.config.UrlCredentials;
 import io.fluxgate.sql.Database;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -39,9 +40,9 @@ public final class EventLogVerticle extends VerticleBase {
   public Future<?> start() {
     return EventStores.open(vertx, config, db).onSuccess(opened -> {
       store = opened;
-      outbox = new Outbox(db);
-      publisher = new EventPublisher(db, vertx.eventBus());
-      relay = new OutboxRelay(vertx, outbox, publisher, config);
+      outbox = new Outbox(db, config.maxEventBytes());
+      publisher = new EventPublisher(db, vertx.eventBus(), outbox);
+      relay = new OutboxRelay(vertx, outbox, publisher, store, config);
       interceptor = new EventInterceptor(vertx, context, store, relay, config.retryBuffer());
       relay.skipWhile(interceptor::inFlight);
       vertx.eventBus().addOutboundInterceptor(interceptor);
@@ -86,6 +87,13 @@ public final class EventLogVerticle extends VerticleBase {
         .description("Direct events dropped because the retry buffer was full").register(registry);
     Gauge.builder("fluxgate_events_retry_buffered", interceptor, EventInterceptor::buffered)
         .description("Direct events waiting for the store").register(registry);
+    Gauge.builder("fluxgate_events_outbox_rows", relay, r -> r.stats().rows())
+        .description("Events committed and not yet acknowledged by the store").register(registry);
+    Gauge.builder("fluxgate_events_outbox_oldest_age_seconds", relay,
+            r -> r.stats().oldestCreatedAt() == 0 ? 0 : (DomainEvent.nowNanos() - r.stats().oldestCreatedAt()) / 1e9)
+        .description("Age of the oldest event waiting in the outbox").register(registry);
+    Gauge.builder("fluxgate_events_outbox_dead_rows", relay, r -> r.stats().deadRows())
+        .description("Outbox events the store kept refusing, parked for an operator").register(registry);
     Gauge.builder("fluxgate_events_in_flight", interceptor, EventInterceptor::inFlightCount)
         .description("Events published and not yet acknowledged by the store").register(registry);
   }

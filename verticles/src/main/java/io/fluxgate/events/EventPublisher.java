@@ -24,10 +24,10 @@ public final class EventPublisher {
   private final EventBus bus;
   private final Outbox outbox;
 
-  public EventPublisher(Database db, EventBus bus) {
+  public EventPublisher(Database db, EventBus bus, Outbox outbox) {
     this.db = db;
     this.bus = bus;
-    this.outbox = new Outbox(db);
+    this.outbox = outbox;
   }
 
   /**

@@ -3,6 +3,10 @@ package io.fluxgate.events;
 import io.fluxgate.codecs.DomainEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Set;
 
 /**
  * A durable, ordered log of domain events. Implementations: {@code sql}, {@code nats}; chosen by
@@ -35,6 +39,25 @@ public interface EventStore {
 
   /** Follows {@code stream} without a durable cursor or acknowledgements, for people who watch the log. */
   Future<Subscription> tail(String stream, StartFrom from, Handler<DomainEvent> handler);
+
+  /**
+   * How long after an append the store still drops a second append of the same {@code event_id} by itself; the
+   * outbox relay asks {@link #held} about rows older than this. Stores that de-duplicate for ever say so.
+   */
+  default Duration deduplicationWindow() {
+    return FOREVER;
+  }
+
+  /**
+   * Which of {@code events} the store already holds, looked for among events appended between {@code from} and
+   * {@code to} (Unix nanoseconds). Asked only for events older than {@link #deduplicationWindow()}.
+   */
+  default Future<Set<String>> held(List<DomainEvent> events, long from, long to) {
+    return Future.succeededFuture(Set.of());
+  }
+
+  /** A window no delay reaches. */
+  Duration FOREVER = ChronoUnit.FOREVER.getDuration();
 
   /** Stops every subscription and releases the connection. */
   Future<Void> close();

@@ -24,6 +24,8 @@ import java.util.List;
  * @param retryBuffer how many direct (non-outbox) events wait for a store that is down before the oldest go
  * @param pollInterval how often the SQL store's consumers look for new events written by other nodes
  * @param readEvents whether reads ({@code *.view}, {@code *.list}, ...) emit events
+ * @param maxEventBytes the largest event a command may record; a larger one is refused before commit (413)
+ * @param natsDuplicateWindow how long JetStream drops a repeated {@code Nats-Msg-Id} by itself
  */
 public record EventStoreConfig(
     String type,
@@ -39,7 +41,9 @@ public record EventStoreConfig(
     Duration relayDelay,
     int retryBuffer,
     Duration pollInterval,
-    boolean readEvents) {
+    boolean readEvents,
+    int maxEventBytes,
+    Duration natsDuplicateWindow) {
 
   public static final List<String> TYPES = List.of("sql", "nats");
 
@@ -73,7 +77,9 @@ public record EventStoreConfig(
         es.duration("relay_delay", Duration.ofSeconds(2)),
         es.integer("retry_buffer", 10_000, 0, 10_000_000),
         es.duration("poll_interval", Duration.ofMillis(250)),
-        es.bool("read_events", true));
+        es.bool("read_events", true),
+        es.integer("max_event_bytes", Outbox.DEFAULT_MAX_EVENT_BYTES, 1024, Integer.MAX_VALUE),
+        es.duration("nats_duplicate_window", Duration.ofMinutes(2)));
   }
 
   /** The pause before attempt {@code attempt + 1} (attempt counts from 1). */

@@ -39,7 +39,8 @@ public record DatabaseConfig(String url, Path dataDir, String schema, int poolSi
   /** The JDBC URL of an H2 database; the embedded one runs in PostgreSQL mode so one SQL dialect serves both. */
   String h2JdbcUrl() {
     String base = url.isEmpty()
-        ? "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("fluxgate") + ";AUTO_SERVER=TRUE"
+        // WRITE_DELAY=0: a commit reaches the file before it is answered (H2 keeps 500 ms in memory by default).
+        ? "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("fluxgate") + ";AUTO_SERVER=TRUE;WRITE_DELAY=0"
         : url;
     return base + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
   }

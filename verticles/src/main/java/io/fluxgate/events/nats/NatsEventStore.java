@@ -8,6 +8,7 @@ import io.fluxgate.events.EventStore;
 import io.fluxgate.events.EventStoreConfig;
 import io.nats.client.Connection;
 import io.nats.client.ConsumerContext;
+import io.nats.client.IterableConsumer;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
@@ -30,6 +31,11 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
@@ -49,7 +55,8 @@ public final class NatsEventStore implements EventStore {
   static final String MSG_ID = "Nats-Msg-Id";
   private static final Logger LOG = LoggerFactory.getLogger(NatsEventStore.class);
   private static final int JS_NOT_FOUND = 404;
-  private static final Duration DUPLICATE_WINDOW = Duration.ofMinutes(2);
+  /** How far before its row's creation an event may sit in the stream: clocks of nodes and server differ. */
+  private static final Duration CLOCK_SLACK = Duration.ofSeconds(5);
 
   private final Vertx vertx;
   private final EventStoreConfig config;
@@ -98,7 +105,7 @@ public final class NatsEventStore implements EventStore {
         .storageType(StorageType.File)
         .maxAge(config.maxAge())
         .maxBytes(config.maxBytes())
-        .duplicateWindow(DUPLICATE_WINDOW)
+        .duplicateWindow(config.natsDuplicateWindow())
         .build();
     try {
       jsm.getStreamInfo(config.natsStream());
@@ -202,6 +209,53 @@ public final class NatsEventStore implements EventStore {
       consumers.add(running);
       return (Subscription) () -> stop(running);
     }, false);
+  }
+
+  @Override
+  public Duration deduplicationWindow() {
+    return config.natsDuplicateWindow();
+  }
+
+  /** Reads the headers of each stream's messages stored from {@code from} to {@code to}, looking for the ids. */
+  @Override
+  public Future<Set<String>> held(List<DomainEvent> events, long from, long to) {
+    Map<String, Set<String>> wanted = new HashMap<>();
+    for (DomainEvent event : events) {
+      wanted.computeIfAbsent(event.stream(), s -> new HashSet<>()).add(event.eventId());
+    }
+    ZonedDateTime start = Instant.ofEpochSecond(0, from).minus(CLOCK_SLACK).atZone(ZoneOffset.UTC);
+    Instant end = Instant.ofEpochSecond(0, to).plus(CLOCK_SLACK);
+    return vertx.executeBlocking(() -> {
+      Set<String> held = new HashSet<>();
+      for (var stream : wanted.entrySet()) {
+        held.addAll(scan(stream.getKey(), stream.getValue(), start, end));
+      }
+      return held;
+    }, false);
+  }
+
+  private Set<String> scan(String stream, Set<String> ids, ZonedDateTime start, Instant end) throws Exception {
+    Set<String> found = new HashSet<>();
+    var ordered = streamContext.createOrderedConsumer(new OrderedConsumerConfiguration()
+        .filterSubject(subject(stream))
+        .deliverPolicy(DeliverPolicy.ByStartTime)
+        .startTime(start)
+        .headersOnly(true));
+    try (IterableConsumer messages = ordered.iterate()) {
+      Message message;
+      while (found.size() < ids.size() && (message = messages.nextMessage(Duration.ofSeconds(2))) != null) {
+        Headers headers = message.getHeaders();
+        String id = headers == null ? null : headers.getFirst(MSG_ID);
+        if (id != null && ids.contains(id)) {
+          found.add(id);
+        }
+        var meta = message.metaData();
+        if (meta.pendingCount() == 0 || meta.timestamp().toInstant().isAfter(end)) {
+          break;
+        }
+      }
+    }
+    return found;
   }
 
   static DomainEvent decode(String stream, Message message) {
