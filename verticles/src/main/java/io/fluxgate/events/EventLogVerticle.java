@@ -10,6 +10,7 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,7 @@ public final class EventLogVerticle extends VerticleBase {
 
   private final Database db;
   private final EventStoreConfig config;
+  private final UnaryOperator<EventStore> storeView;
   private EventStore store;
   private EventPublisher publisher;
   private Outbox outbox;
@@ -32,14 +34,20 @@ public final class EventLogVerticle extends VerticleBase {
   private long timer;
 
   public EventLogVerticle(Database db, EventStoreConfig config) {
+    this(db, config, UnaryOperator.identity());
+  }
+
+  /** With {@code storeView} around the opened store: how a test puts a refusing store between log and store. */
+  public EventLogVerticle(Database db, EventStoreConfig config, UnaryOperator<EventStore> storeView) {
     this.db = db;
     this.config = config;
+    this.storeView = storeView;
   }
 
   @Override
   public Future<?> start() {
     return EventStores.open(vertx, config, db).onSuccess(opened -> {
-      store = opened;
+      store = storeView.apply(opened);
       outbox = new Outbox(db, config.maxEventBytes());
       publisher = new EventPublisher(db, vertx.eventBus(), outbox);
       relay = new OutboxRelay(vertx, outbox, publisher, store, config);

@@ -53,7 +53,8 @@ public final class Outbox {
     this.claim = db.sql("UPDATE event_outbox SET claimed_by = ?, claimed_until = ?, last_attempt_at = ? WHERE seq = ?");
     this.recordFailure = db.sql(
         "UPDATE event_outbox SET attempts = attempts + ?, last_error = ? WHERE event_id = ?");
-    String buriable = " FROM event_outbox WHERE attempts >= ? AND (claimed_until IS NULL OR claimed_until < ?)";
+    // The refusal that reached the bound has been recorded, so the row's last attempt is over whatever its lease.
+    String buriable = " FROM event_outbox WHERE attempts >= ?";
     this.selectBuried = db.sql("SELECT event_id, stream, attempts, last_error" + buriable + " ORDER BY seq LIMIT 1000");
     this.bury = db.sql("INSERT INTO event_outbox_dead (event_id, stream, body, created_at, attempts, last_error, dead_at)"
         + " SELECT event_id, stream, body, created_at, attempts, last_error, CAST(? AS BIGINT)" + buriable
@@ -146,10 +147,10 @@ public final class Outbox {
     return db.inTransaction(conn -> conn.preparedQuery(recordFailure).executeBatch(rows)).mapEmpty();
   }
 
-  /** Moves rows tried {@code maxAttempts} times (and not held by a relay now) to the dead-letter table. */
+  /** Moves rows the store refused {@code maxAttempts} times to the dead-letter table. */
   Future<List<DeadRow>> buryExhausted(int maxAttempts) {
     long now = DomainEvent.nowNanos();
-    return db.inTransaction(conn -> conn.preparedQuery(selectBuried).execute(Tuple.of(maxAttempts, now))
+    return db.inTransaction(conn -> conn.preparedQuery(selectBuried).execute(Tuple.of(maxAttempts))
         .compose(rows -> {
           List<DeadRow> dead = new ArrayList<>(rows.size());
           List<Tuple> moves = new ArrayList<>(rows.size());
@@ -157,7 +158,7 @@ public final class Outbox {
           for (Row row : rows) {
             dead.add(new DeadRow(row.getString("event_id"), row.getString("stream"), null, 0,
                 row.getInteger("attempts"), row.getString("last_error"), now));
-            moves.add(Tuple.of(now, maxAttempts, now, row.getString("event_id")));
+            moves.add(Tuple.of(now, maxAttempts, row.getString("event_id")));
             deletes.add(Tuple.of(row.getString("event_id")));
           }
           if (dead.isEmpty()) {

@@ -137,4 +137,134 @@ class OutboxTest {
       assertThat(EventStoreContract.ids(stored)).containsExactlyElementsOf(EventStoreContract.ids(left));
     }
   }
+
+  /** A store that refuses the events whose ids are in {@code refused}, and appends the rest to {@code store}. */
+  private static EventStore refusing(EventStore store, java.util.Set<String> refused) {
+    return new EventStore() {
+      @Override
+      public Future<Void> append(DomainEvent event, byte[] body) {
+        return refused.contains(event.eventId())
+            ? Future.failedFuture("maximum payload exceeded (refused by the test's store)")
+            : store.append(event, body);
+      }
+
+      @Override
+      public Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler) {
+        return store.subscribe(stream, consumer, from, handler);
+      }
+
+      @Override
+      public Future<Subscription> tail(String stream, StartFrom from, io.vertx.core.Handler<DomainEvent> handler) {
+        return store.tail(stream, from, handler);
+      }
+
+      @Override
+      public Future<Void> close() {
+        return store.close();
+      }
+    };
+  }
+
+  @Test
+  void anEventTheStoreKeepsRefusingIsDeadLetteredWhileLaterRowsAreRelayed() {
+    java.util.Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("sql", ""),
+        store -> refusing(store, refused))) {
+      createGadgetTable(fx);
+      List<DomainEvent> emitted = new ArrayList<>();
+      Await.result(createGadget(fx, 0, emitted));
+      List<DomainEvent> poison = new ArrayList<>();
+      // The poison event's id is known only once it exists: refuse every event of gadget 1.
+      fx.log.publisher().commit(conn -> {
+        DomainEvent created = DomainEvent.occurred(fx.streams().things(), "thing.create", "test-node", 1,
+            new JsonObject().put("id", "gadget-poison").put("status", "enabled"));
+        refused.add(created.eventId());
+        poison.add(created);
+        return conn.preparedQuery(fx.db.sql("INSERT INTO gadgets (id) VALUES (?)")).execute(Tuple.of("gadget-poison"))
+            .map(rows -> Change.of("gadget-poison", created));
+      }).toCompletionStage().toCompletableFuture().join();
+
+      int[] next = {1};
+      Await.until("the refused event in the dead-letter table", WAIT, () -> {
+        // Writes keep flowing past the refused row: the store answers them, so the refusals count.
+        Await.result(createGadget(fx, next[0]++, emitted));
+        return !Await.result(fx.log.outbox().dead(10)).isEmpty();
+      });
+      List<Outbox.DeadRow> dead = Await.result(fx.log.outbox().dead(10));
+      assertThat(dead).singleElement().satisfies(row -> {
+        assertThat(row.eventId()).isEqualTo(poison.get(0).eventId());
+        assertThat(row.operation()).isEqualTo("thing.create");
+        assertThat(row.attempts()).isEqualTo(fx.config.maxAttempts());
+        assertThat(row.lastError()).contains("maximum payload exceeded");
+      });
+      Await.until("every other event stored and the outbox empty", WAIT,
+          () -> Await.result(fx.log.outbox().size()) == 0);
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
+      Await.until("the good events in the store", WAIT, () -> stored.size() >= emitted.size());
+
+      refused.clear();
+      assertThat(Await.result(fx.log.outbox().requeue(poison.get(0).eventId()))).isEqualTo(1);
+      Await.until("the re-queued event in the store", WAIT, () -> EventStoreContract.ids(stored)
+          .contains(poison.get(0).eventId()));
+      assertThat(Await.result(fx.log.outbox().dead(10))).isEmpty();
+      assertThat(EventStoreContract.ids(stored)).doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
+  void anEventAboveTheSizeLimitIsRefusedBeforeItsCommandCommits() {
+    try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(),
+        TestStores.events("sql", "", java.util.Map.of("FG_ES_MAX_EVENT_BYTES", "4096")))) {
+      createGadgetTable(fx);
+      Future<String> tooLarge = fx.log.publisher().commit(conn -> {
+        DomainEvent created = DomainEvent.occurred(fx.streams().things(), "thing.create", "test-node", 1,
+            new JsonObject().put("id", "gadget-big").put("metadata", new JsonObject().put("blob", "x".repeat(5000))));
+        return conn.preparedQuery(fx.db.sql("INSERT INTO gadgets (id) VALUES (?)")).execute(Tuple.of("gadget-big"))
+            .map(rows -> Change.of("gadget-big", created));
+      });
+      Throwable refusal = Await.failure(tooLarge);
+      assertThat(refusal).isInstanceOf(Outbox.EventTooLarge.class).hasMessageContaining("4096");
+      assertThat(gadgets(fx)).as("the command's change is rolled back").isZero();
+      assertThat(Await.result(fx.log.outbox().size())).isZero();
+    }
+  }
+
+  @Test
+  void rowsRelayedAfterTheStoresDeduplicationWindowAreNotStoredTwice() throws Exception {
+    var db = TestStores.h2();
+    try (PrivateNatsServer nats = new PrivateNatsServer().start()) {
+      var config = TestStores.events("nats", nats.url(), java.util.Map.of("FG_ES_NATS_DUPLICATE_WINDOW", "1s"));
+      List<DomainEvent> acknowledged = new ArrayList<>();
+      // The first node stays open to the end: closing it would purge the test's subjects from the server.
+      try (EventLogFixture first = EventLogFixture.start(db, config)) {
+        first.stopEventLog();
+        EventStore store = Await.result(EventStores.open(first.vertx, config, first.db));
+        for (int i = 0; i < 3; i++) {
+          DomainEvent event = first.thingEvent("thing.create", i);
+          acknowledged.add(event);
+          Await.result(store.append(event));
+        }
+        Await.result(store.close());
+        // As if the node died after the store acknowledged the events and before their rows were cleared.
+        Await.result(first.db.inTransaction(conn -> new Outbox(first.db).record(conn, acknowledged)));
+        // Beyond the server's window: a plain re-publish would now be stored a second time.
+        Thread.sleep(3_000);
+
+        try (EventLogFixture second = EventLogFixture.start(db, config)) {
+          Await.until("the outbox drained", WAIT, () -> Await.result(second.log.outbox().size()) == 0);
+          DomainEvent marker = second.thingEvent("thing.update", 9);
+          Await.result(second.store().append(marker));
+          Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+          Await.result(second.store().tail(second.streams().things(), StartFrom.BEGINNING, stored::add));
+          Await.until("the stream read up to the marker", WAIT,
+              () -> EventStoreContract.ids(stored).contains(marker.eventId()));
+          List<DomainEvent> all = new ArrayList<>(acknowledged);
+          all.add(marker);
+          assertThat(EventStoreContract.ids(stored)).as("each event once")
+              .containsExactlyElementsOf(EventStoreContract.ids(all));
+        }
+      }
+    }
+  }
 }

@@ -25,6 +25,18 @@ public final class Await {
     }
   }
 
+  /** The cause of {@code future}'s failure, failing the test when it succeeds or does not end in 30 seconds. */
+  public static Throwable failure(Future<?> future) {
+    try {
+      future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError("future did not complete within 30 s: " + e, e);
+    }
+    throw new AssertionError("expected the future to fail, but it succeeded");
+  }
+
   /** Polls {@code condition} until it holds, failing with {@code what} after {@code timeout}. */
   public static void until(String what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();

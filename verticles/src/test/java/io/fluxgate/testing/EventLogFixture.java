@@ -10,6 +10,7 @@ import io.fluxgate.sql.Database;
 import io.fluxgate.sql.DatabaseConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.function.UnaryOperator;
 
 /** A Vert.x with Fluxgate's codecs, a migrated database and a deployed event log: the event core of one node. */
 public final class EventLogFixture implements AutoCloseable {
@@ -37,10 +38,23 @@ public final class EventLogFixture implements AutoCloseable {
     return start(vertx, dbConfig, config);
   }
 
+  /** Starts the event core with {@code storeView} between the log and the configured store. */
+  public static EventLogFixture start(DatabaseConfig dbConfig, EventStoreConfig config,
+      UnaryOperator<EventStore> storeView) {
+    Vertx vertx = Vertx.vertx();
+    Codecs.register(vertx.eventBus());
+    return start(vertx, dbConfig, config, storeView);
+  }
+
   /** Starts the event core on a Vert.x the caller made (for instance a clustered one). */
   public static EventLogFixture start(Vertx vertx, DatabaseConfig dbConfig, EventStoreConfig config) {
+    return start(vertx, dbConfig, config, UnaryOperator.identity());
+  }
+
+  private static EventLogFixture start(Vertx vertx, DatabaseConfig dbConfig, EventStoreConfig config,
+      UnaryOperator<EventStore> storeView) {
     Database db = Await.result(Database.open(vertx, dbConfig));
-    EventLogVerticle log = new EventLogVerticle(db, config);
+    EventLogVerticle log = new EventLogVerticle(db, config, storeView);
     String id = Await.result(vertx.deployVerticle(log));
     return new EventLogFixture(vertx, dbConfig, config, db, log, id);
   }
