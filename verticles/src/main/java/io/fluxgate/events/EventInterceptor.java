@@ -45,6 +45,8 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   /** Published events not yet handed to the store because {@link #WINDOW} appends are outstanding. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
   private int outstanding;
+  /** Set while {@link #pump} runs, so completions inside it do not start a nested loop. */
+  private boolean pumping;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final ContextHandoff<Pending> incoming;
   private final AtomicLong appended = new AtomicLong();
@@ -105,10 +107,27 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       inFlight.add(pending.event.eventId());
     }
     inOrder.computeIfAbsent(pending.event.stream(), s -> new ArrayDeque<>()).add(pending);
-    if (outstanding < WINDOW) {
-      submit(pending);
-    } else {
-      waiting.add(pending);
+    waiting.add(pending);
+    pump();
+  }
+
+  /**
+   * Hands waiting events to the store while the window has room. A trampoline: a completion that arrives inside
+   * {@code store.append} (a store failing at once) only frees its slot, and this loop goes on, so no completion
+   * recurses into another append however many fail in a row.
+   */
+  private void pump() {
+    if (pumping) {
+      return;
+    }
+    pumping = true;
+    try {
+      Pending next;
+      while (outstanding < WINDOW && (next = waiting.poll()) != null) {
+        submit(next);
+      }
+    } finally {
+      pumping = false;
     }
   }
 
@@ -116,18 +135,27 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     outstanding++;
     pending.startedAt = System.nanoTime();
     int attempt = pending.attempt;
-    store.append(pending.event, pending.body).onComplete(result -> {
-      outstanding--;
+    Future<Void> appended;
+    try {
+      appended = store.append(pending.event, pending.body);
+    } catch (RuntimeException e) {
+      // A store that throws instead of failing its future must not keep the slot.
+      appended = Future.failedFuture(e);
+    }
+    appended.onComplete(result -> completed(pending, attempt, result));
+  }
+
+  private void completed(Pending pending, int attempt, AsyncResult<Void> result) {
+    outstanding--;
+    try {
       // A late answer to an attempt that already timed out (and may have been retried) changes nothing.
       if (pending.attempt == attempt && pending.result == null) {
         pending.result = result;
         deliverInOrder(pending.event.stream());
       }
-      Pending next;
-      while (outstanding < WINDOW && (next = waiting.poll()) != null) {
-        submit(next);
-      }
-    });
+    } finally {
+      pump();
+    }
   }
 
   /** Fails appends the store has not answered within {@code timeout}, so one lost answer cannot stall a stream. */
@@ -161,14 +189,19 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       if (head.fromOutbox) {
         inFlight.remove(head.event.eventId());
       }
-      if (head.result.succeeded()) {
-        appended.incrementAndGet();
-        head.delivery.next();
-        if (head.fromOutbox) {
-          relay.cleared(head.event.eventId());
+      try {
+        if (head.result.succeeded()) {
+          appended.incrementAndGet();
+          if (head.fromOutbox) {
+            relay.cleared(head.event.eventId());
+          }
+          head.delivery.next();
+        } else {
+          failed(head);
         }
-      } else {
-        failed(head);
+      } catch (RuntimeException e) {
+        // One failing delivery must not strand the events queued behind it on this stream.
+        LOG.error("delivering event {} of {} failed", head.event.eventId(), stream, e);
       }
     }
     if (queue.isEmpty()) {
