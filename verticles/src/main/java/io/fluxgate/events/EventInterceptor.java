@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * published. All state lives on one context, so publishers on any thread are serialised there.
  *
  * <p>When an append fails, an event with an outbox row is left to the {@link OutboxRelay}; any other event waits
- * in a bounded retry buffer and is tried again on every relay tick.
+ * in a bounded retry buffer and is tried again on every relay tick. At most {@code maxPending} events are held in
+ * memory on their way to the store; beyond that an outbox event is left to the relay at once (its bytes are in the
+ * database) and a direct event goes straight to the retry buffer.
  */
 public final class EventInterceptor implements Handler<DeliveryContext<Object>> {
 
@@ -40,6 +42,10 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private final EventStore store;
   private final OutboxRelay relay;
   private final int retryCapacity;
+  private final int maxPending;
+  /** Events in {@link #inOrder}, from append until delivered or failed: what the store's slowness costs in memory. */
+  private int held;
+  private int peakHeld;
   private final Map<String, ArrayDeque<Pending>> inOrder = new HashMap<>();
   private final ArrayDeque<Pending> retries = new ArrayDeque<>();
   /** Published events not yet handed to the store because {@link #WINDOW} appends are outstanding. */
@@ -52,14 +58,17 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private final AtomicLong appended = new AtomicLong();
   private final AtomicLong failedAppends = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong leftToRelay = new AtomicLong();
   private Promise<Void> drained;
 
-  EventInterceptor(Vertx vertx, Context context, EventStore store, OutboxRelay relay, int retryCapacity) {
+  EventInterceptor(Vertx vertx, Context context, EventStore store, OutboxRelay relay, int retryCapacity,
+      int maxPending) {
     this.vertx = vertx;
     this.context = context;
     this.store = store;
     this.relay = relay;
     this.retryCapacity = retryCapacity;
+    this.maxPending = maxPending;
     this.incoming = new ContextHandoff<>(context, this::append);
   }
 
@@ -100,6 +109,12 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   }
 
   private void append(Pending pending) {
+    if (held >= maxPending) {
+      overflow(pending);
+      return;
+    }
+    held++;
+    peakHeld = Math.max(peakHeld, held);
     pending.result = null;
     pending.startedAt = 0;
     pending.attempt++;
@@ -186,6 +201,7 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     Pending head;
     while ((head = queue.peek()) != null && head.result != null) {
       queue.poll();
+      held--;
       if (head.fromOutbox) {
         inFlight.remove(head.event.eventId());
       }
@@ -218,6 +234,21 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       LOG.debug("event {} stays in the outbox: {}", pending.event.eventId(), pending.result.cause().toString());
       return;
     }
+    buffer(pending);
+  }
+
+  /** Holds nothing more while {@code maxPending} events wait for the store. */
+  private void overflow(Pending pending) {
+    if (pending.fromOutbox) {
+      // Neither delivered nor kept nor marked in flight: the relay republishes its row once the store catches up.
+      leftToRelay.incrementAndGet();
+      LOG.debug("event {} left to the outbox relay: {} events wait for the store", pending.event.eventId(), held);
+      return;
+    }
+    buffer(pending);
+  }
+
+  private void buffer(Pending pending) {
     if (retries.size() >= retryCapacity) {
       Pending oldest = retries.poll();
       if (oldest != null) {
@@ -273,6 +304,20 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
 
   int buffered() {
     return retries.size();
+  }
+
+  long leftToRelay() {
+    return leftToRelay.get();
+  }
+
+  /** Events held in memory on their way to the store, at most {@code maxPending}. */
+  int held() {
+    return held;
+  }
+
+  /** The most events ever held at once. */
+  int peakHeld() {
+    return peakHeld;
   }
 
   /** Read from the metrics thread: an approximate figure is all a gauge needs. */

@@ -24,6 +24,8 @@ import java.util.List;
  * @param retryBuffer how many direct (non-outbox) events wait for a store that is down before the oldest go
  * @param pollInterval how often the SQL store's consumers look for new events written by other nodes
  * @param readEvents whether reads ({@code *.view}, {@code *.list}, ...) emit events
+ * @param maxPending how many events the interceptor holds in memory waiting for the store; beyond it an outbox event
+ *     is left to the relay and a direct event goes to the retry buffer
  */
 public record EventStoreConfig(
     String type,
@@ -39,7 +41,8 @@ public record EventStoreConfig(
     Duration relayDelay,
     int retryBuffer,
     Duration pollInterval,
-    boolean readEvents) {
+    boolean readEvents,
+    int maxPending) {
 
   public static final List<String> TYPES = List.of("sql", "nats");
 
@@ -73,7 +76,8 @@ public record EventStoreConfig(
         es.duration("relay_delay", Duration.ofSeconds(2)),
         es.integer("retry_buffer", 10_000, 0, 10_000_000),
         es.duration("poll_interval", Duration.ofMillis(250)),
-        es.bool("read_events", true));
+        es.bool("read_events", true),
+        es.integer("max_pending", 20_000, 1, 10_000_000));
   }
 
   /** The pause before attempt {@code attempt + 1} (attempt counts from 1). */

@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,8 +51,12 @@ class EventInterceptorTest {
   }
 
   private EventInterceptor install(EventStore store) {
+    return install(store, RETRY_BUFFER, 100_000);
+  }
+
+  private EventInterceptor install(EventStore store, int retryBuffer, int maxPending) {
     OutboxRelay relay = new OutboxRelay(vertx, null, null, TestStores.events("sql", ""));
-    EventInterceptor interceptor = new EventInterceptor(vertx, context, store, relay, RETRY_BUFFER);
+    EventInterceptor interceptor = new EventInterceptor(vertx, context, store, relay, retryBuffer, maxPending);
     vertx.eventBus().addOutboundInterceptor(interceptor);
     return interceptor;
   }
@@ -65,6 +70,18 @@ class EventInterceptorTest {
     for (int i = 0; i < count; i++) {
       vertx.eventBus().publish(Addresses.events(streams.things()), viewed(i));
     }
+  }
+
+  private List<DomainEvent> publishRecorded(int count) {
+    List<DomainEvent> events = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      DomainEvent event = DomainEvent.occurred(streams.things(), "thing.create", "test-node", 1,
+          new JsonObject().put("id", "gadget-" + i));
+      events.add(event);
+      vertx.eventBus().publish(Addresses.events(streams.things()), event,
+          new DeliveryOptions().addHeader(EventPublisher.OUTBOX_HEADER, "1"));
+    }
+    return events;
   }
 
   /** Reads the interceptor's state on its own context, where it is written. */
@@ -119,6 +136,32 @@ class EventInterceptorTest {
         () -> onContext(() -> interceptor.buffered() + interceptor.dropped()) == events);
     assertThat(onContext(interceptor::inFlightCount)).isZero();
     assertThat(uncaught).isEmpty();
+  }
+
+  @Test
+  void holdsAtMostMaxPendingAndSendsTheRestToTheRelayOrTheRetryBuffer() {
+    EventInterceptor interceptor = install(new EventStoreDouble() {
+      @Override
+      public Future<Void> append(DomainEvent event, byte[] body) {
+        return Promise.<Void>promise().future();
+      }
+    }, 50, 100);
+    Queue<DomainEvent> delivered = new ConcurrentLinkedQueue<>();
+    Await.result(vertx.eventBus().<DomainEvent>consumer(Addresses.events(streams.things()), m -> delivered.add(m.body()))
+        .completion());
+
+    publishDirect(100);
+    List<DomainEvent> recorded = publishRecorded(30);
+    publishDirect(80);
+
+    until("the last direct events in the retry buffer", () -> onContext(interceptor::dropped) == 30);
+    assertThat(onContext(interceptor::held)).isEqualTo(100);
+    assertThat(onContext(interceptor::peakHeld)).isEqualTo(100);
+    assertThat(onContext(interceptor::buffered)).isEqualTo(50);
+    assertThat(onContext(interceptor::leftToRelay)).isEqualTo(30);
+    assertThat(recorded).as("outbox events over the bound are not marked in flight, so the relay takes them")
+        .noneMatch(event -> interceptor.inFlight(event.eventId()));
+    assertThat(delivered).isEmpty();
   }
 
   /** Keeps the first window of appends unanswered, fails every later one at once (an already-failed future). */

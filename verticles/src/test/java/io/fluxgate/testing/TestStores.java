@@ -80,6 +80,11 @@ public final class TestStores {
 
   /** Event-log settings fast enough for tests: short back-off, relay and poll intervals, a private prefix. */
   public static EventStoreConfig events(String type, String url) {
+    return events(type, url, Map.of());
+  }
+
+  /** The same, with further {@code FG_ES_*} settings. */
+  public static EventStoreConfig events(String type, String url, Map<String, String> settings) {
     Map<String, String> env = new HashMap<>();
     env.put("FG_ES_TYPE", type);
     env.put("FG_ES_URL", url);
@@ -90,6 +95,7 @@ public final class TestStores {
     env.put("FG_ES_RELAY_INTERVAL", "100ms");
     env.put("FG_ES_RELAY_DELAY", "300ms");
     env.put("FG_ES_POLL_INTERVAL", "50ms");
+    env.putAll(settings);
     return EventStoreConfig.from(new ConfigTree(new JsonObject(), env));
   }
 
