@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * published. All state lives on one context, so publishers on any thread are serialised there.
  *
  * <p>When an append fails, an event with an outbox row is left to the {@link OutboxRelay}; any other event waits
- * in a bounded retry buffer and is tried again on every relay tick.
+ * in a bounded retry buffer and is tried again on every relay tick. At most {@code maxPending} events are held in
+ * memory on their way to the store; beyond that an outbox event is left to the relay at once (its bytes are in the
+ * database) and a direct event goes straight to the retry buffer.
  */
 public final class EventInterceptor implements Handler<DeliveryContext<Object>> {
 
@@ -40,24 +42,33 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private final EventStore store;
   private final OutboxRelay relay;
   private final int retryCapacity;
+  private final int maxPending;
+  /** Events in {@link #inOrder}, from append until delivered or failed: what the store's slowness costs in memory. */
+  private int held;
+  private int peakHeld;
   private final Map<String, ArrayDeque<Pending>> inOrder = new HashMap<>();
   private final ArrayDeque<Pending> retries = new ArrayDeque<>();
   /** Published events not yet handed to the store because {@link #WINDOW} appends are outstanding. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
   private int outstanding;
+  /** Set while {@link #pump} runs, so completions inside it do not start a nested loop. */
+  private boolean pumping;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final ContextHandoff<Pending> incoming;
   private final AtomicLong appended = new AtomicLong();
   private final AtomicLong failedAppends = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong leftToRelay = new AtomicLong();
   private Promise<Void> drained;
 
-  EventInterceptor(Vertx vertx, Context context, EventStore store, OutboxRelay relay, int retryCapacity) {
+  EventInterceptor(Vertx vertx, Context context, EventStore store, OutboxRelay relay, int retryCapacity,
+      int maxPending) {
     this.vertx = vertx;
     this.context = context;
     this.store = store;
     this.relay = relay;
     this.retryCapacity = retryCapacity;
+    this.maxPending = maxPending;
     this.incoming = new ContextHandoff<>(context, this::append);
   }
 
@@ -98,6 +109,12 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   }
 
   private void append(Pending pending) {
+    if (held >= maxPending) {
+      overflow(pending);
+      return;
+    }
+    held++;
+    peakHeld = Math.max(peakHeld, held);
     pending.result = null;
     pending.startedAt = 0;
     pending.attempt++;
@@ -105,10 +122,27 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       inFlight.add(pending.event.eventId());
     }
     inOrder.computeIfAbsent(pending.event.stream(), s -> new ArrayDeque<>()).add(pending);
-    if (outstanding < WINDOW) {
-      submit(pending);
-    } else {
-      waiting.add(pending);
+    waiting.add(pending);
+    pump();
+  }
+
+  /**
+   * Hands waiting events to the store while the window has room. A trampoline: a completion that arrives inside
+   * {@code store.append} (a store failing at once) only frees its slot, and this loop goes on, so no completion
+   * recurses into another append however many fail in a row.
+   */
+  private void pump() {
+    if (pumping) {
+      return;
+    }
+    pumping = true;
+    try {
+      Pending next;
+      while (outstanding < WINDOW && (next = waiting.poll()) != null) {
+        submit(next);
+      }
+    } finally {
+      pumping = false;
     }
   }
 
@@ -116,18 +150,27 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     outstanding++;
     pending.startedAt = System.nanoTime();
     int attempt = pending.attempt;
-    store.append(pending.event, pending.body).onComplete(result -> {
-      outstanding--;
+    Future<Void> appended;
+    try {
+      appended = store.append(pending.event, pending.body);
+    } catch (RuntimeException e) {
+      // A store that throws instead of failing its future must not keep the slot.
+      appended = Future.failedFuture(e);
+    }
+    appended.onComplete(result -> completed(pending, attempt, result));
+  }
+
+  private void completed(Pending pending, int attempt, AsyncResult<Void> result) {
+    outstanding--;
+    try {
       // A late answer to an attempt that already timed out (and may have been retried) changes nothing.
       if (pending.attempt == attempt && pending.result == null) {
         pending.result = result;
         deliverInOrder(pending.event.stream());
       }
-      Pending next;
-      while (outstanding < WINDOW && (next = waiting.poll()) != null) {
-        submit(next);
-      }
-    });
+    } finally {
+      pump();
+    }
   }
 
   /** Fails appends the store has not answered within {@code timeout}, so one lost answer cannot stall a stream. */
@@ -158,17 +201,23 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     Pending head;
     while ((head = queue.peek()) != null && head.result != null) {
       queue.poll();
+      held--;
       if (head.fromOutbox) {
         inFlight.remove(head.event.eventId());
       }
-      if (head.result.succeeded()) {
-        appended.incrementAndGet();
-        head.delivery.next();
-        if (head.fromOutbox) {
-          relay.cleared(head.event.eventId());
+      try {
+        if (head.result.succeeded()) {
+          appended.incrementAndGet();
+          if (head.fromOutbox) {
+            relay.cleared(head.event.eventId());
+          }
+          head.delivery.next();
+        } else {
+          failed(head);
         }
-      } else {
-        failed(head);
+      } catch (RuntimeException e) {
+        // One failing delivery must not strand the events queued behind it on this stream.
+        LOG.error("delivering event {} of {} failed", head.event.eventId(), stream, e);
       }
     }
     if (queue.isEmpty()) {
@@ -185,6 +234,21 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       relay.refused(pending.event.eventId(), pending.result.cause());
       return;
     }
+    buffer(pending);
+  }
+
+  /** Holds nothing more while {@code maxPending} events wait for the store. */
+  private void overflow(Pending pending) {
+    if (pending.fromOutbox) {
+      // Neither delivered nor kept nor marked in flight: the relay republishes its row once the store catches up.
+      leftToRelay.incrementAndGet();
+      LOG.debug("event {} left to the outbox relay: {} events wait for the store", pending.event.eventId(), held);
+      return;
+    }
+    buffer(pending);
+  }
+
+  private void buffer(Pending pending) {
     if (retries.size() >= retryCapacity) {
       Pending oldest = retries.poll();
       if (oldest != null) {
@@ -240,6 +304,20 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
 
   int buffered() {
     return retries.size();
+  }
+
+  long leftToRelay() {
+    return leftToRelay.get();
+  }
+
+  /** Events held in memory on their way to the store, at most {@code maxPending}. */
+  int held() {
+    return held;
+  }
+
+  /** The most events ever held at once. */
+  int peakHeld() {
+    return peakHeld;
   }
 
   /** Read from the metrics thread: an approximate figure is all a gauge needs. */

@@ -51,7 +51,7 @@ public final class EventLogVerticle extends VerticleBase {
       outbox = new Outbox(db, config.maxEventBytes());
       publisher = new EventPublisher(db, vertx.eventBus(), outbox);
       relay = new OutboxRelay(vertx, outbox, publisher, store, config);
-      interceptor = new EventInterceptor(vertx, context, store, relay, config.retryBuffer());
+      interceptor = new EventInterceptor(vertx, context, store, relay, config.retryBuffer(), config.maxPending());
       relay.skipWhile(interceptor::inFlight);
       vertx.eventBus().addOutboundInterceptor(interceptor);
       timer = vertx.setPeriodic(config.relayInterval().toMillis(), id -> {
@@ -104,6 +104,11 @@ public final class EventLogVerticle extends VerticleBase {
         .description("Outbox events the store kept refusing, parked for an operator").register(registry);
     Gauge.builder("fluxgate_events_in_flight", interceptor, EventInterceptor::inFlightCount)
         .description("Events published and not yet acknowledged by the store").register(registry);
+    Gauge.builder("fluxgate_events_held", interceptor, EventInterceptor::held)
+        .description("Events held in memory waiting for the store (at most es.max_pending)").register(registry);
+    FunctionCounter.builder("fluxgate_events_left_to_relay", interceptor, EventInterceptor::leftToRelay)
+        .description("Outbox events not held because es.max_pending were waiting; the relay republishes them")
+        .register(registry);
   }
 
   private String describe() {
@@ -125,12 +130,17 @@ public final class EventLogVerticle extends VerticleBase {
     return outbox;
   }
 
-  /** Counters of the interceptor: appended, failed appends, dropped direct events, buffered direct events. */
+  /**
+   * Counters of the interceptor: appended, failed appends, dropped direct events, buffered direct events, events
+   * in flight, events held in memory (now and at most), outbox events left to the relay by the bound.
+   */
   public EventLogStats stats() {
     return new EventLogStats(interceptor.appended(), interceptor.failedAppends(), interceptor.dropped(),
-        interceptor.buffered());
+        interceptor.buffered(), interceptor.inFlightCount(), interceptor.held(), interceptor.peakHeld(),
+        interceptor.leftToRelay());
   }
 
   /** A snapshot of the interceptor's counters. */
-  public record EventLogStats(long appended, long failedAppends, long dropped, int buffered) {}
+  public record EventLogStats(long appended, long failedAppends, long dropped, int buffered, int inFlight, int held,
+      int peakHeld, long leftToRelay) {}
 }

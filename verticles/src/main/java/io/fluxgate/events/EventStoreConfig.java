@@ -26,6 +26,8 @@ import java.util.List;
  * @param readEvents whether reads ({@code *.view}, {@code *.list}, ...) emit events
  * @param maxEventBytes the largest event a command may record; a larger one is refused before commit (413)
  * @param natsDuplicateWindow how long JetStream drops a repeated {@code Nats-Msg-Id} by itself
+ * @param maxPending how many events the interceptor holds in memory waiting for the store; beyond it an outbox event
+ *     is left to the relay and a direct event goes to the retry buffer
  */
 public record EventStoreConfig(
     String type,
@@ -43,7 +45,8 @@ public record EventStoreConfig(
     Duration pollInterval,
     boolean readEvents,
     int maxEventBytes,
-    Duration natsDuplicateWindow) {
+    Duration natsDuplicateWindow,
+    int maxPending) {
 
   public static final List<String> TYPES = List.of("sql", "nats");
 
@@ -79,7 +82,8 @@ public record EventStoreConfig(
         es.duration("poll_interval", Duration.ofMillis(250)),
         es.bool("read_events", true),
         es.integer("max_event_bytes", Outbox.DEFAULT_MAX_EVENT_BYTES, 1024, Integer.MAX_VALUE),
-        es.duration("nats_duplicate_window", Duration.ofMinutes(2)));
+        es.duration("nats_duplicate_window", Duration.ofMinutes(2)),
+        es.integer("max_pending", 20_000, 1, 10_000_000));
   }
 
   /** The pause before attempt {@code attempt + 1} (attempt counts from 1). */

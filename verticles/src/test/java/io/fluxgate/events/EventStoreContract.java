@@ -9,7 +9,12 @@ import io.fluxgate.events.EventStore.Subscription;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
 import io.fluxgate.testing.StoreBackend;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -198,6 +203,108 @@ abstract class EventStoreContract {
     Await.until("2 events", WAIT, () -> seen.size() >= 2);
     sleep(300);
     assertThat(ids(seen)).containsExactly(event.eventId(), next.eventId());
+  }
+
+  /** A deployed verticle, for an event-loop context of the test's own. */
+  static final class Loop extends VerticleBase {
+    Context context() {
+      return context;
+    }
+  }
+
+  /** Two event-loop contexts on two different event-loop threads. */
+  List<Context> twoEventLoops() {
+    List<Context> loops = new ArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < 8 && loops.size() < 2; i++) {
+      Loop loop = new Loop();
+      Await.result(fx.vertx.deployVerticle(loop));
+      Promise<Thread> thread = Promise.promise();
+      loop.context().runOnContext(v -> thread.complete(Thread.currentThread()));
+      Thread t = Await.result(thread.future());
+      if (!threads.contains(t)) {
+        threads.add(t);
+        loops.add(loop.context());
+      }
+    }
+    assertThat(loops).as("two event loops").hasSize(2);
+    return loops;
+  }
+
+  /** Appends {@code rounds} times {@code count} events from {@code context}, each round after the last completed. */
+  Future<Void> appendFrom(Context context, int from, int rounds, int count, Queue<String> wrongContext) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> appendRound(context, from, rounds, count, wrongContext, done));
+    return done.future();
+  }
+
+  private void appendRound(Context context, int from, int rounds, int count, Queue<String> wrongContext,
+      Promise<Void> done) {
+    if (rounds == 0) {
+      done.complete();
+      return;
+    }
+    List<Future<Void>> acks = new ArrayList<>();
+    for (int i = from; i < from + count; i++) {
+      acks.add(fx.store().append(fx.thingEvent("thing.create", i)).andThen(r -> {
+        if (Vertx.currentContext() != context) {
+          wrongContext.add("append of " + context + " completed on " + Vertx.currentContext());
+        }
+      }));
+    }
+    Future.all(acks).onComplete(r -> {
+      if (r.failed()) {
+        done.fail(r.cause());
+      } else {
+        appendRound(context, from + count, rounds - 1, count, wrongContext, done);
+      }
+    });
+  }
+
+  @Test
+  void appendCompletesOnTheCallingContextWhileAnotherEventLoopAppends() {
+    List<Context> loops = twoEventLoops();
+    Queue<String> wrongContext = new ConcurrentLinkedQueue<>();
+
+    Future<Void> first = appendFrom(loops.get(0), 0, 10, 100, wrongContext);
+    Future<Void> second = appendFrom(loops.get(1), 10_000, 10, 100, wrongContext);
+
+    Await.result(Future.all(first, second), Duration.ofSeconds(60));
+    assertThat(wrongContext).as("appends completed on another context").isEmpty();
+  }
+
+  @Test
+  void subscribeAndTailHandOverOnTheCallingContextWhileAnotherEventLoopAppends() {
+    List<Context> loops = twoEventLoops();
+    Context subscriber = loops.get(0);
+    Queue<String> wrongContext = new ConcurrentLinkedQueue<>();
+    AtomicInteger handled = new AtomicInteger();
+    AtomicInteger tailed = new AtomicInteger();
+    Handler<String> check = what -> {
+      if (Vertx.currentContext() != subscriber) {
+        wrongContext.add(what + " ran on " + Vertx.currentContext());
+      }
+    };
+    Promise<Void> started = Promise.promise();
+    subscriber.runOnContext(v -> {
+      Future<Subscription> durable = fx.store().subscribe(fx.streams().things(), "bootstrap", StartFrom.BEGINNING,
+          event -> {
+            check.handle("subscribe delivery");
+            handled.incrementAndGet();
+            return Future.succeededFuture();
+          }).andThen(r -> check.handle("subscribe completion"));
+      Future<Subscription> tail = fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, event -> {
+        check.handle("tail delivery");
+        tailed.incrementAndGet();
+      }).andThen(r -> check.handle("tail completion"));
+      Future.all(durable, tail).<Void>mapEmpty().onComplete(started);
+    });
+    Await.result(started.future());
+
+    Await.result(appendFrom(loops.get(1), 0, 5, 100, wrongContext), Duration.ofSeconds(60));
+
+    Await.until("500 events handled and tailed", WAIT, () -> handled.get() >= 500 && tailed.get() >= 500);
+    assertThat(wrongContext).as("handlers or completions on another context").isEmpty();
   }
 
   static void sleep(long millis) {

@@ -16,7 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
@@ -111,6 +113,68 @@ class OutboxTest {
       assertThat(EventStoreContract.ids(stored)).doesNotHaveDuplicates()
           .containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(published));
       assertThat(fx.log.stats().dropped()).isZero();
+    }
+  }
+
+  @Test
+  void anOutageBeyondMaxPendingHoldsNoMoreAndEveryOutboxEventArrivesOnceAfterwards() throws Exception {
+    int maxPending = 300;
+    int retryBuffer = 100;
+    try (PrivateNatsServer nats = new PrivateNatsServer().start();
+        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("nats", nats.url(), Map.of(
+            "FG_ES_MAX_PENDING", String.valueOf(maxPending), "FG_ES_RETRY_BUFFER", String.valueOf(retryBuffer))))) {
+      nats.stop();
+      // Ten times the bound of outbox events, in 20 commands of 150 events each, and some direct events.
+      List<DomainEvent> recorded = new ArrayList<>();
+      List<Future<Integer>> commits = new ArrayList<>();
+      for (int c = 0; c < 20; c++) {
+        List<DomainEvent> events = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+          events.add(fx.thingEvent("thing.create", c * 150 + i));
+        }
+        recorded.addAll(events);
+        commits.add(fx.log.publisher().commit(conn -> Future.succeededFuture(new Change<>(events.size(), events))));
+      }
+      List<DomainEvent> direct = new ArrayList<>();
+      for (int i = 0; i < 1_000; i++) {
+        DomainEvent viewed = DomainEvent.occurred(fx.streams().things(), "thing.view", "test-node",
+            DomainEvent.NO_REVISION, new JsonObject().put("id", "thing-" + i));
+        direct.add(viewed);
+        fx.log.publisher().publish(viewed);
+      }
+      Await.result(Future.all(commits), WAIT);
+      Await.until("the bound reached and outbox events left to the relay", WAIT,
+          () -> fx.log.stats().peakHeld() == maxPending && fx.log.stats().leftToRelay() > 0
+              && fx.log.stats().dropped() > 0);
+      // Several relay ticks with the store still down: republished rows meet the bound again.
+      long relayedSoFar = fx.log.stats().leftToRelay();
+      Await.until("the relay republishing into the bound", WAIT,
+          () -> fx.log.stats().leftToRelay() > relayedSoFar + 1_000);
+      assertThat(fx.log.stats().peakHeld()).as("events held in memory").isEqualTo(maxPending);
+      assertThat(fx.log.stats().buffered()).isLessThanOrEqualTo(retryBuffer);
+
+      nats.start();
+      Await.until("the outbox drained and nothing held or in flight", WAIT, () -> {
+        var stats = fx.log.stats();
+        return stats.inFlight() == 0 && stats.held() == 0 && stats.buffered() == 0
+            && Await.result(fx.log.outbox().size()) == 0;
+      });
+      // Appended after everything else settled: once the tail has it, it has every event stored before it.
+      DomainEvent last = fx.thingEvent("thing.update", 1_000_000);
+      Await.result(fx.store().append(last));
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
+      Await.until("the stream read up to the last event", WAIT,
+          () -> stored.stream().anyMatch(e -> e.eventId().equals(last.eventId())));
+
+      List<String> storedIds = EventStoreContract.ids(stored);
+      assertThat(storedIds).as("each event stored at most once").doesNotHaveDuplicates();
+      Set<String> storedSet = new HashSet<>(storedIds);
+      assertThat(storedIds).as("every outbox event stored").containsAll(EventStoreContract.ids(recorded));
+      long directStored = direct.stream().filter(e -> storedSet.contains(e.eventId())).count();
+      assertThat(directStored + fx.log.stats().dropped()).as("each direct event stored or counted dropped")
+          .isGreaterThanOrEqualTo(direct.size());
+      assertThat(fx.log.stats().peakHeld()).isEqualTo(maxPending);
     }
   }
 

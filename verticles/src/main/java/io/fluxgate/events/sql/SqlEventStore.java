@@ -5,6 +5,7 @@ import io.fluxgate.events.Delivery;
 import io.fluxgate.events.EventStore;
 import io.fluxgate.events.EventStoreConfig;
 import io.fluxgate.sql.Database;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -14,6 +15,7 @@ import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,13 +50,15 @@ public final class SqlEventStore implements EventStore {
         + " SELECT ?, ?, ?, CAST(? AS BIGINT), ? WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id = ?)");
   }
 
-  private record PendingAppend(DomainEvent event, byte[] body, Promise<Void> done) {}
+  /** One append waiting for its batch, with the context its caller must hear back on. */
+  private record PendingAppend(DomainEvent event, byte[] body, Promise<Void> done, Context context) {}
 
   @Override
   public Future<Void> append(DomainEvent event, byte[] body) {
     Promise<Void> done = Promise.promise();
+    Context context = vertx.getOrCreateContext();
     synchronized (pending) {
-      pending.add(new PendingAppend(event, body, done));
+      pending.add(new PendingAppend(event, body, done, context));
       if (writing) {
         return done.future();
       }
@@ -83,18 +87,42 @@ public final class SqlEventStore implements EventStore {
     db.inTransaction(conn -> (db.isPostgres() ? conn.query(APPEND_LOCK).execute().mapEmpty() : Future.succeededFuture())
             .compose(v -> conn.preparedQuery(insert).executeBatch(rows)))
         .onComplete(result -> {
-          for (PendingAppend append : batch) {
-            if (result.succeeded()) {
-              append.done().complete();
-            } else {
-              append.done().fail(result.cause());
-            }
-          }
+          complete(batch, result);
           if (result.succeeded()) {
             batch.stream().map(a -> a.event().stream()).distinct().forEach(this::wake);
           }
           writeNextBatch();
         });
+  }
+
+  /**
+   * Completes each append on the context that made it: the batch runs on whichever context started it, so the
+   * others' appends are completed by one task per context and batch, not one per append.
+   */
+  private static void complete(List<PendingAppend> batch, AsyncResult<?> result) {
+    Context here = Vertx.currentContext();
+    Map<Context, List<PendingAppend>> elsewhere = null;
+    for (PendingAppend append : batch) {
+      if (append.context() == here) {
+        settle(append, result);
+      } else {
+        if (elsewhere == null) {
+          elsewhere = new IdentityHashMap<>();
+        }
+        elsewhere.computeIfAbsent(append.context(), c -> new ArrayList<>()).add(append);
+      }
+    }
+    if (elsewhere != null) {
+      elsewhere.forEach((context, appends) -> context.runOnContext(v -> appends.forEach(a -> settle(a, result))));
+    }
+  }
+
+  private static void settle(PendingAppend append, AsyncResult<?> result) {
+    if (result.succeeded()) {
+      append.done().complete();
+    } else {
+      append.done().fail(result.cause());
+    }
   }
 
   private void wake(String stream) {
