@@ -182,7 +182,7 @@ public final class ChannelsService {
         events::channelStatusChanged);
   }
 
-  /** Deletes a channel without child channels, and its connections. */
+  /** Deletes a channel without child channels and its connections: a disconnect per connection, then the remove. */
   public Future<Void> delete(String accessToken, String channelId) {
     return callers.identify(accessToken).compose(caller -> owned(caller, channelId)).compose(channel ->
         publisher.commit(conn -> channels.childCount(conn, channelId).compose(children -> {
@@ -191,7 +191,8 @@ public final class ChannelsService {
           }
           return connections.deleteOfChannel(conn, channelId)
               .compose(removed -> channels.delete(conn, channelId).map(removed));
-        }).map(removed -> new Change<>(removed, List.of(events.channelRemoved(channel))))))
+        }).map(removed -> new Change<>(removed,
+            events.removedWithConnections(events.channelRemoved(channel), removed)))))
         .onSuccess(removed -> {
           index.removeChannel(channelId);
           removed.forEach(c -> index.disconnect(c.thingId(), c.channelId()));

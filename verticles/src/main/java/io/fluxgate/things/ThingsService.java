@@ -227,12 +227,12 @@ public final class ThingsService {
     })).recover(ThingsService::explain);
   }
 
-  /** Deletes a thing and its connections. */
+  /** Deletes a thing and its connections: a {@code thing.disconnect} per connection, then {@code thing.remove}. */
   public Future<Void> delete(String accessToken, String thingId) {
     return callers.identify(accessToken).compose(caller -> owned(caller, thingId)).compose(stored ->
         publisher.commit(conn -> connections.deleteOfThing(conn, thingId)
-            .compose(removed -> things.delete(conn, thingId))
-            .map(v -> Change.of(stored.thing(), events.removed(stored.thing())))))
+            .compose(removed -> things.delete(conn, thingId).map(v -> new Change<>(stored.thing(),
+                events.removedWithConnections(events.removed(stored.thing()), removed))))))
         .onSuccess(thing -> index.removeThing(thing.id()))
         .mapEmpty();
   }
