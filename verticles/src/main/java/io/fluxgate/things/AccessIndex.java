@@ -19,19 +19,11 @@ public final class AccessIndex {
   private final Map<String, ThingEntry> things = new ConcurrentHashMap<>();
   private final Map<String, String> thingByKeyHash = new ConcurrentHashMap<>();
   private final Map<String, Boolean> channels = new ConcurrentHashMap<>();
+  // Apart from the things, so a connection that arrives before its thing (events reordered) is not lost.
+  private final Map<String, Map<String, Integer>> connections = new ConcurrentHashMap<>();
 
-  /** One thing's key hash, status and connections (channel id to action bits). */
-  private static final class ThingEntry {
-    final String keyHash;
-    final boolean enabled;
-    final Map<String, Integer> connections;
-
-    ThingEntry(String keyHash, boolean enabled, Map<String, Integer> connections) {
-      this.keyHash = keyHash;
-      this.enabled = enabled;
-      this.connections = connections;
-    }
-  }
+  /** One thing's key hash (null while not known yet) and status. */
+  private record ThingEntry(String keyHash, boolean enabled) {}
 
   public AccessIndex(ThingKeys keys) {
     this.keys = keys;
@@ -40,7 +32,7 @@ public final class AccessIndex {
   /** Whether {@code key} is the key of the enabled thing {@code thingId}. */
   public boolean authenticate(String thingId, String key) {
     ThingEntry entry = things.get(thingId);
-    return entry != null && entry.enabled && keys.matches(key, entry.keyHash);
+    return entry != null && entry.enabled && entry.keyHash != null && keys.matches(key, entry.keyHash);
   }
 
   /** The id of the enabled thing whose key is {@code key}, or null. */
@@ -56,26 +48,32 @@ public final class AccessIndex {
     if (entry == null || !entry.enabled || !Boolean.TRUE.equals(channels.get(access.channelId()))) {
       return false;
     }
-    Integer bits = entry.connections.get(access.channelId());
+    Map<String, Integer> of = connections.get(access.thingId());
+    Integer bits = of == null ? null : of.get(access.channelId());
     int needed = access.action() == ThingAccess.Action.PUBLISH ? WRITE : READ;
     return bits != null && (bits & needed) != 0;
   }
 
-  /** Records a thing's key hash and status, keeping its connections. */
+  /** Records a thing's key hash (null: keep the one known, if any) and status. */
   public void putThing(String id, String keyHash, boolean enabled) {
     ThingEntry before = things.get(id);
-    things.put(id, new ThingEntry(keyHash, enabled, before == null ? new ConcurrentHashMap<>() : before.connections));
-    if (before != null && !before.keyHash.equals(keyHash)) {
+    String hash = keyHash != null ? keyHash : before == null ? null : before.keyHash;
+    things.put(id, new ThingEntry(hash, enabled));
+    if (before != null && before.keyHash != null && !before.keyHash.equals(hash)) {
       thingByKeyHash.remove(before.keyHash, id);
     }
-    thingByKeyHash.put(keyHash, id);
+    if (hash != null) {
+      thingByKeyHash.put(hash, id);
+    }
   }
 
+  /** Forgets a removed thing and its connections (ids are never reused). */
   public void removeThing(String id) {
     ThingEntry before = things.remove(id);
-    if (before != null) {
+    if (before != null && before.keyHash != null) {
       thingByKeyHash.remove(before.keyHash, id);
     }
+    connections.remove(id);
   }
 
   public void putChannel(String id, boolean enabled) {
@@ -86,20 +84,21 @@ public final class AccessIndex {
     channels.remove(id);
   }
 
-  /** Sets the actions of a connection (replacing earlier ones); an unknown thing is ignored. */
+  /** Sets the actions of a connection (replacing earlier ones). */
   public void connect(String thingId, String channelId, List<String> actions) {
-    ThingEntry entry = things.get(thingId);
-    if (entry != null) {
-      int bits = (actions.contains(Connection.READ) ? READ : 0) | (actions.contains(Connection.WRITE) ? WRITE : 0);
-      entry.connections.put(channelId, bits);
-    }
+    int bits = (actions.contains(Connection.READ) ? READ : 0) | (actions.contains(Connection.WRITE) ? WRITE : 0);
+    connections.compute(thingId, (id, of) -> {
+      Map<String, Integer> held = of == null ? new ConcurrentHashMap<>() : of;
+      held.put(channelId, bits);
+      return held;
+    });
   }
 
   public void disconnect(String thingId, String channelId) {
-    ThingEntry entry = things.get(thingId);
-    if (entry != null) {
-      entry.connections.remove(channelId);
-    }
+    connections.computeIfPresent(thingId, (id, of) -> {
+      of.remove(channelId);
+      return of.isEmpty() ? null : of;
+    });
   }
 
   /** How many things the index holds. */

@@ -35,7 +35,7 @@ public final class ChannelRepository {
         + " updated_by = ?, revision = ? WHERE id = ? AND revision = ?");
     this.delete = db.sql("DELETE FROM channels WHERE id = ?");
     this.children = db.sql("SELECT COUNT(*) AS n FROM channels WHERE parent_id = ?");
-    this.index = "SELECT id, status FROM channels";
+    this.index = "SELECT id, status, revision FROM channels";
   }
 
   public Future<Void> insert(SqlConnection conn, List<Channel> channels) {

@@ -38,7 +38,7 @@ public final class ThingRepository {
     this.updateKey = db.sql("UPDATE things SET key_hash = ?, key_cipher = ?, updated_at = ?, updated_by = ?,"
         + " revision = ? WHERE id = ? AND revision = ?");
     this.delete = db.sql("DELETE FROM things WHERE id = ?");
-    this.index = "SELECT id, key_hash, status FROM things";
+    this.index = "SELECT id, key_hash, status, revision FROM things";
   }
 
   /** A thing with its key as stored: the keyed hash and the sealed key. */
@@ -110,7 +110,7 @@ public final class ThingRepository {
     return db.page(select, from, "t.created_at, t.id", args, offset, limit, ThingRepository::thing, null);
   }
 
-  /** Every thing's id, key hash and status, for the access index. */
+  /** Every thing's id, key hash, status and revision, for the access index. */
   public Future<List<Row>> indexRows() {
     return db.inTransaction(conn -> conn.query(index).execute()).map(rows -> {
       List<Row> all = new ArrayList<>(rows.size());

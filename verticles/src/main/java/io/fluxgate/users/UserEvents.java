@@ -52,7 +52,7 @@ public final class UserEvents {
   /** The secret was reset with a mailed token; the event names the user, not the secret. */
   public DomainEvent secretReset(User user) {
     return DomainEvent.occurred(stream, "user.reset_secret", instance, user.revision(),
-        new JsonObject().put("user_id", user.id()));
+        new JsonObject().put("user_id", user.id()).put("updated_at", user.updatedAt()).put("updated_by", user.updatedBy()));
   }
 
   public DomainEvent groupCreated(Group group) {
