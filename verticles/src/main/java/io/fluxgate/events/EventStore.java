@@ -36,6 +36,13 @@ public interface EventStore {
   /** Follows {@code stream} without a durable cursor or acknowledgements, for people who watch the log. */
   Future<Subscription> tail(String stream, StartFrom from, Handler<DomainEvent> handler);
 
+  /**
+   * Reads {@code stream} from the oldest event the store retains up to the last one appended when the call began,
+   * handing each to {@code handler} (on the calling context, in stream order), then completes with the count: a
+   * bounded replay, for rebuilding state.
+   */
+  Future<Long> readToEnd(String stream, Handler<DomainEvent> handler);
+
   /** Stops every subscription and releases the connection. */
   Future<Void> close();
 

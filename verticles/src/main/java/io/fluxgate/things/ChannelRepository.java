@@ -97,6 +97,15 @@ public final class ChannelRepository {
     });
   }
 
+  /** Every row, for comparing the database with state rebuilt from the events. */
+  public Future<List<Channel>> all() {
+    return db.inTransaction(conn -> conn.query("SELECT " + COLUMNS + " FROM channels").execute()).map(rows -> {
+      List<Channel> all = new ArrayList<>(rows.size());
+      rows.forEach(row -> all.add(channel(row)));
+      return all;
+    });
+  }
+
   private static Channel channel(Row row) {
     return new Channel(
         row.getString("id"),

@@ -123,6 +123,15 @@ public final class ThingRepository {
     return new Stored(thing(row), row.getString("key_hash"), row.getString("key_cipher"));
   }
 
+  /** Every row, for comparing the database with state rebuilt from the events. */
+  public Future<List<Thing>> all() {
+    return db.inTransaction(conn -> conn.query("SELECT " + COLUMNS + " FROM things").execute()).map(rows -> {
+      List<Thing> all = new ArrayList<>(rows.size());
+      rows.forEach(row -> all.add(thing(row)));
+      return all;
+    });
+  }
+
   private static Thing thing(Row row) {
     String identity = row.getString("identity");
     return new Thing(

@@ -84,6 +84,15 @@ public final class PolicyRepository {
     return db.page(COLUMNS, where.toString(), "subject, object", args, offset, limit, PolicyRepository::policy, null);
   }
 
+  /** Every row, for comparing the database with state rebuilt from the events. */
+  public Future<List<Policy>> all() {
+    return db.inTransaction(conn -> conn.query("SELECT " + COLUMNS + " FROM user_policies").execute()).map(rows -> {
+      List<Policy> all = new ArrayList<>(rows.size());
+      rows.forEach(row -> all.add(policy(row)));
+      return all;
+    });
+  }
+
   private static Policy policy(Row row) {
     List<String> actions = new ArrayList<>();
     new JsonArray(row.getString("actions")).forEach(a -> actions.add((String) a));
