@@ -43,16 +43,16 @@ public class AccessIndexBenchmark {
     String[] channels = new String[1_000];
     for (int i = 0; i < channels.length; i++) {
       channels[i] = UUID.randomUUID().toString();
-      index.putChannel(channels[i], true);
+      index.putChannel(channels[i], true, 1);
     }
     thingIds = new String[10_000];
     keys = new String[thingIds.length];
     for (int i = 0; i < thingIds.length; i++) {
       thingIds[i] = UUID.randomUUID().toString();
       keys[i] = thingKeys.generate();
-      index.putThing(thingIds[i], thingKeys.hash(keys[i]), true);
-      index.connect(thingIds[i], channels[i % channels.length], Connection.ALL);
-      index.connect(thingIds[i], channels[(i * 7 + 1) % channels.length], List.of(Connection.READ));
+      index.putThing(thingIds[i], thingKeys.hash(keys[i]), true, 1);
+      index.connect(thingIds[i], channels[i % channels.length], Connection.ALL, 1);
+      index.connect(thingIds[i], channels[(i * 7 + 1) % channels.length], List.of(Connection.READ), 1);
     }
     questions = new ThingAccess[4096];
     for (int i = 0; i < questions.length; i++) {

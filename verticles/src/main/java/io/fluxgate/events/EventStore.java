@@ -59,6 +59,13 @@ public interface EventStore {
   /** A window no delay reaches. */
   Duration FOREVER = ChronoUnit.FOREVER.getDuration();
 
+  /**
+   * Reads {@code stream} from the oldest event the store retains up to the last one appended when the call began,
+   * handing each to {@code handler} (on the calling context, in stream order), then completes with the count: a
+   * bounded replay, for rebuilding state.
+   */
+  Future<Long> readToEnd(String stream, Handler<DomainEvent> handler);
+
   /** Stops every subscription and releases the connection. */
   Future<Void> close();
 

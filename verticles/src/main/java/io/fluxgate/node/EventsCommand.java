@@ -23,7 +23,7 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code fluxgate events …}: tools on the event log. */
 @Command(name = "events", mixinStandardHelpOptions = true, description = "Work with the event log.",
-    subcommands = {EventsCommand.Tail.class, EventsOutbox.class})
+    subcommands = {EventsCommand.Tail.class, EventsReplay.class, EventsOutbox.class})
 final class EventsCommand implements Runnable {
 
   @ParentCommand

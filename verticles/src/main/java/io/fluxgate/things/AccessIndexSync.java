@@ -1,13 +1,22 @@
 package io.fluxgate.things;
 
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.fold.EntityChange;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fills the {@link AccessIndex} from the database at start, then keeps it current with the changes other nodes
- * make: their things events name what changed, and the row is read again (events never carry keys).
+ * Keeps the {@link AccessIndex} current: loads it from the database at start, then folds every things event (of any
+ * node) through {@link ThingsFold}, each entity in revision order, so stale duplicates and reordered deliveries
+ * change nothing. Events never carry keys: the key hash of a thing another node created or re-keyed is read from the
+ * database, and kept only if that row is newer than the hash held. Runs on one context (the verticle's).
  */
 public final class AccessIndexSync {
 
@@ -18,6 +27,11 @@ public final class AccessIndexSync {
   private final ChannelRepository channels;
   private final ConnectionRepository connections;
   private final String instance;
+  private final ThingsFold fold = new ThingsFold();
+  /** The revision of the database row each known key hash was read from. */
+  private final Map<String, Long> keyRevisions = new HashMap<>();
+  /** Events that arrived while loading; null once loaded. */
+  private List<DomainEvent> early = new ArrayList<>();
 
   public AccessIndexSync(AccessIndex index, ThingRepository things, ChannelRepository channels,
       ConnectionRepository connections, String instance) {
@@ -28,66 +42,99 @@ public final class AccessIndexSync {
     this.instance = instance;
   }
 
-  /** Loads every thing, channel and connection. */
+  /**
+   * Loads every thing, channel and connection, then applies the events that arrived meanwhile: the caller registers
+   * the event consumer first, so nothing produced during the load is missed.
+   */
   public Future<Void> load() {
     return things.indexRows().compose(thingRows -> {
-      thingRows.forEach(row -> index.putThing(row.getString("id"), row.getString("key_hash"),
-          "enabled".equals(row.getString("status"))));
+      thingRows.forEach(row -> {
+        String id = row.getString("id");
+        long revision = row.getLong("revision");
+        fold.things().seed(id, revision, new Thing(id, "", "", new JsonArray(), "", new JsonObject(),
+            row.getString("status"), "", "", "", revision));
+        keyRevisions.put(id, revision);
+        index.putThing(id, row.getString("key_hash"), "enabled".equals(row.getString("status")), revision);
+      });
       return channels.indexRows();
     }).compose(channelRows -> {
-      channelRows.forEach(row -> index.putChannel(row.getString("id"), "enabled".equals(row.getString("status"))));
+      channelRows.forEach(row -> {
+        String id = row.getString("id");
+        long revision = row.getLong("revision");
+        fold.channels().seed(id, revision, new Channel(id, "", "", "", "", new JsonObject(), row.getString("status"),
+            id, 1, "", "", "", revision));
+        index.putChannel(id, "enabled".equals(row.getString("status")), revision);
+      });
       return connections.all();
     }).map(all -> {
-      all.forEach(c -> index.connect(c.thingId(), c.channelId(), c.actions()));
-      LOG.info("access index holds {} things, {} connections", index.size(), all.size());
+      all.forEach(c -> {
+        fold.connections().seed(c.thingId() + "/" + c.channelId(), c.revision(), c);
+        index.connect(c.thingId(), c.channelId(), c.actions(), c.revision());
+      });
+      List<DomainEvent> arrived = early;
+      early = null;
+      arrived.forEach(this::apply);
+      LOG.info("access index holds {} things, {} connections ({} events during the load)", index.size(), all.size(),
+          arrived.size());
       return null;
     });
   }
 
-  /** Applies a things event another node produced; this node's own changes are in the index already. */
+  /** Applies a things event of any node (this node's own changes are in the index already; applying them is harmless). */
   public void apply(DomainEvent event) {
-    if (instance.equals(event.instance())) {
+    if (early != null) {
+      early.add(event);
       return;
     }
-    String operation = event.operation();
-    String id = event.fields().getString("id");
-    Future<?> done = switch (operation) {
-      case "thing.create", "thing.update_secret", "thing.change_status" -> things.findById(id).map(stored -> {
-        if (stored != null) {
-          index.putThing(id, stored.keyHash(), stored.thing().isEnabled());
-        }
-        return null;
-      });
-      case "thing.remove" -> {
-        index.removeThing(id);
-        yield Future.succeededFuture();
+    EntityChange change = fold.apply(event);
+    if (change == null) {
+      return;
+    }
+    if (change instanceof ThingChange thing) {
+      project(thing, event, !instance.equals(event.instance()));
+    } else if (change instanceof ChannelChange channel) {
+      Channel now = fold.channels().get(channel.id());
+      if (now == null) {
+        index.removeChannel(channel.id(), event.revision());
+      } else {
+        index.putChannel(channel.id(), now.isEnabled(), now.revision());
       }
-      case "channel.create", "channel.change_status" -> channels.findById(id).map(channel -> {
-        if (channel != null) {
-          index.putChannel(id, channel.isEnabled());
-        }
-        return null;
-      });
-      case "channel.remove" -> {
-        index.removeChannel(id);
-        yield Future.succeededFuture();
+    } else if (change instanceof ConnectionChange connection) {
+      Connection now = fold.connections().get(connection.key());
+      if (now == null) {
+        index.disconnect(connection.thingId(), connection.channelId(), event.revision());
+      } else {
+        index.connect(connection.thingId(), connection.channelId(), now.actions(), now.revision());
       }
-      case "thing.connect", "thing.update_connection", "thing.disconnect" -> {
-        String thingId = event.fields().getString("thing_id");
-        String channelId = event.fields().getString("channel_id");
-        yield connections.find(thingId, channelId).map(found -> {
-          if (found == null) {
-            index.disconnect(thingId, channelId);
-          } else {
-            index.connect(thingId, channelId, found.actions());
-          }
-          return null;
-        });
-      }
-      default -> Future.succeededFuture();
-    };
-    done.onFailure(error -> LOG.warn("access index could not follow {} of {}: {}", operation, id,
-        error.getMessage()));
+    }
   }
 
+  private void project(ThingChange change, DomainEvent event, boolean remote) {
+    String id = change.id();
+    Thing now = fold.things().get(id);
+    if (now == null) {
+      index.removeThing(id, event.revision());
+      keyRevisions.remove(id);
+      return;
+    }
+    index.putThing(id, null, now.isEnabled(), now.revision());
+    boolean keyMayHaveChanged = change instanceof ThingChange.Created || change instanceof ThingChange.KeyChanged;
+    // A thing first seen through a later event (its create reordered behind it) needs its key read too.
+    boolean keyUnknown = !keyRevisions.containsKey(id);
+    if (remote && (keyMayHaveChanged || keyUnknown) && keyRevisions.getOrDefault(id, 0L) < change.revision()) {
+      things.findById(id).onSuccess(stored -> {
+        Thing current = fold.things().get(id);
+        long rowRevision = stored == null ? 0 : stored.thing().revision();
+        if (current != null && rowRevision > keyRevisions.getOrDefault(id, 0L)) {
+          keyRevisions.put(id, rowRevision);
+          index.putThing(id, stored.keyHash(), current.isEnabled(), rowRevision);
+        }
+      }).onFailure(error -> LOG.warn("access index could not read the key of thing {}: {}", id, error.getMessage()));
+    }
+  }
+
+  /** The fold behind the index, for inspection. */
+  ThingsFold fold() {
+    return fold;
+  }
 }

@@ -35,7 +35,7 @@ public final class ChannelRepository {
         + " updated_by = ?, revision = ? WHERE id = ? AND revision = ?");
     this.delete = db.sql("DELETE FROM channels WHERE id = ?");
     this.children = db.sql("SELECT COUNT(*) AS n FROM channels WHERE parent_id = ?");
-    this.index = "SELECT id, status FROM channels";
+    this.index = "SELECT id, status, revision FROM channels";
   }
 
   public Future<Void> insert(SqlConnection conn, List<Channel> channels) {
@@ -93,6 +93,15 @@ public final class ChannelRepository {
     return db.inTransaction(conn -> conn.query(index).execute()).map(rows -> {
       List<Row> all = new ArrayList<>(rows.size());
       rows.forEach(all::add);
+      return all;
+    });
+  }
+
+  /** Every row, for comparing the database with state rebuilt from the events. */
+  public Future<List<Channel>> all() {
+    return db.inTransaction(conn -> conn.query("SELECT " + COLUMNS + " FROM channels").execute()).map(rows -> {
+      List<Channel> all = new ArrayList<>(rows.size());
+      rows.forEach(row -> all.add(channel(row)));
       return all;
     });
   }

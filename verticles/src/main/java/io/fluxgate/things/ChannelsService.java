@@ -91,7 +91,7 @@ public final class ChannelsService {
     }).map(list -> {
       JsonArray answer = new JsonArray();
       list.forEach(channel -> {
-        index.putChannel(channel.id(), channel.isEnabled());
+        index.putChannel(channel.id(), channel.isEnabled(), channel.revision());
         answer.add(channel.toApi());
       });
       return answer;
@@ -182,7 +182,7 @@ public final class ChannelsService {
         events::channelStatusChanged);
   }
 
-  /** Deletes a channel without child channels, and its connections. */
+  /** Deletes a channel without child channels and its connections: a disconnect per connection, then the remove. */
   public Future<Void> delete(String accessToken, String channelId) {
     return callers.identify(accessToken).compose(caller -> owned(caller, channelId)).compose(channel ->
         publisher.commit(conn -> channels.childCount(conn, channelId).compose(children -> {
@@ -191,11 +191,12 @@ public final class ChannelsService {
           }
           return connections.deleteOfChannel(conn, channelId)
               .compose(removed -> channels.delete(conn, channelId).map(removed));
-        }).map(removed -> new Change<>(removed, List.of(events.channelRemoved(channel))))))
+        }).map(removed -> new Change<>(removed,
+            events.removedWithConnections(events.channelRemoved(channel), removed))))
         .onSuccess(removed -> {
-          index.removeChannel(channelId);
-          removed.forEach(c -> index.disconnect(c.thingId(), c.channelId()));
-        })
+          index.removeChannel(channelId, channel.revision() + 1);
+          removed.forEach(c -> index.disconnect(c.thingId(), c.channelId(), c.revision() + 1));
+        }))
         .mapEmpty();
   }
 
@@ -211,7 +212,7 @@ public final class ChannelsService {
       return publisher.commit(conn -> channels.update(conn, changed)
           .map(v -> Change.of(changed, event.apply(changed))));
     })).map(channel -> {
-      index.putChannel(channel.id(), channel.isEnabled());
+      index.putChannel(channel.id(), channel.isEnabled(), channel.revision());
       return channel.toApi();
     }).recover(ThingsService::explain);
   }

@@ -3,6 +3,7 @@ package io.fluxgate.things;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
+import io.fluxgate.sql.PairRevisions;
 import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -11,6 +12,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** SQL of the connections table: which thing may use which channel, and how. */
 public final class ConnectionRepository {
@@ -27,9 +29,11 @@ public final class ConnectionRepository {
   private final String byChannel;
   private final String deleteByThing;
   private final String deleteByChannel;
+  private final PairRevisions revisions;
 
   public ConnectionRepository(Database db) {
     this.db = db;
+    this.revisions = new PairRevisions(db, PairRevisions.CONNECTION);
     this.insert = db.sql("INSERT INTO connections (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     this.byPair = db.sql("SELECT " + COLUMNS + " FROM connections WHERE thing_id = ? AND channel_id = ?");
     this.update = db.sql("UPDATE connections SET actions = ?, updated_at = ?, updated_by = ?, revision = ?"
@@ -57,9 +61,17 @@ public final class ConnectionRepository {
             : Future.failedFuture(new ConcurrentChange("connection " + c.thingId() + "/" + c.channelId())));
   }
 
-  /** Removes one connection; the future says whether there was one. */
-  public Future<Boolean> delete(SqlConnection conn, String thingId, String channelId) {
-    return conn.preparedQuery(delete).execute(Tuple.of(thingId, channelId)).map(rows -> rows.rowCount() == 1);
+  /** The last revisions of {@code thingId}'s removed connections, by channel: a reconnect continues from there. */
+  public Future<Map<String, Long>> removedRevisions(SqlConnection conn, String thingId) {
+    return revisions.ofSubject(conn, thingId);
+  }
+
+  /** Removes one connection, keeping the revision of its removal (one after its own) for a later reconnect. */
+  public Future<Void> delete(SqlConnection conn, Connection c) {
+    return conn.preparedQuery(delete).execute(Tuple.of(c.thingId(), c.channelId()))
+        .compose(rows -> rows.rowCount() == 1
+            ? revisions.retire(conn, c.thingId(), c.channelId(), c.revision() + 1)
+            : Future.failedFuture(new ConcurrentChange("connection " + c.thingId() + "/" + c.channelId())));
   }
 
   /** The connection of a pair, read on {@code conn} (inside a transaction), or null. */
@@ -74,12 +86,14 @@ public final class ConnectionRepository {
 
   /** Removes every connection of a thing and answers what they were. */
   public Future<List<Connection>> deleteOfThing(SqlConnection conn, String thingId) {
-    return removeAll(conn, byThing, deleteByThing, thingId);
+    return removeAll(conn, byThing, deleteByThing, thingId)
+        .compose(removed -> revisions.forgetSubject(conn, thingId).map(removed));
   }
 
   /** Removes every connection of a channel and answers what they were. */
   public Future<List<Connection>> deleteOfChannel(SqlConnection conn, String channelId) {
-    return removeAll(conn, byChannel, deleteByChannel, channelId);
+    return removeAll(conn, byChannel, deleteByChannel, channelId)
+        .compose(removed -> revisions.forgetObject(conn, channelId).map(removed));
   }
 
   private static Future<List<Connection>> removeAll(SqlConnection conn, String select, String delete, String id) {

@@ -122,19 +122,23 @@ public final class ConnectionsService {
   }
 
   private Future<List<Connection>> connectAs(Caller caller, Pairs pairs) {
-    return checkOwnership(caller, pairs).compose(v -> {
+    return checkOwnership(caller, pairs).compose(v -> publisher.commit(conn -> {
       String now = Instant.now().toString();
       List<Connection> created = new ArrayList<>();
-      List<DomainEvent> connected = new ArrayList<>();
+      Future<Void> chain = Future.succeededFuture();
       for (String thingId : pairs.thingIds()) {
-        for (String channelId : pairs.channelIds()) {
-          Connection c = new Connection(thingId, channelId, pairs.actions(), caller.id(), now, "", "", 1);
-          created.add(c);
-          connected.add(events.connected(c));
-        }
+        // A pair connected before continues its revision count, so consumers never take it for a stale duplicate.
+        chain = chain.compose(x -> connections.removedRevisions(conn, thingId).map(removed -> {
+          for (String channelId : pairs.channelIds()) {
+            created.add(new Connection(thingId, channelId, pairs.actions(), caller.id(), now, "", "",
+                removed.getOrDefault(channelId, 0L) + 1));
+          }
+          return null;
+        }));
       }
-      return publisher.commit(conn -> connections.insert(conn, created).map(x -> new Change<>(created, connected)));
-    }).onSuccess(created -> created.forEach(c -> index.connect(c.thingId(), c.channelId(), c.actions())))
+      return chain.compose(x -> connections.insert(conn, created))
+          .map(x -> new Change<>(created, created.stream().map(events::connected).toList()));
+    })).onSuccess(created -> created.forEach(c -> index.connect(c.thingId(), c.channelId(), c.actions(), c.revision())))
         .recover(error -> Future.failedFuture(SqlErrors.isUniqueViolation(error)
             ? ApiError.conflict("a listed thing and channel are connected already; nothing was connected") : error));
   }
@@ -169,7 +173,7 @@ public final class ConnectionsService {
         for (String channelId : pairs.channelIds()) {
           chain = chain.compose(removed -> connections.find(conn, thingId, channelId).compose(found -> found == null
               ? Future.succeededFuture(removed)
-              : connections.delete(conn, thingId, channelId).map(x -> {
+              : connections.delete(conn, found).map(x -> {
                 removed.add(found);
                 return removed;
               })));
@@ -178,7 +182,8 @@ public final class ConnectionsService {
       return chain.compose(removed -> removed.isEmpty()
           ? Future.failedFuture(ApiError.notFound("none of the listed things is connected to a listed channel"))
           : Future.succeededFuture(new Change<>(removed, removed.stream().map(events::disconnected).toList())));
-    })).onSuccess(removed -> removed.forEach(c -> index.disconnect(c.thingId(), c.channelId()))).mapEmpty();
+    })).onSuccess(removed -> removed.forEach(c -> index.disconnect(c.thingId(), c.channelId(), c.revision() + 1)))
+        .recover(ThingsService::explain).mapEmpty();
   }
 
   /** Every thing and channel exists (404) and the caller owns it (403). */
@@ -231,7 +236,7 @@ public final class ConnectionsService {
           Connection changed = found.withActions(actions, Instant.now().toString(), caller.id());
           return connections.update(conn, changed).map(x -> Change.of(changed, events.connectionUpdated(changed)));
         }))))
-        .onSuccess(c -> index.connect(c.thingId(), c.channelId(), c.actions()))
+        .onSuccess(c -> index.connect(c.thingId(), c.channelId(), c.actions(), c.revision()))
         .map(Connection::toApi)
         .recover(ThingsService::explain);
   }

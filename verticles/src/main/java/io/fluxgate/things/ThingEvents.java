@@ -3,6 +3,8 @@ package io.fluxgate.things;
 import io.fluxgate.codecs.DomainEvent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The events of the things stream, built as the event contract lists them (never with a key). */
 public final class ThingEvents {
@@ -106,6 +108,17 @@ public final class ThingEvents {
   public DomainEvent disconnected(Connection c) {
     return DomainEvent.occurred(stream, "thing.disconnect", instance, c.revision() + 1,
         new JsonObject().put("thing_id", c.thingId()).put("channel_id", c.channelId()));
+  }
+
+  /**
+   * The events of a delete that took connections with it: one {@code thing.disconnect} per connection, then
+   * {@code remove}, so a consumer drops the connections before it sees their thing or channel go.
+   */
+  public List<DomainEvent> removedWithConnections(DomainEvent remove, List<Connection> connections) {
+    List<DomainEvent> all = new ArrayList<>(connections.size() + 1);
+    connections.forEach(c -> all.add(disconnected(c)));
+    all.add(remove);
+    return all;
   }
 
   /** Not in the reference catalog: the policy listing, named as the users stream names its own. */

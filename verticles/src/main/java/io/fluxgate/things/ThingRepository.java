@@ -38,7 +38,7 @@ public final class ThingRepository {
     this.updateKey = db.sql("UPDATE things SET key_hash = ?, key_cipher = ?, updated_at = ?, updated_by = ?,"
         + " revision = ? WHERE id = ? AND revision = ?");
     this.delete = db.sql("DELETE FROM things WHERE id = ?");
-    this.index = "SELECT id, key_hash, status FROM things";
+    this.index = "SELECT id, key_hash, status, revision FROM things";
   }
 
   /** A thing with its key as stored: the keyed hash and the sealed key. */
@@ -110,7 +110,7 @@ public final class ThingRepository {
     return db.page(select, from, "t.created_at, t.id", args, offset, limit, ThingRepository::thing, null);
   }
 
-  /** Every thing's id, key hash and status, for the access index. */
+  /** Every thing's id, key hash, status and revision, for the access index. */
   public Future<List<Row>> indexRows() {
     return db.inTransaction(conn -> conn.query(index).execute()).map(rows -> {
       List<Row> all = new ArrayList<>(rows.size());
@@ -121,6 +121,15 @@ public final class ThingRepository {
 
   private static Stored stored(Row row) {
     return new Stored(thing(row), row.getString("key_hash"), row.getString("key_cipher"));
+  }
+
+  /** Every row, for comparing the database with state rebuilt from the events. */
+  public Future<List<Thing>> all() {
+    return db.inTransaction(conn -> conn.query("SELECT " + COLUMNS + " FROM things").execute()).map(rows -> {
+      List<Thing> all = new ArrayList<>(rows.size());
+      rows.forEach(row -> all.add(thing(row)));
+      return all;
+    });
   }
 
   private static Thing thing(Row row) {

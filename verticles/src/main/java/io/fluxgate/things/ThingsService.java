@@ -103,7 +103,7 @@ public final class ThingsService {
             JsonArray answer = new JsonArray();
             for (int i = 0; i < stored.size(); i++) {
               ThingRepository.Stored s = stored.get(i);
-              index.putThing(s.thing().id(), s.keyHash(), s.thing().isEnabled());
+              index.putThing(s.thing().id(), s.keyHash(), s.thing().isEnabled(), s.thing().revision());
               answer.add(s.thing().toApi(plainKeys.get(i)));
             }
             return answer;
@@ -221,19 +221,19 @@ public final class ThingsService {
       return publisher.commit(conn -> things.updateKey(conn, changed, hash, keys.seal(key))
           .map(v -> Change.of(changed, events.keyUpdated(changed))))
           .map(thing -> {
-            index.putThing(thing.id(), hash, thing.isEnabled());
+            index.putThing(thing.id(), hash, thing.isEnabled(), thing.revision());
             return thing.toApi(key);
           });
     })).recover(ThingsService::explain);
   }
 
-  /** Deletes a thing and its connections. */
+  /** Deletes a thing and its connections: a {@code thing.disconnect} per connection, then {@code thing.remove}. */
   public Future<Void> delete(String accessToken, String thingId) {
     return callers.identify(accessToken).compose(caller -> owned(caller, thingId)).compose(stored ->
         publisher.commit(conn -> connections.deleteOfThing(conn, thingId)
-            .compose(removed -> things.delete(conn, thingId))
-            .map(v -> Change.of(stored.thing(), events.removed(stored.thing())))))
-        .onSuccess(thing -> index.removeThing(thing.id()))
+            .compose(removed -> things.delete(conn, thingId).map(v -> new Change<>(stored.thing(),
+                events.removedWithConnections(events.removed(stored.thing()), removed))))))
+        .onSuccess(thing -> index.removeThing(thing.id(), thing.revision() + 1))
         .mapEmpty();
   }
 
@@ -259,7 +259,7 @@ public final class ThingsService {
       Thing changed = mutation.apply(stored.thing(), Instant.now().toString(), caller.id());
       return publisher.commit(conn -> things.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))))
           .map(thing -> {
-            index.putThing(thing.id(), stored.keyHash(), thing.isEnabled());
+            index.putThing(thing.id(), stored.keyHash(), thing.isEnabled(), thing.revision());
             return thing.toApi(keys.open(stored.keyCipher()));
           });
     })).recover(ThingsService::explain);

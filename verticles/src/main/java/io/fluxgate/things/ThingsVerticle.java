@@ -74,9 +74,9 @@ public final class ThingsVerticle extends VerticleBase implements ServiceEndpoin
     Router router = ApiServer.router(vertx, "things");
     addRoutes(router);
     EventBus bus = vertx.eventBus();
-    return sync.load()
-        .compose(v -> bus.<DomainEvent>consumer(Addresses.events(streams.things()), m -> sync.apply(m.body()))
-            .completion())
+    // The consumer first, then the load: events produced while loading wait in the sync instead of being missed.
+    return bus.<DomainEvent>consumer(Addresses.events(streams.things()), m -> sync.apply(m.body())).completion()
+        .compose(v -> sync.load())
         .compose(v -> bus.<ThingAccess>consumer(Addresses.THINGS_AUTHORIZE,
             m -> m.reply(connections.authorize(m.body()))).completion())
         .compose(v -> bus.<JsonObject>consumer(Addresses.THINGS_AUTHENTICATE, this::authenticate).completion())

@@ -101,6 +101,15 @@ public final class GroupRepository {
         List.of(userId), offset, limit, GroupRepository::group, null);
   }
 
+  /** Every row, for comparing the database with state rebuilt from the events. */
+  public Future<List<Group>> all() {
+    return db.inTransaction(conn -> conn.query("SELECT " + COLUMNS + " FROM user_groups").execute()).map(rows -> {
+      List<Group> all = new ArrayList<>(rows.size());
+      rows.forEach(row -> all.add(group(row)));
+      return all;
+    });
+  }
+
   private static Group group(Row row) {
     return new Group(row.getString("id"), row.getString("name"), row.getString("description"),
         row.getString("owner_id"), row.getString("parent_id"), new JsonObject(row.getString("metadata")),

@@ -5,6 +5,7 @@ import io.fluxgate.api.RequestFields;
 import io.fluxgate.api.PageRequest;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
+import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.SqlErrors;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -67,9 +68,12 @@ public final class PoliciesService {
       return Future.failedFuture(e);
     }
     return ownedObject(accessToken, grant).compose(caller -> {
-      Policy policy = new Policy(grant.subject(), grant.object(), grant.actions(), caller.id(),
-          Instant.now().toString(), "", "");
-      return publisher.commit(conn -> policies.insert(conn, policy).map(v -> Change.of(policy, events.policyAdded(policy))));
+      String now = Instant.now().toString();
+      // A pair granted before continues its revision count, so consumers never take it for a stale duplicate.
+      return publisher.commit(conn -> policies.nextRevision(conn, grant.subject(), grant.object()).compose(rev -> {
+        Policy policy = new Policy(grant.subject(), grant.object(), grant.actions(), caller.id(), now, "", "", rev);
+        return policies.insert(conn, policy).map(v -> Change.of(policy, events.policyAdded(policy)));
+      }));
     }).recover(error -> SqlErrors.isUniqueViolation(error)
         ? Future.failedFuture(ApiError.conflict("the policy exists; update it instead"))
         : Future.failedFuture(error));
@@ -88,17 +92,21 @@ public final class PoliciesService {
             return Future.failedFuture(ApiError.notFound("no policy of " + grant.subject() + " on " + grant.object()));
           }
           Policy policy = new Policy(grant.subject(), grant.object(), grant.actions(), existing.ownerId(),
-              existing.createdAt(), Instant.now().toString(), caller.id());
+              existing.createdAt(), Instant.now().toString(), caller.id(), existing.revision() + 1);
           return publisher.commit(conn -> policies.update(conn, policy)
               .map(v -> Change.of(policy, events.policyUpdated(policy))));
-        }));
+        }))
+        .recover(error -> Future.failedFuture(error instanceof ConcurrentChange
+            ? ApiError.conflict("the policy changed meanwhile; read it again and retry") : error));
   }
 
   public Future<Void> delete(String accessToken, String subject, String object) {
     return ownedObject(accessToken, new Grant(subject, object, List.of())).compose(caller -> publisher.commit(
-        conn -> policies.delete(conn, subject, object).compose(deleted -> deleted
-            ? Future.succeededFuture(Change.of((Void) null, events.policyDeleted(subject, object)))
-            : Future.failedFuture(ApiError.notFound("no policy of " + subject + " on " + object)))));
+        conn -> policies.find(conn, subject, object).compose(found -> found == null
+            ? Future.failedFuture(ApiError.notFound("no policy of " + subject + " on " + object))
+            : policies.delete(conn, found).map(v -> Change.of((Void) null, events.policyDeleted(found))))))
+        .recover(error -> Future.failedFuture(error instanceof ConcurrentChange
+            ? ApiError.conflict("the policy changed meanwhile; read it again and retry") : error));
   }
 
   /** Policies the caller granted (all for an administrator), optionally of one subject or object. */

@@ -6,7 +6,7 @@ import java.util.List;
 
 /** What one user (the subject) may do with one group (the object), granted by the group's owner. */
 public record Policy(String subject, String object, List<String> actions, String ownerId, String createdAt,
-    String updatedAt, String updatedBy) {
+    String updatedAt, String updatedBy, long revision) {
 
   /** The actions the reference API knows. */
   public static final List<String> ACTIONS = List.of(

@@ -35,6 +35,11 @@ public record User(
   }
 
 
+  /** The role as events name it: {@code admin} or {@code user}. */
+  public String roleName() {
+    return role.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   public boolean isAdmin() {
     return role == Role.ADMIN;
   }

@@ -14,8 +14,10 @@ public final class UserEvents {
     this.instance = instance;
   }
 
+  /** The new account with its role, so that administrators can be rebuilt from the log. */
   public DomainEvent created(User user) {
-    return DomainEvent.occurred(stream, "user.create", instance, user.revision(), user.eventFields());
+    return DomainEvent.occurred(stream, "user.create", instance, user.revision(),
+        user.eventFields().put("role", user.roleName()));
   }
 
   public DomainEvent updated(User user) {
@@ -50,7 +52,7 @@ public final class UserEvents {
   /** The secret was reset with a mailed token; the event names the user, not the secret. */
   public DomainEvent secretReset(User user) {
     return DomainEvent.occurred(stream, "user.reset_secret", instance, user.revision(),
-        new JsonObject().put("user_id", user.id()));
+        new JsonObject().put("user_id", user.id()).put("updated_at", user.updatedAt()).put("updated_by", user.updatedBy()));
   }
 
   public DomainEvent groupCreated(Group group) {
@@ -80,19 +82,23 @@ public final class UserEvents {
   }
 
   public DomainEvent policyAdded(Policy policy) {
-    return read("policies.add", new JsonObject().put("subject", policy.subject()).put("object", policy.object())
+    return DomainEvent.occurred(stream, "policies.add", instance, policy.revision(), new JsonObject()
+        .put("subject", policy.subject()).put("object", policy.object())
         .put("actions", new io.vertx.core.json.JsonArray(policy.actions())).put("owner", policy.ownerId())
         .put("created_at", policy.createdAt()));
   }
 
   public DomainEvent policyUpdated(Policy policy) {
-    return read("policies.update", new JsonObject().put("subject", policy.subject()).put("object", policy.object())
+    return DomainEvent.occurred(stream, "policies.update", instance, policy.revision(), new JsonObject()
+        .put("subject", policy.subject()).put("object", policy.object())
         .put("actions", new io.vertx.core.json.JsonArray(policy.actions())).put("updated_at", policy.updatedAt())
         .put("updated_by", policy.updatedBy()));
   }
 
-  public DomainEvent policyDeleted(String subject, String object) {
-    return read("policies.delete", new JsonObject().put("subject", subject).put("object", object));
+  /** The policy is gone; its revision is one after the policy's last. */
+  public DomainEvent policyDeleted(Policy policy) {
+    return DomainEvent.occurred(stream, "policies.delete", instance, policy.revision() + 1,
+        new JsonObject().put("subject", policy.subject()).put("object", policy.object()));
   }
 
   public DomainEvent policiesListed(long total, int offset, int limit, JsonObject filters) {

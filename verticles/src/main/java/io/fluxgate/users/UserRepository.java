@@ -6,6 +6,8 @@ import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
 import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
+import java.util.List;
+import java.util.ArrayList;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -110,6 +112,15 @@ public final class UserRepository {
           Row row = rows.iterator().next();
           return new WithSecret(user(row), row.getString("secret"));
         });
+  }
+
+  /** Every row, for comparing the database with state rebuilt from the events. */
+  public Future<List<User>> all() {
+    return db.inTransaction(conn -> conn.query("SELECT " + COLUMNS + " FROM users").execute()).map(rows -> {
+      List<User> all = new ArrayList<>(rows.size());
+      rows.forEach(row -> all.add(user(row)));
+      return all;
+    });
   }
 
   private static User user(Row row) {

@@ -198,6 +198,15 @@ class EventInterceptorTest {
     }
 
     @Override
+
+    public Future<Long> readToEnd(String stream, Handler<DomainEvent> handler) {
+
+      return Future.failedFuture("not read in this test");
+
+    }
+
+
+    @Override
     public Future<Void> close() {
       return Future.succeededFuture();
     }

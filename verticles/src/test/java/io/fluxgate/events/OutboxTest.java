@@ -223,6 +223,11 @@ class OutboxTest {
       }
 
       @Override
+      public Future<Long> readToEnd(String stream, io.vertx.core.Handler<DomainEvent> handler) {
+        return store.readToEnd(stream, handler);
+      }
+
+      @Override
       public Future<Void> close() {
         return store.close();
       }

@@ -716,4 +716,37 @@ abstract class UsersApiContract {
       }
     }
   }
+
+  // ---- events complete enough to rebuild ----
+
+  @Test
+  void userCreateCarriesTheRoleSoAdministratorsCanBeRebuilt() {
+    register("alice", "alice@example.com", "alice-secret");
+    DomainEvent admin = awaitEvent("user.create", 1);
+    DomainEvent alice = awaitEvent("user.create", 2);
+    assertThat(admin.fields().getString("identity")).isEqualTo(ADMIN);
+    assertThat(admin.fields().getString("role")).isEqualTo("admin");
+    assertThat(alice.fields().getString("role")).isEqualTo("user");
+  }
+
+  @Test
+  void aPolicyKeepsCountingRevisionsAcrossDeleteAndReAdd() {
+    register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String plant = createGroup(aliceToken, "plant", null);
+    JsonObject grant = new JsonObject().put("subject", bob).put("object", plant)
+        .put("actions", new io.vertx.core.json.JsonArray().add("g_list"));
+    assertThat(post("/policies", aliceToken, grant).statusCode()).isEqualTo(201);
+    assertThat(put("/policies", aliceToken, grant.copy().put("actions",
+        new io.vertx.core.json.JsonArray().add("g_update"))).statusCode()).isEqualTo(200);
+    assertThat(Await.result(http.delete(port, "127.0.0.1", "/policies/" + bob + "/" + plant)
+        .bearerTokenAuthentication(aliceToken).send()).statusCode()).isEqualTo(204);
+    assertThat(post("/policies", aliceToken, grant).statusCode()).isEqualTo(201);
+
+    assertThat(awaitEvent("policies.add", 1).revision()).isEqualTo(1);
+    assertThat(awaitEvent("policies.update", 1).revision()).isEqualTo(2);
+    assertThat(awaitEvent("policies.delete", 1).revision()).isEqualTo(3);
+    assertThat(awaitEvent("policies.add", 2).revision()).as("a re-added policy continues its count").isEqualTo(4);
+  }
 }

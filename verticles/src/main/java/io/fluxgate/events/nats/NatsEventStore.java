@@ -258,6 +258,41 @@ public final class NatsEventStore implements EventStore {
     return found;
   }
 
+  @Override
+  public Future<Long> readToEnd(String stream, Handler<DomainEvent> handler) {
+    Context context = vertx.getOrCreateContext();
+    return vertx.executeBlocking(() -> {
+      long end;
+      try {
+        end = connection.jetStreamManagement().getLastMessage(config.natsStream(), subject(stream)).getSeq();
+      } catch (JetStreamApiException e) {
+        if (e.getErrorCode() == JS_NOT_FOUND) {
+          return 0L;
+        }
+        throw e;
+      }
+      var ordered = streamContext.createOrderedConsumer(new OrderedConsumerConfiguration()
+          .filterSubject(subject(stream)).deliverPolicy(DeliverPolicy.All));
+      long read = 0;
+      try (var messages = ordered.iterate()) {
+        while (true) {
+          Message message = messages.nextMessage(Duration.ofSeconds(30));
+          if (message == null) {
+            throw new IllegalStateException("JetStream stopped delivering " + stream + " before its end (" + end + ")");
+          }
+          DomainEvent event = decode(stream, message);
+          if (event != null) {
+            read++;
+            context.runOnContext(v -> handler.handle(event));
+          }
+          if (message.metaData().streamSequence() >= end) {
+            return read;
+          }
+        }
+      }
+    }, true);
+  }
+
   static DomainEvent decode(String stream, Message message) {
     try {
       return DomainEvent.fromBuffer(stream, Buffer.buffer(message.getData()));

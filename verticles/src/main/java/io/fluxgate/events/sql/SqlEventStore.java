@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SqlEventStore implements EventStore {
 
   static final int BATCH = 256;
+  private static final int READ_BATCH = 2000;
   /** Serialises appends of all nodes on PostgreSQL, so a reader never sees sequence gaps fill in later. */
   private static final String APPEND_LOCK = "SELECT pg_advisory_xact_lock(7471)";
 
@@ -144,6 +145,31 @@ public final class SqlEventStore implements EventStore {
       handler.handle(event);
       return Future.succeededFuture();
     }));
+  }
+
+  @Override
+  public Future<Long> readToEnd(String stream, Handler<DomainEvent> handler) {
+    String last = db.sql("SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE stream = ?");
+    return db.inTransaction(conn -> conn.preparedQuery(last).execute(Tuple.of(stream)))
+        .compose(rows -> readRange(stream, 0, rows.iterator().next().getLong("last"), handler, 0));
+  }
+
+  private Future<Long> readRange(String stream, long after, long end, Handler<DomainEvent> handler, long count) {
+    if (after >= end) {
+      return Future.succeededFuture(count);
+    }
+    String batch = db.sql("SELECT seq, body FROM events WHERE stream = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT "
+        + READ_BATCH);
+    return db.inTransaction(conn -> conn.preparedQuery(batch).execute(Tuple.of(stream, after, end))).compose(rows -> {
+      long position = end;
+      long read = count;
+      for (var row : rows) {
+        position = row.getLong("seq");
+        handler.handle(DomainEvent.fromJson(stream, new io.vertx.core.json.JsonObject(row.getString("body"))));
+        read++;
+      }
+      return rows.size() < READ_BATCH ? Future.succeededFuture(read) : readRange(stream, position, end, handler, read);
+    });
   }
 
   private Future<Subscription> start(StreamReader reader) {

@@ -1,0 +1,89 @@
+package io.fluxgate.events.fold;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
+
+/**
+ * The entities of one aggregate, each folded from its events in revision order: an event whose revision is not newer
+ * than the entity's is ignored, so stale duplicates and reordered deliveries are harmless. A removed entity leaves a
+ * tombstone with its last revision, so an older event arriving after the removal cannot bring it back.
+ *
+ * <p>Not thread-safe: one context owns it.
+ */
+public final class Entities<S, E extends EntityChange> {
+
+  /** An entity's state (null once removed) and the revision of the last change applied. */
+  private record Versioned<S>(long revision, S state) {}
+
+  private final BiFunction<S, E, S> evolve;
+  private final Map<String, Versioned<S>> byKey = new HashMap<>();
+  private int live;
+
+  /** {@code evolve} is the aggregate's rule: the state after an event, given the state before (null if none). */
+  public Entities(BiFunction<S, E, S> evolve) {
+    this.evolve = evolve;
+  }
+
+  /** Applies {@code event} if it is newer than what the entity holds; answers whether it did. */
+  public boolean apply(E event) {
+    Versioned<S> before = byKey.get(event.key());
+    if (before != null && event.revision() <= before.revision()) {
+      return false;
+    }
+    S after = event.removes() ? null : evolve.apply(before == null ? null : before.state(), event);
+    put(event.key(), before, new Versioned<>(event.revision(), after));
+    return true;
+  }
+
+  /** Starts an entity from a state read elsewhere (the database), unless a newer revision is held already. */
+  public void seed(String key, long revision, S state) {
+    Versioned<S> before = byKey.get(key);
+    if (before == null || revision > before.revision()) {
+      put(key, before, new Versioned<>(revision, state));
+    }
+  }
+
+  /** Completes an entity's state with facts derived from other entities, keeping its revision. */
+  public void complete(String key, UnaryOperator<S> completion) {
+    Versioned<S> held = byKey.get(key);
+    if (held != null && held.state() != null) {
+      byKey.put(key, new Versioned<>(held.revision(), completion.apply(held.state())));
+    }
+  }
+
+  private void put(String key, Versioned<S> before, Versioned<S> after) {
+    live += (after.state() == null ? 0 : 1) - (before == null || before.state() == null ? 0 : 1);
+    byKey.put(key, after);
+  }
+
+  /** The entity's current state, or null if it never existed or was removed. */
+  public S get(String key) {
+    Versioned<S> held = byKey.get(key);
+    return held == null ? null : held.state();
+  }
+
+  /** The revision of the last change applied to the entity (0 if none). */
+  public long revision(String key) {
+    Versioned<S> held = byKey.get(key);
+    return held == null ? 0 : held.revision();
+  }
+
+  /** Every entity that exists now, by key. */
+  public Map<String, S> current() {
+    Map<String, S> all = new HashMap<>(live * 2);
+    byKey.forEach((key, held) -> {
+      if (held.state() != null) {
+        all.put(key, held.state());
+      }
+    });
+    return Collections.unmodifiableMap(all);
+  }
+
+  /** How many entities exist now. */
+  public int size() {
+    return live;
+  }
+}

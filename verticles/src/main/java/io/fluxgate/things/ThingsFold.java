@@ -1,0 +1,61 @@
+package io.fluxgate.things;
+
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.fold.Entities;
+import io.fluxgate.events.fold.EntityChange;
+
+/**
+ * The things stream folded into its non-secret state: things, channels and connections, each entity in revision
+ * order. Replay and the access index of every node apply events through this one fold. Not thread-safe.
+ */
+public final class ThingsFold {
+
+  private final Entities<Thing, ThingChange> things = new Entities<>(ThingChange::evolve);
+  private final Entities<Channel, ChannelChange> channels = new Entities<>(ChannelChange::evolve);
+  private final Entities<Connection, ConnectionChange> connections = new Entities<>(ConnectionChange::evolve);
+
+  /** Applies a things-stream event; answers the typed change it applied, or null (not a change, or stale). */
+  public EntityChange apply(DomainEvent event) {
+    ThingChange thing = ThingChange.from(event);
+    if (thing != null) {
+      return things.apply(thing) ? thing : null;
+    }
+    ChannelChange channel = ChannelChange.from(event);
+    if (channel != null) {
+      if (!channels.apply(channel)) {
+        return null;
+      }
+      if (channel instanceof ChannelChange.Created created && !created.parentId().isEmpty()) {
+        placeUnderParent(created.id());
+      }
+      return channel;
+    }
+    ConnectionChange connection = ConnectionChange.from(event);
+    if (connection != null) {
+      return connections.apply(connection) ? connection : null;
+    }
+    return null;
+  }
+
+  // The path and level are not in events: they follow from the parent, created (by the API's rule) before its child.
+  private void placeUnderParent(String id) {
+    Channel parent = channels.get(channels.get(id).parentId());
+    if (parent != null) {
+      channels.complete(id, c -> new Channel(c.id(), c.name(), c.description(), c.owner(), c.parentId(), c.metadata(),
+          c.status(), parent.path() + "." + c.id(), parent.level() + 1, c.createdAt(), c.updatedAt(), c.updatedBy(),
+          c.revision()));
+    }
+  }
+
+  public Entities<Thing, ThingChange> things() {
+    return things;
+  }
+
+  public Entities<Channel, ChannelChange> channels() {
+    return channels;
+  }
+
+  public Entities<Connection, ConnectionChange> connections() {
+    return connections;
+  }
+}
