@@ -9,7 +9,6 @@ import io.fluxgate.testing.EventLogFixture;
 import io.fluxgate.testing.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,7 +50,7 @@ class OutboxClaimsAcrossNodesTest {
       }
 
       @Override
-      public java.time.Duration deduplicationWindow() {
+      public Duration deduplicationWindow() {
         return store.deduplicationWindow();
       }
 

@@ -113,7 +113,7 @@ class TwoThingsNodesOnPostgresTest {
             new JsonObject().put("name", "new-" + i), refusals).compose(created -> {
               remember(created, thingIds, keys);
               String id = created.getString("id");
-              Future<?> chain = connect(a, id, c1, random(path), refusals)
+              Future<?> chain = connect(a, id, c1, actionsFor(path), refusals)
                   .compose(x -> connect(a, id, c2, List.of("m_read"), refusals));
               if (path == 1) {
                 chain = chain.compose(x -> post(a, "/things/" + id + "/disable", refusals));
@@ -182,7 +182,8 @@ class TwoThingsNodesOnPostgresTest {
     }
   }
 
-  private static List<String> random(int path) {
+  /** Write only on some paths, read and write on others, so both actions are checked. */
+  private static List<String> actionsFor(int path) {
     return path % 2 == 0 ? List.of("m_write") : List.of("m_read", "m_write");
   }
 
