@@ -53,6 +53,7 @@ public final class EventLogVerticle extends VerticleBase {
       relay = new OutboxRelay(vertx, outbox, publisher, store, config);
       interceptor = new EventInterceptor(vertx, context, store, relay, config.retryBuffer(), config.maxPending());
       relay.skipWhile(interceptor::inFlight);
+      relay.claimAtMost(() -> config.maxPending() - interceptor.held());
       vertx.eventBus().addOutboundInterceptor(interceptor);
       timer = vertx.setPeriodic(config.relayInterval().toMillis(), id -> {
         // Retry first, expire after: what expires now waits one tick in the buffer before its next attempt.

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.IntSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,7 @@ final class OutboxRelay {
   private long round;
   private volatile Outbox.Stats stats = new Outbox.Stats(0, 0, 0);
   private Predicate<String> inFlight = id -> false;
+  private IntSupplier room = () -> RELAY_BATCH;
 
   OutboxRelay(Vertx vertx, Outbox outbox, EventPublisher publisher, EventStore store, EventStoreConfig config) {
     this.vertx = vertx;
@@ -57,6 +59,11 @@ final class OutboxRelay {
 
   void skipWhile(Predicate<String> inFlight) {
     this.inFlight = inFlight;
+  }
+
+  /** Claims no more rows than the interceptor can hold, so claimed rows do not wait out their lease unsent. */
+  void claimAtMost(IntSupplier room) {
+    this.room = room;
   }
 
   /** The store has acknowledged {@code eventId}; its row goes with the next batch. */
@@ -124,9 +131,11 @@ final class OutboxRelay {
     }
     relaying = true;
     round++;
+    int batch = Math.min(RELAY_BATCH, room.getAsInt());
     Future<Void> buried = buryDue ? bury() : Future.succeededFuture();
-    buried.compose(v -> outbox.claim(claimant + "/" + round,
-            DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(), RELAY_BATCH))
+    buried.compose(v -> batch <= 0 ? Future.succeededFuture(List.<Outbox.Claimed>of())
+            : outbox.claim(claimant + "/" + round, DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(),
+                batch))
         .compose(this::republish)
         .compose(v -> outbox.stats())
         .onComplete(result -> {
