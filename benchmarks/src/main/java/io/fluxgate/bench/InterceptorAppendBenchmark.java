@@ -92,7 +92,7 @@ public final class InterceptorAppendBenchmark {
     System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
         stats.appended(), stats.failedAppends(), stats.dropped());
     // Leave the shared stream as it was: this run's subjects only held benchmark traffic.
-    raw.jetStreamManagement().purgeStream(config.natsStream(),
+    raw.jetStreamManagement().purgeStream(((io.fluxgate.events.nats.NatsSettings) config.store()).stream(),
         PurgeOptions.subject(Addresses.events(prefix) + ".>"));
     raw.close();
     vertx.close().toCompletionStage().toCompletableFuture().get();

@@ -85,7 +85,7 @@ public final class ReplayBenchmark {
     } finally {
       if (type.equals("nats")) {
         try (var nats = io.nats.client.Nats.connect(url)) {
-          nats.jetStreamManagement().purgeStream(config.natsStream(),
+          nats.jetStreamManagement().purgeStream(((io.fluxgate.events.nats.NatsSettings) config.store()).stream(),
               io.nats.client.PurgeOptions.subject("events." + prefix + ".>"));
         }
       }

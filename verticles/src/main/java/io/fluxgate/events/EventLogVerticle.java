@@ -113,7 +113,8 @@ public final class EventLogVerticle extends VerticleBase {
   }
 
   private String describe() {
-    return config.type().equals("sql") ? "sql (" + db.config().describe() + ")" : config.type() + " " + UrlCredentials.hide(config.url());
+    return config.type().equals("sql") ? "sql (" + db.config().describe() + ")"
+        : config.type() + " " + config.store().describe();
   }
 
   /** The store, for durable subscribers and tools. */

@@ -5,15 +5,14 @@ import io.fluxgate.config.ConfigSection;
 import io.fluxgate.config.ConfigTree;
 import io.fluxgate.config.UrlCredentials;
 import java.time.Duration;
-import java.util.List;
+
 
 /**
  * The event store and the delivery rules around it, from the {@code es} section ({@code FG_ES_*}).
  *
- * @param type sql, nats (redis and rabbitmq come next)
+ * @param type the store's kind ({@code sql}, {@code nats}, ...), as its {@link EventStoreProvider} names it
  * @param url the store's URL; empty for sql, which uses the state database
  * @param prefix the prefix of stream names, e.g. {@code fluxgate} gives {@code fluxgate.things}
- * @param natsStream the JetStream stream that holds subjects {@code events.>}
  * @param maxAge how long the store keeps events; zero keeps them until {@code maxBytes} says otherwise
  * @param maxBytes the size the store may grow to; -1 is unbounded
  * @param maxAttempts how often a durable consumer's handler is tried before the event is dead-lettered
@@ -25,15 +24,14 @@ import java.util.List;
  * @param pollInterval how often the SQL store's consumers look for new events written by other nodes
  * @param readEvents whether reads ({@code *.view}, {@code *.list}, ...) emit events
  * @param maxEventBytes the largest event a command may record; a larger one is refused before commit (413)
- * @param natsDuplicateWindow how long JetStream drops a repeated {@code Nats-Msg-Id} by itself
  * @param maxPending how many events the interceptor holds in memory waiting for the store; beyond it an outbox event
  *     is left to the relay and a direct event goes to the retry buffer
+ * @param store the settings only the chosen store reads, parsed by its provider
  */
 public record EventStoreConfig(
     String type,
     String url,
     String prefix,
-    String natsStream,
     Duration maxAge,
     long maxBytes,
     int maxAttempts,
@@ -45,22 +43,13 @@ public record EventStoreConfig(
     Duration pollInterval,
     boolean readEvents,
     int maxEventBytes,
-    Duration natsDuplicateWindow,
-    int maxPending) {
-
-  public static final List<String> TYPES = List.of("sql", "nats");
+    int maxPending,
+    EventStoreProvider.Settings store) {
 
   public static EventStoreConfig from(ConfigTree tree) {
     ConfigSection es = tree.section("es");
-    String type = es.choice("type", "sql", TYPES);
-    String url = es.string("url", "");
-    if (type.equals("nats") && url.isEmpty()) {
-      url = "nats://127.0.0.1:4222";
-    }
-    if (type.equals("nats") && !url.startsWith("nats://") && !url.startsWith("tls://")) {
-      throw new ConfigException("invalid configuration es.url (" + es.variable("url") + ") = '" + UrlCredentials.hide(url)
-          + "': expected nats://host:port for es.type nats");
-    }
+    String type = es.string("type", "sql");
+    EventStoreProvider.Settings store = EventStores.provider(type, es.variable("type")).settings(es);
     String prefix = es.string("prefix", "fluxgate");
     if (!prefix.matches("[A-Za-z0-9_-]+")) {
       throw new ConfigException("invalid configuration es.prefix (" + es.variable("prefix") + ") = '" + prefix
@@ -68,9 +57,8 @@ public record EventStoreConfig(
     }
     return new EventStoreConfig(
         type,
-        url,
+        es.string("url", ""),
         prefix,
-        es.string("nats_stream", "events"),
         es.duration("max_age", Duration.ZERO),
         es.integer("max_bytes", -1, -1, Integer.MAX_VALUE),
         es.integer("max_attempts", 5, 1, 1000),
@@ -82,8 +70,8 @@ public record EventStoreConfig(
         es.duration("poll_interval", Duration.ofMillis(250)),
         es.bool("read_events", true),
         es.integer("max_event_bytes", Outbox.DEFAULT_MAX_EVENT_BYTES, 1024, Integer.MAX_VALUE),
-        es.duration("nats_duplicate_window", Duration.ofMinutes(2)),
-        es.integer("max_pending", 20_000, 1, 10_000_000));
+        es.integer("max_pending", 20_000, 1, 10_000_000),
+        store);
   }
 
   /** The pause before attempt {@code attempt + 1} (attempt counts from 1). */

@@ -28,7 +28,7 @@ class NatsEventInterceptorTest extends EventInterceptorContract {
       probe = Nats.connect(TestStores.NATS_URL);
     }
     MessageInfo last = probe.jetStreamManagement()
-        .getLastMessage(fx.config.natsStream(), NatsEventStore.subject(event.stream()));
+        .getLastMessage(((io.fluxgate.events.nats.NatsSettings) fx.config.store()).stream(), NatsEventStore.subject(event.stream()));
     String lastId = last.getHeaders().getFirst("Nats-Msg-Id");
     return lastId.compareTo(event.eventId()) >= 0;
   }

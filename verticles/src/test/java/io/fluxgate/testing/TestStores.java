@@ -66,11 +66,11 @@ public final class TestStores {
   public static void purgeNats(EventStoreConfig config) {
     try (var nats = io.nats.client.Nats.connect(config.url())) {
       var jsm = nats.jetStreamManagement();
-      jsm.purgeStream(config.natsStream(),
+      jsm.purgeStream(((io.fluxgate.events.nats.NatsSettings) config.store()).stream(),
           io.nats.client.PurgeOptions.subject("events." + config.prefix() + ".>"));
-      for (String consumer : jsm.getConsumerNames(config.natsStream())) {
+      for (String consumer : jsm.getConsumerNames(((io.fluxgate.events.nats.NatsSettings) config.store()).stream())) {
         if (consumer.startsWith("events_" + config.prefix() + "_")) {
-          jsm.deleteConsumer(config.natsStream(), consumer);
+          jsm.deleteConsumer(((io.fluxgate.events.nats.NatsSettings) config.store()).stream(), consumer);
         }
       }
     } catch (Exception e) {

@@ -60,6 +60,7 @@ public final class NatsEventStore implements EventStore {
 
   private final Vertx vertx;
   private final EventStoreConfig config;
+  private final NatsSettings settings;
   private final Connection connection;
   private final JetStream jetStream;
   private final StreamContext streamContext;
@@ -69,16 +70,17 @@ public final class NatsEventStore implements EventStore {
   private NatsEventStore(Vertx vertx, EventStoreConfig config, Connection connection) throws Exception {
     this.vertx = vertx;
     this.config = config;
+    this.settings = (NatsSettings) config.store();
     this.connection = connection;
     this.jetStream = connection.jetStream();
-    this.streamContext = connection.getStreamContext(config.natsStream());
+    this.streamContext = connection.getStreamContext(settings.stream());
   }
 
   /** Connects (retrying in the background after a later loss) and makes sure the stream exists as configured. */
   public static Future<EventStore> open(Vertx vertx, EventStoreConfig config) {
     return vertx.executeBlocking(() -> {
       Options options = Options.builder()
-          .server(config.url())
+          .server(((NatsSettings) config.store()).url())
           .connectionName("fluxgate")
           .maxReconnects(-1)
           // Above the interceptor's window, so publishing never waits for room (which would block an event loop).
@@ -99,16 +101,17 @@ public final class NatsEventStore implements EventStore {
   }
 
   private static void ensureStream(JetStreamManagement jsm, EventStoreConfig config) throws Exception {
+    NatsSettings settings = (NatsSettings) config.store();
     StreamConfiguration stream = StreamConfiguration.builder()
-        .name(config.natsStream())
+        .name(settings.stream())
         .subjects(Addresses.EVENTS_PREFIX + ">")
         .storageType(StorageType.File)
         .maxAge(config.maxAge())
         .maxBytes(config.maxBytes())
-        .duplicateWindow(config.natsDuplicateWindow())
+        .duplicateWindow(settings.duplicateWindow())
         .build();
     try {
-      jsm.getStreamInfo(config.natsStream());
+      jsm.getStreamInfo(settings.stream());
       jsm.updateStream(stream);
     } catch (JetStreamApiException e) {
       if (e.getErrorCode() != JS_NOT_FOUND) {
@@ -116,7 +119,7 @@ public final class NatsEventStore implements EventStore {
       }
       jsm.addStream(stream);
       LOG.info("created JetStream stream {} (subjects events.>, file storage, max age {})",
-          config.natsStream(), config.maxAge().isZero() ? "unlimited" : config.maxAge());
+          settings.stream(), config.maxAge().isZero() ? "unlimited" : config.maxAge());
     }
   }
 
@@ -213,7 +216,7 @@ public final class NatsEventStore implements EventStore {
 
   @Override
   public Duration deduplicationWindow() {
-    return config.natsDuplicateWindow();
+    return settings.duplicateWindow();
   }
 
   /** Reads the headers of each stream's messages stored from {@code from} to {@code to}, looking for the ids. */
@@ -264,7 +267,7 @@ public final class NatsEventStore implements EventStore {
     return vertx.executeBlocking(() -> {
       long end;
       try {
-        end = connection.jetStreamManagement().getLastMessage(config.natsStream(), subject(stream)).getSeq();
+        end = connection.jetStreamManagement().getLastMessage(settings.stream(), subject(stream)).getSeq();
       } catch (JetStreamApiException e) {
         if (e.getErrorCode() == JS_NOT_FOUND) {
           return 0L;
