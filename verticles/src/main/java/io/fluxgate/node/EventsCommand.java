@@ -37,6 +37,20 @@ final class EventsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** Where the event tools find the log: the same configuration (file and {@code FG_*} variables) as serve. */
+  record LogSettings(DatabaseConfig db, EventStoreConfig es) {
+
+    static LogSettings load(Fluxgate fluxgate, Path config) {
+      ConfigTree tree = ConfigTree.load(config, fluxgate.env);
+      return new LogSettings(DatabaseConfig.from(tree, NodeConfig.from(tree).dataDir()), EventStoreConfig.from(tree));
+    }
+  }
+
+  /** Waits for {@code future} on the command's own thread (never an event loop). */
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get();
+  }
+
   /** {@code fluxgate events tail}: prints a stream of the configured store as JSON lines. */
   @Command(name = "tail", mixinStandardHelpOptions = true,
       description = "Print the events of one stream of the configured store as JSON lines, live.")
@@ -63,10 +77,9 @@ final class EventsCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       Fluxgate fluxgate = events.parent;
-      ConfigTree tree = ConfigTree.load(config, fluxgate.env);
-      NodeConfig node = NodeConfig.from(tree);
-      DatabaseConfig dbConfig = DatabaseConfig.from(tree, node.dataDir());
-      EventStoreConfig esConfig = EventStoreConfig.from(tree);
+      LogSettings settings = LogSettings.load(fluxgate, config);
+      DatabaseConfig dbConfig = settings.db();
+      EventStoreConfig esConfig = settings.es();
       StartFrom start = switch (from.toLowerCase(Locale.ROOT)) {
         case "beginning" -> StartFrom.BEGINNING;
         case "now" -> StartFrom.NOW;

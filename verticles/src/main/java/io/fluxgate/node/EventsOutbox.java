@@ -1,12 +1,12 @@
 package io.fluxgate.node;
 
+import static io.fluxgate.node.EventsCommand.await;
+
 import io.fluxgate.codecs.DomainEvent;
-import io.fluxgate.config.ConfigTree;
 import io.fluxgate.events.EventStoreConfig;
 import io.fluxgate.events.Outbox;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.DatabaseConfig;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -39,10 +39,9 @@ final class EventsOutbox implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Fluxgate fluxgate = events.parent;
-    ConfigTree tree = ConfigTree.load(config, fluxgate.env);
-    NodeConfig node = NodeConfig.from(tree);
-    DatabaseConfig dbConfig = DatabaseConfig.from(tree, node.dataDir());
-    EventStoreConfig esConfig = EventStoreConfig.from(tree);
+    EventsCommand.LogSettings settings = EventsCommand.LogSettings.load(fluxgate, config);
+    DatabaseConfig dbConfig = settings.db();
+    EventStoreConfig esConfig = settings.es();
     PrintWriter out = fluxgate.spec.commandLine().getOut();
     Vertx vertx = Vertx.vertx();
     try {
@@ -76,7 +75,4 @@ final class EventsOutbox implements Callable<Integer> {
     return (DomainEvent.nowNanos() - createdAtNanos) / 1_000_000_000L;
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get();
-  }
 }

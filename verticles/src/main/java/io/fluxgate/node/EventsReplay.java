@@ -1,8 +1,9 @@
 package io.fluxgate.node;
 
+import static io.fluxgate.node.EventsCommand.await;
+
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.config.ConfigException;
-import io.fluxgate.config.ConfigTree;
 import io.fluxgate.events.EventStore;
 import io.fluxgate.events.EventStoreConfig;
 import io.fluxgate.events.EventStores;
@@ -16,7 +17,6 @@ import io.fluxgate.users.GroupRepository;
 import io.fluxgate.users.PolicyRepository;
 import io.fluxgate.users.UserRepository;
 import io.fluxgate.users.UsersFold;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -53,10 +53,9 @@ final class EventsReplay implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Fluxgate fluxgate = events.parent;
-    ConfigTree tree = ConfigTree.load(config, fluxgate.env);
-    NodeConfig node = NodeConfig.from(tree);
-    DatabaseConfig dbConfig = DatabaseConfig.from(tree, node.dataDir());
-    EventStoreConfig esConfig = EventStoreConfig.from(tree);
+    EventsCommand.LogSettings settings = EventsCommand.LogSettings.load(fluxgate, config);
+    DatabaseConfig dbConfig = settings.db();
+    EventStoreConfig esConfig = settings.es();
     String which = stream.toLowerCase(Locale.ROOT);
     if (!List.of("users", "things", "all").contains(which)) {
       throw new ConfigException("invalid option --stream = '" + stream + "': expected users, things or all");
@@ -157,9 +156,6 @@ final class EventsReplay implements Callable<Integer> {
     return value == null ? "(absent)" : value instanceof String text ? "'" + text + "'" : String.valueOf(value);
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get();
-  }
 
   /** Events/s on a terminal, refreshed in place; nothing but the totals elsewhere. */
   private static final class Progress {
