@@ -45,6 +45,8 @@ final class OutboxRelay {
   private boolean buryDue = true;
   private long lastAcknowledged;
   private long round;
+  private long claims;
+  private long relayed;
   private volatile Outbox.Stats stats = new Outbox.Stats(0, 0, 0);
   private Predicate<String> inFlight = id -> false;
   private IntSupplier room = () -> RELAY_BATCH;
@@ -124,22 +126,26 @@ final class OutboxRelay {
         });
   }
 
-  /** One round: buries exhausted rows, then claims and re-publishes rows older than the relay delay. */
+  /**
+   * One tick: buries exhausted rows, claims and re-publishes rows older than the relay delay (batch after batch
+   * while full batches come back and the interceptor has room, so a backlog drains at the store's pace, not one
+   * batch a tick), then reads the outbox's figures for the metrics.
+   */
   void relay() {
     if (relaying) {
       return;
     }
     relaying = true;
     round++;
-    int batch = Math.min(RELAY_BATCH, room.getAsInt());
-    Future<Void> buried = buryDue ? bury() : Future.succeededFuture();
-    buried.compose(v -> batch <= 0 ? Future.succeededFuture(List.<Outbox.Claimed>of())
-            : outbox.claim(claimant + "/" + round, DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(),
-                batch))
-        .compose(this::republish)
+    (buryDue ? bury() : Future.<Void>succeededFuture())
+        .compose(v -> claimBatches())
         .compose(v -> outbox.stats())
         .onComplete(result -> {
           relaying = false;
+          if (relayed > 0) {
+            LOG.info("relayed {} events from the outbox", relayed);
+            relayed = 0;
+          }
           if (result.failed()) {
             LOG.warn("relaying the outbox failed: {}", result.cause().toString());
           } else {
@@ -152,6 +158,18 @@ final class OutboxRelay {
             }
           }
         });
+  }
+
+  private Future<Void> claimBatches() {
+    int batch = Math.min(RELAY_BATCH, room.getAsInt());
+    if (batch <= 0) {
+      return Future.succeededFuture();
+    }
+    return outbox.claim(claimant + "/" + (++claims), DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(),
+            batch)
+        .compose(claimed -> republish(claimed)
+            // Only while the store answers: during an outage one batch a tick is enough to notice it is back.
+            .compose(v -> claimed.size() == batch && storeAnswering() ? claimBatches() : Future.succeededFuture()));
   }
 
   private Future<Void> bury() {
@@ -213,9 +231,7 @@ final class OutboxRelay {
 
   private void publish(List<Outbox.Claimed> rows) {
     rows.forEach(row -> publisher.publishRecorded(row.event()));
-    if (!rows.isEmpty()) {
-      LOG.info("relayed {} events from the outbox", rows.size());
-    }
+    relayed += rows.size();
   }
 
   /** The outbox as the last round saw it, for the metrics. */
