@@ -132,7 +132,7 @@ public final class RedisEventStore implements EventStore {
     connection.close();
     if (!closed) {
       LOG.warn("lost the Redis connection to {}{}; reconnecting", settings.describe(),
-          error == null ? "" : ": " + error.getMessage());
+          error == null ? "" : ": " + error);
       reconnect();
     }
   }
