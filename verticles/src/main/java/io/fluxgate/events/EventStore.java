@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A durable, ordered log of domain events. Implementations: {@code sql}, {@code nats}; chosen by
+ * A durable, ordered log of domain events. Implementations: {@code sql}, {@code nats}, {@code redis}; chosen by
  * {@link EventStores#open}. Futures complete on the Vert.x context that called the method.
  */
 public interface EventStore {

@@ -90,6 +90,8 @@ public final class EventLogFixture implements AutoCloseable {
       TestStores.dropSchema(dbConfig);
       if (config.type().equals("nats")) {
         TestStores.purgeNats(config);
+      } else if (config.type().equals("redis")) {
+        TestStores.purgeRedis(config);
       }
     }
   }

@@ -7,13 +7,18 @@ import io.fluxgate.sql.DatabaseConfig;
 public enum StoreBackend {
   SQL_ON_H2,
   SQL_ON_POSTGRES,
-  NATS;
+  NATS,
+  REDIS;
 
   public DatabaseConfig database() {
     return this == SQL_ON_POSTGRES ? TestStores.postgres() : TestStores.h2();
   }
 
   public EventStoreConfig events() {
-    return this == NATS ? TestStores.events("nats", TestStores.NATS_URL) : TestStores.events("sql", "");
+    return switch (this) {
+      case NATS -> TestStores.events("nats", TestStores.NATS_URL);
+      case REDIS -> TestStores.events("redis", TestStores.REDIS_URL);
+      default -> TestStores.events("sql", "");
+    };
   }
 }

@@ -13,15 +13,17 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The real services the tests run against (PostgreSQL, NATS JetStream on loopback, overridable with
- * {@code FG_TEST_PG_URL} and {@code FG_TEST_NATS_URL}), with a private schema or stream prefix per test so tests
- * never see each other's data.
+ * The real services the tests run against (PostgreSQL, NATS JetStream, Redis on loopback, overridable with
+ * {@code FG_TEST_PG_URL}, {@code FG_TEST_NATS_URL} and {@code FG_TEST_REDIS_URL}), with a private schema or stream
+ * prefix per test so tests never see each other's data.
  */
 public final class TestStores {
 
   public static final String PG_URL =
       System.getenv().getOrDefault("FG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test");
   public static final String NATS_URL = System.getenv().getOrDefault("FG_TEST_NATS_URL", "nats://127.0.0.1:4222");
+  public static final String REDIS_URL =
+      System.getenv().getOrDefault("FG_TEST_REDIS_URL", "redis://127.0.0.1:6379");
 
   private TestStores() {}
 
@@ -73,6 +75,15 @@ public final class TestStores {
           jsm.deleteConsumer(((io.fluxgate.events.nats.NatsSettings) config.store()).stream(), consumer);
         }
       }
+    } catch (Exception e) {
+      // A private server may be gone already; the shared one is best-effort tidied.
+    }
+  }
+
+  /** Deletes a test's keys ({@code <prefix>.*}: streams, dead letters, de-duplication keys) from Redis. */
+  public static void purgeRedis(EventStoreConfig config) {
+    try (var redis = new RedisProbe(((io.fluxgate.events.redis.RedisSettings) config.store()).url())) {
+      redis.deleteKeys(config.prefix());
     } catch (Exception e) {
       // A private server may be gone already; the shared one is best-effort tidied.
     }
