@@ -8,7 +8,7 @@ public final class UrlCredentials {
   /** {@code scheme://user:secret@host} becomes {@code scheme://user:***@host}; a lone token becomes {@code ***}. */
   public static String hide(String url) {
     return url
-        .replaceAll("://([^:/@,]+):[^@/,]*@", "://$1:***@")
+        .replaceAll("://([^:/@,]*):[^@/,]*@", "://$1:***@")
         .replaceAll("://[^:/@,]+@", "://***@");
   }
 }

@@ -12,5 +12,7 @@ class UrlCredentialsTest {
         .isEqualTo("postgresql://fluxgate:***@db:5432/fluxgate");
     assertThat(UrlCredentials.hide("nats://s3cr3ttoken@nats:4222")).isEqualTo("nats://***@nats:4222");
     assertThat(UrlCredentials.hide("nats://127.0.0.1:4222")).isEqualTo("nats://127.0.0.1:4222");
+    assertThat(UrlCredentials.hide("redis://:s3cr3t@redis:6379/0")).as("a password without a user name")
+        .isEqualTo("redis://:***@redis:6379/0");
   }
 }

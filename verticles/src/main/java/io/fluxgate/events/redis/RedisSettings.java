@@ -47,7 +47,7 @@ public record RedisSettings(String url, long maxLen, Duration dedupTtl, Duration
 
   /** The URL with its password blanked, also when it has no user name ({@code redis://:secret@host}). */
   static String hide(String url) {
-    return UrlCredentials.hide(url.replaceAll("://:[^@/]*@", "://:***@"));
+    return UrlCredentials.hide(url);
   }
 
   @Override
