@@ -137,39 +137,58 @@ final class OutboxRelay {
     }
     relaying = true;
     round++;
-    (buryDue ? bury() : Future.<Void>succeededFuture())
-        .compose(v -> claimBatches())
-        .compose(v -> outbox.stats())
+    (buryDue ? bury() : Future.<Void>succeededFuture()).onComplete(buried -> {
+      if (buried.failed()) {
+        finishRound(buried.cause());
+      } else {
+        claimBatch();
+      }
+    });
+  }
+
+  /** Claims and re-publishes one batch, then the next from a fresh future, so no chain of batches stays in memory. */
+  private void claimBatch() {
+    int batch = Math.min(RELAY_BATCH, room.getAsInt());
+    if (batch <= 0) {
+      finishRound(null);
+      return;
+    }
+    outbox.claim(claimant + "/" + (++claims), DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(), batch)
+        .compose(claimed -> republish(claimed).map(claimed.size()))
         .onComplete(result -> {
-          relaying = false;
-          if (relayed > 0) {
-            LOG.info("relayed {} events from the outbox", relayed);
-            relayed = 0;
-          }
           if (result.failed()) {
-            LOG.warn("relaying the outbox failed: {}", result.cause().toString());
+            finishRound(result.cause());
+          } else if (result.result() == batch && storeAnswering()) {
+            // Only while the store answers: during an outage one batch a tick is enough to notice it is back.
+            claimBatch();
           } else {
-            Outbox.Stats before = stats;
-            stats = result.result();
-            if (round == 1) {
-              LOG.info("outbox: {} events wait for the store, {} dead rows", stats.rows(), stats.deadRows());
-            } else if (before.rows() > 0 && stats.rows() == 0) {
-              LOG.info("outbox drained: the store holds every committed event");
-            }
+            finishRound(null);
           }
         });
   }
 
-  private Future<Void> claimBatches() {
-    int batch = Math.min(RELAY_BATCH, room.getAsInt());
-    if (batch <= 0) {
-      return Future.succeededFuture();
+  private void finishRound(Throwable failure) {
+    if (failure != null) {
+      LOG.warn("relaying the outbox failed: {}", failure.toString());
     }
-    return outbox.claim(claimant + "/" + (++claims), DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(),
-            batch)
-        .compose(claimed -> republish(claimed)
-            // Only while the store answers: during an outage one batch a tick is enough to notice it is back.
-            .compose(v -> claimed.size() == batch && storeAnswering() ? claimBatches() : Future.succeededFuture()));
+    outbox.stats().onComplete(result -> {
+      relaying = false;
+      if (relayed > 0) {
+        LOG.info("relayed {} events from the outbox", relayed);
+        relayed = 0;
+      }
+      if (result.failed()) {
+        LOG.warn("reading the outbox's figures failed: {}", result.cause().toString());
+        return;
+      }
+      Outbox.Stats before = stats;
+      stats = result.result();
+      if (round == 1) {
+        LOG.info("outbox: {} events wait for the store, {} dead rows", stats.rows(), stats.deadRows());
+      } else if (before.rows() > 0 && stats.rows() == 0) {
+        LOG.info("outbox drained: the store holds every committed event");
+      }
+    });
   }
 
   private Future<Void> bury() {
