@@ -10,7 +10,8 @@ import java.util.ArrayDeque;
 
 /**
  * Feeds the messages of one durable JetStream consumer to its handler one at a time, in order, on the
- * subscriber's Vert.x context; acknowledges each once handled or dead-lettered.
+ * subscriber's Vert.x context; acknowledges each once handled or dead-lettered. Messages waiting behind a slow or
+ * retrying handler get in-progress acknowledgements, so JetStream does not deliver them again out of order.
  */
 final class NatsConsumerWorker {
 
@@ -21,13 +22,31 @@ final class NatsConsumerWorker {
   private final Delivery delivery;
   private final EventStoreConfig config;
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
+  private Message current;
   private boolean busy;
+  private final long keepAlive;
 
   NatsConsumerWorker(String stream, Context context, Delivery delivery, EventStoreConfig config) {
     this.stream = stream;
     this.context = context;
     this.delivery = delivery;
     this.config = config;
+    // A third of the ack wait: two in-progress acknowledgements may be late before JetStream gives up on one.
+    long every = Math.max(100, ((NatsSettings) config.store()).ackWait().toMillis() / 3);
+    this.keepAlive = context.owner().setPeriodic(every, every, id -> context.runOnContext(v -> inProgress()));
+  }
+
+  /** Tells JetStream that every message this worker holds is still being worked on. */
+  private void inProgress() {
+    if (current != null) {
+      current.inProgress();
+    }
+    queue.forEach(Message::inProgress);
+  }
+
+  /** Stops the in-progress acknowledgements; what is still held is delivered again to the next instance. */
+  void stop() {
+    context.owner().cancelTimer(keepAlive);
   }
 
   ConsumeOptions consumeOptions() {
@@ -54,7 +73,9 @@ final class NatsConsumerWorker {
       return;
     }
     busy = true;
+    current = message;
     delivery.deliver(event).onComplete(result -> {
+      current = null;
       if (result.succeeded()) {
         message.ack();
       } else {

@@ -66,6 +66,7 @@ public final class NatsEventStore implements EventStore {
   private final StreamContext streamContext;
   private final Map<Context, ContextHandoff<Ack>> acks = new ConcurrentHashMap<>();
   private final Set<MessageConsumer> consumers = ConcurrentHashMap.newKeySet();
+  private final Set<NatsConsumerWorker> workers = ConcurrentHashMap.newKeySet();
 
   private NatsEventStore(Vertx vertx, EventStoreConfig config, Connection connection) throws Exception {
     this.vertx = vertx;
@@ -173,7 +174,12 @@ public final class NatsEventStore implements EventStore {
       return vertx.executeBlocking(() -> {
         MessageConsumer running = consumerContext.consume(worker.consumeOptions(), worker::received);
         consumers.add(running);
-        return (Subscription) () -> stop(running);
+        workers.add(worker);
+        return (Subscription) () -> {
+          workers.remove(worker);
+          worker.stop();
+          return stop(running);
+        };
       }, false);
     });
   }
@@ -190,7 +196,7 @@ public final class NatsEventStore implements EventStore {
         .durable(name)
         .filterSubject(subject(stream))
         .ackPolicy(AckPolicy.Explicit)
-        .ackWait(Duration.ofSeconds(60))
+        .ackWait(settings.ackWait())
         .maxAckPending(NatsConsumerWorker.MAX_ACK_PENDING)
         .deliverPolicy(from == StartFrom.BEGINNING ? DeliverPolicy.All : DeliverPolicy.New)
         .build());
@@ -317,6 +323,8 @@ public final class NatsEventStore implements EventStore {
   public Future<Void> close() {
     List<MessageConsumer> open = List.copyOf(consumers);
     consumers.clear();
+    workers.forEach(NatsConsumerWorker::stop);
+    workers.clear();
     return vertx.executeBlocking(() -> {
       for (MessageConsumer running : open) {
         running.close();

@@ -12,8 +12,11 @@ import java.time.Duration;
  * @param url {@code es.url}: {@code nats://host:port} or {@code tls://host:port}
  * @param stream {@code es.nats_stream}: the JetStream stream that holds subjects {@code events.>}
  * @param duplicateWindow {@code es.nats_duplicate_window}: how long JetStream drops a repeated {@code Nats-Msg-Id}
+ * @param ackWait {@code es.nats_ack_wait}: how long JetStream waits for a durable consumer's acknowledgement before
+ *     it delivers the message again; messages a consumer holds are kept alive with in-progress acknowledgements
  */
-public record NatsSettings(String url, String stream, Duration duplicateWindow) implements EventStoreProvider.Settings {
+public record NatsSettings(String url, String stream, Duration duplicateWindow, Duration ackWait)
+    implements EventStoreProvider.Settings {
 
   static NatsSettings from(ConfigSection es) {
     String url = es.string("url", "nats://127.0.0.1:4222");
@@ -25,7 +28,7 @@ public record NatsSettings(String url, String stream, Duration duplicateWindow) 
           + "': expected nats://host:port for es.type nats");
     }
     return new NatsSettings(url, es.string("nats_stream", "events"),
-        es.duration("nats_duplicate_window", Duration.ofMinutes(2)));
+        es.duration("nats_duplicate_window", Duration.ofMinutes(2)), es.duration("nats_ack_wait", Duration.ofSeconds(60)));
   }
 
   @Override
