@@ -28,6 +28,9 @@ public final class AccessIndexSync {
   private final ConnectionRepository connections;
   private final String instance;
   private final ThingsFold fold = new ThingsFold();
+  // Shared by every trimmed thing: the fold never changes a thing's tags or metadata in place.
+  private static final JsonArray NO_TAGS = new JsonArray();
+  private static final JsonObject NO_METADATA = new JsonObject();
   /** The revision of the database row each known key hash was read from. */
   private final Map<String, Long> keyRevisions = new HashMap<>();
   /** Events that arrived while loading; null once loaded. */
@@ -51,7 +54,7 @@ public final class AccessIndexSync {
       thingRows.forEach(row -> {
         String id = row.getString("id");
         long revision = row.getLong("revision");
-        fold.things().seed(id, revision, new Thing(id, "", "", new JsonArray(), "", new JsonObject(),
+        fold.things().seed(id, revision, new Thing(id, "", "", NO_TAGS, "", NO_METADATA,
             row.getString("status"), "", "", "", revision));
         keyRevisions.put(id, revision);
         index.putThing(id, row.getString("key_hash"), "enabled".equals(row.getString("status")), revision);
@@ -118,6 +121,8 @@ public final class AccessIndexSync {
       return;
     }
     index.putThing(id, null, now.isEnabled(), now.revision());
+    // The index needs a thing's status and revision only: keep no name, tags or metadata per thing in memory.
+    fold.things().complete(id, AccessIndexSync::trimmed);
     boolean keyMayHaveChanged = change instanceof ThingChange.Created || change instanceof ThingChange.KeyChanged;
     // A thing first seen through a later event (its create reordered behind it) needs its key read too.
     boolean keyUnknown = !keyRevisions.containsKey(id);
@@ -131,6 +136,10 @@ public final class AccessIndexSync {
         }
       }).onFailure(error -> LOG.warn("access index could not read the key of thing {}: {}", id, error.getMessage()));
     }
+  }
+
+  private static Thing trimmed(Thing thing) {
+    return new Thing(thing.id(), "", "", NO_TAGS, "", NO_METADATA, thing.status(), "", "", "", thing.revision());
   }
 
   /** The fold behind the index, for inspection. */
