@@ -19,6 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class AccessCache {
 
+  /** Per thing, answers about at most this many channels are kept; beyond it a denial is asked again, not kept. */
+  static final int MAX_CHANNELS_PER_THING = 1024;
+
   private final EventBus bus;
   private final Map<String, byte[]> keyDigests = new ConcurrentHashMap<>();
   // thingId -> channelId -> bits: 1 publish known, 2 publish allowed, 4 subscribe known, 8 subscribe allowed.
@@ -76,8 +79,11 @@ public final class AccessCache {
           if (generation.get() != asked) {
             return allowed;
           }
-          grants.computeIfAbsent(thingId, id -> new ConcurrentHashMap<>())
-              .merge(channelId, known | (allowed ? known << 1 : 0), (a, b) -> a | b);
+          Map<String, Integer> channels = grants.computeIfAbsent(thingId, id -> new ConcurrentHashMap<>());
+          // A device naming ever new channel ids must not grow the cache: past the bound only grants are kept.
+          if (allowed || channels.containsKey(channelId) || channels.size() < MAX_CHANNELS_PER_THING) {
+            channels.merge(channelId, known | (allowed ? known << 1 : 0), (a, b) -> a | b);
+          }
           return allowed;
         });
   }
@@ -104,6 +110,12 @@ public final class AccessCache {
       default -> {
       }
     }
+  }
+
+  /** How many channels this node keeps answers about for {@code thingId}. */
+  int channelsKnown(String thingId) {
+    Map<String, Integer> channels = grants.get(thingId);
+    return channels == null ? 0 : channels.size();
   }
 
   private static byte[] digest(String key) {

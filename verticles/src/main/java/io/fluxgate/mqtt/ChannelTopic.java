@@ -6,6 +6,9 @@ package io.fluxgate.mqtt;
  */
 public record ChannelTopic(String channelId, String subtopic) {
 
+  /** Channel ids are UUIDs (36 characters); a longer one names no channel and is refused before any lookup. */
+  static final int MAX_CHANNEL_ID = 64;
+
   private static final String PREFIX = "channels/";
   private static final String MESSAGES = "/messages";
 
@@ -43,7 +46,7 @@ public record ChannelTopic(String channelId, String subtopic) {
       return null;
     }
     int slash = topic.indexOf('/', PREFIX.length());
-    if (slash <= PREFIX.length() || !topic.startsWith(MESSAGES, slash)) {
+    if (slash <= PREFIX.length() || slash - PREFIX.length() > MAX_CHANNEL_ID || !topic.startsWith(MESSAGES, slash)) {
       return null;
     }
     String channel = topic.substring(PREFIX.length(), slash);

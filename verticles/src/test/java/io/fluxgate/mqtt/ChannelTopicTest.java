@@ -25,6 +25,14 @@ class ChannelTopicTest {
   }
 
   @Test
+  void rejectsAChannelIdLongerThanAnyChannelHas() {
+    String longest = "c".repeat(ChannelTopic.MAX_CHANNEL_ID);
+    assertThat(ChannelTopic.ofPublish("channels/" + longest + "/messages")).isNotNull();
+    assertThat(ChannelTopic.ofPublish("channels/" + longest + "c/messages")).isNull();
+    assertThat(ChannelTopic.ofFilter("channels/" + "c".repeat(100_000) + "/messages/#")).isNull();
+  }
+
+  @Test
   void acceptsWildcardsOnlyInTheSubtopicOfAFilter() {
     assertThat(ChannelTopic.ofFilter("channels/c1/messages/#")).isEqualTo(new ChannelTopic("c1", "#"));
     assertThat(ChannelTopic.ofFilter("channels/c1/messages/+/temp")).isEqualTo(new ChannelTopic("c1", "+/temp"));
