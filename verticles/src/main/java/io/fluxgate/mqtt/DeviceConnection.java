@@ -46,6 +46,7 @@ final class DeviceConnection {
   private boolean counted;
   private boolean willCancelled;
   private String closeReason = "connection_lost";
+  private boolean endpointClosed;
   // Created when first needed: most connections never use them, and an idle connection's bytes count.
   private Set<Integer> awaitingRelease;
   private ArrayDeque<MqttPublishMessage> waiting;
@@ -133,7 +134,23 @@ final class DeviceConnection {
       endpoint.disconnect(tooLarge ? MqttDisconnectReasonCode.PACKET_TOO_LARGE
           : MqttDisconnectReasonCode.MALFORMED_PACKET, MqttProperties.NO_PROPERTIES);
     }
-    endpoint.close();
+    closeEndpoint();
+  }
+
+  /**
+   * Closes the connection unless it is closed already: an MQTT 5 DISCONNECT closes it by itself, and a second close
+   * would throw on the event loop.
+   */
+  private void closeEndpoint() {
+    if (endpointClosed) {
+      return;
+    }
+    endpointClosed = true;
+    try {
+      endpoint.close();
+    } catch (IllegalArgumentException alreadyClosed) {
+      // vertx-mqtt says "MQTT endpoint is closed" when the peer or a DISCONNECT closed it first: the aim is met.
+    }
   }
 
   private void refuseCredentials(MqttConnectReturnCode code) {
@@ -215,7 +232,7 @@ final class DeviceConnection {
       waitingBytes += message.payload().length() + message.topicName().length();
       if (waitingBytes > MAX_WAITING_BYTES) {
         closeReason = "slow_authorization";
-        endpoint.close();
+        closeEndpoint();
         return;
       }
       if (waiting == null) {
@@ -525,7 +542,7 @@ final class DeviceConnection {
     if (v5) {
       endpoint.disconnect(MqttDisconnectReasonCode.QUOTA_EXCEEDED, MqttProperties.NO_PROPERTIES);
     }
-    endpoint.close();
+    closeEndpoint();
   }
 
   /** The thing's key changed, or it was disabled or removed. */
@@ -534,7 +551,7 @@ final class DeviceConnection {
     if (v5) {
       endpoint.disconnect(MqttDisconnectReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
     }
-    endpoint.close();
+    closeEndpoint();
   }
 
   /** Another connection claimed this client id. */
@@ -544,7 +561,7 @@ final class DeviceConnection {
     if (v5) {
       endpoint.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, MqttProperties.NO_PROPERTIES);
     }
-    endpoint.close();
+    closeEndpoint();
   }
 
   /** The node is stopping. */
@@ -553,10 +570,11 @@ final class DeviceConnection {
     if (v5) {
       endpoint.disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN, MqttProperties.NO_PROPERTIES);
     }
-    endpoint.close();
+    closeEndpoint();
   }
 
   private void closed() {
+    endpointClosed = true;
     if (counted) {
       broker.metrics.connections.decrementAndGet();
       counted = false;

@@ -638,6 +638,65 @@ class MqttAdapterTest {
   }
 
   @Test
+  void aMalformedPacketOnAnMqtt5ConnectionClosesItWithoutAnUnhandledError() throws Exception {
+    java.util.Queue<Throwable> unhandled = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    platform.node.vertx().exceptionHandler(unhandled::add);
+    Device device = device(platform.channel("c"));
+    try (var socket = new java.net.Socket("127.0.0.1", platform.port("mqtt"))) {
+      socket.setSoTimeout(10_000);
+      var out = socket.getOutputStream();
+      out.write(mqtt5Connect("raw-5", device.id(), device.key()));
+      out.flush();
+      var in = socket.getInputStream();
+      assertThat(in.read()).as("CONNACK").isEqualTo(0x20);
+      int length = in.read();
+      assertThat(in.readNBytes(length)[1]).as("reason code success").isZero();
+      // Packet type 0 is reserved: the decoder refuses it.
+      out.write(new byte[] {0x00, 0x00});
+      out.flush();
+      int b;
+      while ((b = in.read()) != -1) {
+        // A DISCONNECT with its reason may come first; then the server closes.
+      }
+    }
+    Await.until("the disconnect event", Duration.ofSeconds(10), () -> platform.eventsOf("mqtt.client_disconnect")
+        .stream().anyMatch(e -> "raw-5".equals(e.fields().getString("client_id"))));
+    assertThat(unhandled).as("errors no handler took").isEmpty();
+  }
+
+  /** An MQTT 5 CONNECT with a clean start, a user name and a password. */
+  private static byte[] mqtt5Connect(String clientId, String user, String password) {
+    var body = new java.io.ByteArrayOutputStream();
+    writeString(body, "MQTT");
+    body.write(5);
+    body.write(0xC2);
+    body.write(0);
+    body.write(60);
+    body.write(0);
+    writeString(body, clientId);
+    writeString(body, user);
+    writeString(body, password);
+    byte[] variable = body.toByteArray();
+    var packet = new java.io.ByteArrayOutputStream();
+    packet.write(0x10);
+    int length = variable.length;
+    do {
+      int digit = length % 128;
+      length /= 128;
+      packet.write(length > 0 ? digit | 0x80 : digit);
+    } while (length > 0);
+    packet.writeBytes(variable);
+    return packet.toByteArray();
+  }
+
+  private static void writeString(java.io.ByteArrayOutputStream out, String text) {
+    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    out.write(bytes.length >> 8);
+    out.write(bytes.length & 0xFF);
+    out.writeBytes(bytes);
+  }
+
+  @Test
   void anHttpPostReachesAnMqttSubscriber() throws Exception {
     String channel = platform.channel("c");
     Device device = device(channel);
