@@ -60,6 +60,7 @@ public final class Node {
   public static Future<Node> start(NodeSettings settings, boolean clustered) {
     return createVertx(settings.node(), clustered).compose(vertx -> {
       Codecs.register(vertx.eventBus());
+      vertx.exceptionHandler(new UnhandledErrors());
       // Fail first, then close: callbacks chained on a closing Vert.x would never run.
       return wire(vertx, settings).onFailure(error -> vertx.close());
     });

@@ -664,6 +664,39 @@ class MqttAdapterTest {
     assertThat(unhandled).as("errors no handler took").isEmpty();
   }
 
+  @Test
+  void packetsBeforeConnectCloseTheConnectionWithOneShortLineAndNoStackTrace() throws Exception {
+    var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.fluxgate.node.UnhandledErrors");
+    var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    lines.start();
+    logger.addAppender(lines);
+    var root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    var everything = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    everything.start();
+    root.addAppender(everything);
+    try {
+      for (int i = 0; i < 20; i++) {
+        try (var socket = new java.net.Socket("127.0.0.1", platform.port("mqtt"))) {
+          socket.setSoTimeout(10_000);
+          // A QoS 0 PUBLISH to topic "a" with payload "hi", and no CONNECT before it.
+          socket.getOutputStream().write(new byte[] {0x30, 0x05, 0x00, 0x01, 0x61, 0x68, 0x69});
+          assertThat(socket.getInputStream().read()).as("the server closes the connection").isEqualTo(-1);
+        }
+      }
+      Await.until("the first line", Duration.ofSeconds(10), () -> !lines.list.isEmpty());
+      assertThat(lines.list).as("rate-limited").hasSizeLessThanOrEqualTo(2)
+          .allSatisfy(line -> {
+            assertThat(line.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+            assertThat(line.getThrowableProxy()).as("no stack trace").isNull();
+          });
+      assertThat(everything.list).as("no stack trace anywhere for a client's mistake")
+          .allSatisfy(line -> assertThat(line.getThrowableProxy()).isNull());
+    } finally {
+      logger.detachAppender(lines);
+      root.detachAppender(everything);
+    }
+  }
+
   /** An MQTT 5 CONNECT with a clean start, a user name and a password. */
   private static byte[] mqtt5Connect(String clientId, String user, String password) {
     var body = new java.io.ByteArrayOutputStream();
