@@ -124,8 +124,18 @@ final class DeviceConnection {
         });
   }
 
-  /** A packet the decoder refused (too large, malformed): its decoder is stuck, so the connection must go. */
+  /**
+   * A packet the decoder refused (too large, malformed): its decoder is stuck, so the connection must go; or the
+   * socket itself failed.
+   */
   private void failed(Throwable error) {
+    if (error instanceof java.io.IOException) {
+      // A reset or broken socket: the device went away; there is nobody to tell and nothing it did wrong.
+      closeReason = "connection_lost";
+      LOG.debug("MQTT connection {} lost: {}", endpoint.clientIdentifier(), error.toString());
+      closeEndpoint();
+      return;
+    }
     boolean tooLarge = error instanceof io.netty.handler.codec.TooLongFrameException
         || (error.getMessage() != null && error.getMessage().contains("too large"));
     closeReason = tooLarge ? "message_too_large" : "protocol_error";

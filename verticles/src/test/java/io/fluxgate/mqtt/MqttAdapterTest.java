@@ -697,6 +697,25 @@ class MqttAdapterTest {
     }
   }
 
+  @Test
+  void aResetConnectionIsRecordedAsLostNotAsAProtocolError() throws Exception {
+    Device device = device(platform.channel("c"));
+    try (var socket = new java.net.Socket("127.0.0.1", platform.port("mqtt"))) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(mqtt5Connect("reset-5", device.id(), device.key()));
+      var in = socket.getInputStream();
+      assertThat(in.read()).as("CONNACK").isEqualTo(0x20);
+      in.readNBytes(in.read());
+      // Linger 0: closing sends a TCP reset instead of a FIN.
+      socket.setSoLinger(true, 0);
+    }
+    Await.until("the disconnect event", Duration.ofSeconds(10), () -> platform.eventsOf("mqtt.client_disconnect")
+        .stream().anyMatch(e -> "reset-5".equals(e.fields().getString("client_id"))));
+    assertThat(platform.eventsOf("mqtt.client_disconnect").stream()
+        .filter(e -> "reset-5".equals(e.fields().getString("client_id"))).findFirst().orElseThrow()
+        .fields().getString("reason")).isEqualTo("connection_lost");
+  }
+
   /** An MQTT 5 CONNECT with a clean start, a user name and a password. */
   private static byte[] mqtt5Connect(String clientId, String user, String password) {
     var body = new java.io.ByteArrayOutputStream();
