@@ -3,7 +3,6 @@ package io.fluxgate.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -22,13 +21,8 @@ public final class StoredKey {
       byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
       String key = Base64.getEncoder().encodeToString(random);
-      Files.createDirectories(dataDir);
-      Files.writeString(file, key);
-      try {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException e) {
-        // Not a POSIX file system: the directory's own protection applies.
-      }
+      DataDirectory.create(dataDir);
+      DataDirectory.writeSecret(file, key);
       return key;
     } catch (IOException e) {
       throw new ConfigException("cannot read or create the key " + file + ": " + e.getMessage());

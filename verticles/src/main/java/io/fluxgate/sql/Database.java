@@ -11,7 +11,11 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.SqlConnection;
-import java.nio.file.Files;
+import io.fluxgate.config.DataDirectory;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -28,6 +32,15 @@ import org.slf4j.LoggerFactory;
 public final class Database {
 
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  /** H2's error code for a wrong user name or password. */
+  private static final int WRONG_USER_OR_PASSWORD = 28000;
+
+  static {
+    // The embedded H2's AUTO_SERVER port (for the event tools of another process) answers on loopback only.
+    if (System.getProperty("h2.bindAddress") == null) {
+      System.setProperty("h2.bindAddress", "127.0.0.1");
+    }
+  }
 
   private final Vertx vertx;
   private final DatabaseConfig config;
@@ -58,7 +71,8 @@ public final class Database {
       connect.setCachePreparedStatements(true).setPipeliningLimit(256);
       return PgBuilder.pool().with(poolOptions).connectingTo(connect).using(vertx).build();
     }
-    JDBCConnectOptions connect = new JDBCConnectOptions().setJdbcUrl(h2Url(config)).setUser("sa").setPassword("");
+    JDBCConnectOptions connect = new JDBCConnectOptions().setJdbcUrl(h2Url(config)).setUser("sa")
+        .setPassword(config.h2Password());
     return JDBCPool.pool(vertx, connect, poolOptions);
   }
 
@@ -78,12 +92,15 @@ public final class Database {
       user = connect.getUser();
       password = connect.getPassword();
     } else {
-      if (config.url().isEmpty()) {
-        Files.createDirectories(config.dataDir());
+      if (config.isEmbedded()) {
+        DataDirectory.create(config.dataDir());
       }
       jdbcUrl = h2Url(config);
       user = "sa";
-      password = "";
+      password = config.h2Password();
+      if (config.isEmbedded()) {
+        protectEmbedded(jdbcUrl, password);
+      }
     }
     var flyway = Flyway.configure()
         .dataSource(jdbcUrl, user, password)
@@ -95,6 +112,26 @@ public final class Database {
     var result = flyway.load().migrate();
     LOG.info("database {} at schema version {} ({} migrations applied)",
         config.describe(), result.targetSchemaVersion, result.migrationsExecuted);
+  }
+
+  /**
+   * Gives an embedded database made before it had one (user {@code sa}, empty password) the generated password: its
+   * AUTO_SERVER port is reachable by other processes of the machine.
+   */
+  private static void protectEmbedded(String jdbcUrl, String password) throws SQLException {
+    try (Connection ignored = DriverManager.getConnection(jdbcUrl, "sa", password)) {
+      return;
+    } catch (SQLException e) {
+      if (e.getErrorCode() != WRONG_USER_OR_PASSWORD) {
+        throw e;
+      }
+    }
+    try (Connection old = DriverManager.getConnection(jdbcUrl, "sa", "");
+        Statement statement = old.createStatement()) {
+      // The password is base64: no quote can end the literal.
+      statement.execute("ALTER USER SA SET PASSWORD '" + password + "'");
+      LOG.info("the embedded database now has the password kept in {}", DatabaseConfig.H2_PASSWORD_FILE);
+    }
   }
 
   /** Rewrites {@code ?} placeholders to {@code $n} for PostgreSQL; H2 takes them as they are. */

@@ -2,6 +2,7 @@ package io.fluxgate.sql;
 
 import io.fluxgate.config.ConfigException;
 import io.fluxgate.config.ConfigTree;
+import io.fluxgate.config.StoredKey;
 import io.fluxgate.config.UrlCredentials;
 import java.nio.file.Path;
 
@@ -44,6 +45,22 @@ public record DatabaseConfig(String url, Path dataDir, String schema, int poolSi
         : url;
     return base + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
   }
+
+  /** Whether this is the embedded H2 file under the data directory (no {@code db.url}). */
+  public boolean isEmbedded() {
+    return url.isEmpty();
+  }
+
+  /**
+   * The H2 password: for the embedded file a generated one kept in {@code <data dir>/h2.password} (0600), since its
+   * AUTO_SERVER port answers other processes; for any other H2 URL the URL's own affair (empty).
+   */
+  String h2Password() {
+    return isEmbedded() ? StoredKey.readOrCreate(dataDir, H2_PASSWORD_FILE) : "";
+  }
+
+  /** Where the embedded H2's generated password is kept. */
+  public static final String H2_PASSWORD_FILE = "h2.password";
 
   /** The URL with any password blanked, for messages and logs. */
   public String describe() {

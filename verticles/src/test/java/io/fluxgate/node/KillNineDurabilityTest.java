@@ -61,7 +61,7 @@ class KillNineDurabilityTest {
 
     String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fluxgate")
         + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
-    try (Connection db = DriverManager.getConnection(url, "sa", "")) {
+    try (Connection db = DriverManager.getConnection(url, "sa", TestStores.embeddedPassword(dataDir))) {
       assertEventsOnce(eventsInSqlLog(db), acked, assertRows(db, acked));
     }
   }

@@ -71,7 +71,7 @@ class NodeTest {
     }
 
     try (var conn = java.sql.DriverManager.getConnection("jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fluxgate")
-            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "sa", "");
+            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "sa", TestStores.embeddedPassword(dataDir));
         ResultSet rows = conn.createStatement().executeQuery("SELECT COUNT(*) FROM events")) {
       rows.next();
       assertThat(rows.getLong(1)).isEqualTo(500);

@@ -51,6 +51,15 @@ public final class TestStores {
     return DriverManager.getConnection(url, options.getUser(), options.getPassword());
   }
 
+  /** The generated password of the embedded H2 under {@code dataDir}. */
+  public static String embeddedPassword(Path dataDir) {
+    try {
+      return java.nio.file.Files.readString(dataDir.resolve(io.fluxgate.sql.DatabaseConfig.H2_PASSWORD_FILE)).trim();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Drops the private schema of a PostgreSQL test database. */
   public static void dropSchema(DatabaseConfig config) {
     if (!config.isPostgres() || config.schema().isEmpty()) {
