@@ -14,7 +14,8 @@ public final class ApiError extends RuntimeException {
     NOT_FOUND(404, "entity not found"),
     CONFLICT(409, "entity already exists"),
     TOO_LARGE(413, "request body too large"),
-    UNSUPPORTED_CONTENT_TYPE(415, "unsupported content type");
+    UNSUPPORTED_CONTENT_TYPE(415, "unsupported content type"),
+    UNAVAILABLE(503, "service unavailable");
 
     public final int status;
     public final String error;
@@ -54,5 +55,9 @@ public final class ApiError extends RuntimeException {
 
   public static ApiError conflict(String message) {
     return new ApiError(Kind.CONFLICT, message);
+  }
+
+  public static ApiError unavailable(String message) {
+    return new ApiError(Kind.UNAVAILABLE, message);
   }
 }

@@ -4,20 +4,22 @@ import io.vertx.core.Future;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.mail.MailMessage;
 
-/** Sends the password-reset link by e-mail. */
+/** Sends the password-reset link, to the configured reset page and never to one a request names, by e-mail. */
 public final class ResetMails {
 
   private final MailClient mail;
   private final String from;
+  private final String resetUrl;
 
-  public ResetMails(MailClient mail, String from) {
+  public ResetMails(MailClient mail, String from, String resetUrl) {
     this.mail = mail;
     this.from = from;
+    this.resetUrl = resetUrl;
   }
 
-  /** Mails {@code to} a link to {@code host}'s reset page carrying {@code token}. */
-  public Future<Void> send(String to, String host, String token) {
-    String link = host.replaceAll("/+$", "") + "/password/reset?token=" + token;
+  /** Mails {@code to} a link to the reset page carrying {@code token}. */
+  public Future<Void> send(String to, String token) {
+    String link = resetUrl + (resetUrl.contains("?") ? "&" : "?") + "token=" + token;
     return mail.sendMail(new MailMessage()
         .setFrom(from)
         .setTo(to)

@@ -14,9 +14,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wires the users service: its REST API (the route table below), its bus address, the first administrator. */
 public final class UsersVerticle extends VerticleBase implements ServiceEndpoint {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UsersVerticle.class);
 
   private final UsersConfig config;
   private final SmtpConfig smtp;
@@ -47,9 +51,13 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
 
   @Override
   public Future<?> start() {
+    if (!config.resetEnabled()) {
+      LOG.warn("password reset is off: set users.reset_url (FG_USERS_RESET_URL) to the reset page mails link to");
+    }
     users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
         new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher,
-        new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from()), readEvents);
+        new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from(), config.resetUrl()),
+        readEvents);
     UserEvents events = new UserEvents(streams.users(), instance);
     PolicyRepository policyRepository = new PolicyRepository(db);
     groups = new GroupsService(users, new GroupRepository(db), policyRepository, events, publisher, readEvents);
@@ -80,7 +88,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.post("/users/:userID/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), false).map(User::toApi)));
     router.post("/password/reset-request").handler(ctx -> ApiResponses.reply(ctx, 201,
-        users.requestReset(ApiResponses.jsonBody(ctx), referrer(ctx)).map(v -> new JsonObject())));
+        users.requestReset(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
     router.put("/password/reset").handler(ctx -> ApiResponses.reply(ctx, 201,
         users.resetSecret(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
     router.post("/groups").handler(ctx -> ApiResponses.reply(ctx, 201,
@@ -136,12 +144,6 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.patch(path).handler(ctx -> ApiResponses.reply(ctx, 200,
         change.apply(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
             .map(User::toApi)));
-  }
-
-  /** The reset page's host: the spec's {@code Referrer} header, or the standard {@code Referer} spelling. */
-  private static String referrer(RoutingContext ctx) {
-    String host = ctx.request().getHeader("Referrer");
-    return host != null ? host : ctx.request().getHeader("Referer");
   }
 
   private static String optionalBearer(RoutingContext ctx) {

@@ -50,6 +50,13 @@ class FluxgateCommandTest {
   }
 
   @Test
+  void rejectsAResetPageThatIsNotAnAbsoluteUrl() {
+    Outcome outcome = run(Map.of("FG_USERS_RESET_URL", "/password/reset"), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("users.reset_url", "FG_USERS_RESET_URL", "absolute");
+  }
+
+  @Test
   void rejectsAnUnknownRole() {
     Outcome outcome = run(Map.of(), "serve", "--roles", "users,teleport");
     assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);

@@ -36,6 +36,7 @@ abstract class UsersApiContract {
 
   static final String ADMIN = "admin@example.com";
   static final String ADMIN_SECRET = "admin-secret-1";
+  static final String RESET_PAGE = "https://console.example.com/password/reset";
 
   /** A real SMTP server of the test's own, on a free port. */
   @RegisterExtension
@@ -57,7 +58,8 @@ abstract class UsersApiContract {
 
   UsersConfig config(Map<String, String> overrides) {
     Map<String, String> env = new HashMap<>(Map.of(
-        "FG_USERS_ADMIN_IDENTITY", ADMIN, "FG_USERS_ADMIN_SECRET", ADMIN_SECRET, "FG_USERS_BCRYPT_COST", "4"));
+        "FG_USERS_ADMIN_IDENTITY", ADMIN, "FG_USERS_ADMIN_SECRET", ADMIN_SECRET, "FG_USERS_BCRYPT_COST", "4",
+        "FG_USERS_RESET_URL", RESET_PAGE));
     env.putAll(overrides);
     return UsersConfig.from(new ConfigTree(new JsonObject(), env), dataDir);
   }
@@ -459,7 +461,7 @@ abstract class UsersApiContract {
 
   HttpResponse<Buffer> requestReset(String email) {
     return Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
-        .putHeader("Referer", "https://console.example.com").sendJsonObject(new JsonObject().put("email", email)));
+        .sendJsonObject(new JsonObject().put("email", email)));
   }
 
   HttpResponse<Buffer> reset(String token, String password, String confirm) {
@@ -493,7 +495,7 @@ abstract class UsersApiContract {
 
     DomainEvent requested = awaitEvent("user.generate_reset_token", 1);
     assertThat(requested.fields().getString("email")).isEqualTo("alice@example.com");
-    assertThat(requested.fields().getString("host")).isEqualTo("https://console.example.com");
+    assertThat(requested.fields().getString("host")).isEqualTo(RESET_PAGE);
     DomainEvent reset = awaitEvent("user.reset_secret", 1);
     assertThat(reset.fields().getString("user_id")).isEqualTo(alice);
     assertThat(reset.revision()).isEqualTo(2);
@@ -507,9 +509,38 @@ abstract class UsersApiContract {
     var response = requestReset("nobody@example.com");
     assertThat(response.statusCode()).isEqualTo(201);
     assertThat(SMTP.waitForIncomingEmail(1_000, 1)).isFalse();
-    var noReferrer = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
-        .sendJsonObject(new JsonObject().put("email", "nobody@example.com")));
-    assertThat(noReferrer.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void theMailedLinkComesFromTheConfigurationNeverFromTheRequest() throws Exception {
+    register("alice", "alice@example.com", "alice-secret");
+    var response = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
+        .putHeader("Referrer", "https://evil.example").putHeader("Referer", "https://evil.example")
+        .putHeader("Host", "evil.example").sendJsonObject(new JsonObject().put("email", "alice@example.com")));
+    assertThat(response.statusCode()).isEqualTo(201);
+
+    assertThat(SMTP.waitForIncomingEmail(10_000, 1)).isTrue();
+    String body = GreenMailUtil.getBody(SMTP.getReceivedMessages()[0]);
+    var link = java.util.regex.Pattern.compile("(\\S+)\\?token=(\\S+)").matcher(body);
+    assertThat(link.find()).as(body).isTrue();
+    secretsUsed.add(link.group(2));
+    assertThat(link.group(1)).isEqualTo(RESET_PAGE);
+    assertThat(body).doesNotContain("evil.example");
+  }
+
+  @Test
+  void withoutAConfiguredResetPageAResetRequestIsAClearErrorAndMailsNobody() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of("FG_USERS_RESET_URL", "")));
+    register("alice", "alice@example.com", "alice-secret");
+
+    var response = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
+        .putHeader("Referer", "https://console.example.com")
+        .sendJsonObject(new JsonObject().put("email", "alice@example.com")));
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.bodyAsJsonObject().getString("message")).contains("users.reset_url", "FG_USERS_RESET_URL");
+    assertThat(SMTP.getReceivedMessages()).isEmpty();
   }
 
   @Test
