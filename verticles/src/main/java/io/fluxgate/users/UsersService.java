@@ -226,8 +226,9 @@ public final class UsersService {
 
   /**
    * Mails a one-time link to the configured reset page to {@code email} when it belongs to an enabled user. The
-   * answer is the same either way, so nobody learns which addresses have accounts; without a configured reset page
-   * it is a 503 for every address.
+   * answer is the same either way and comes before the look-up and the mail, which are not awaited, so neither
+   * status, body nor timing says which addresses have accounts; a mail that fails is counted and logged. Without a
+   * configured reset page it is a 503 for every address.
    */
   public Future<Void> requestReset(JsonObject request) {
     String email;
@@ -241,9 +242,11 @@ public final class UsersService {
       return Future.failedFuture(e);
     }
     emit(events.resetTokenGenerated(email, config.resetUrl()));
-    return users.findByIdentity(email).compose(found -> found == null || !found.user().isEnabled()
+    users.findByIdentity(email).compose(found -> found == null || !found.user().isEnabled()
         ? Future.succeededFuture()
-        : mails.send(email, tokens.issueReset(found.user())));
+        : mails.send(email, tokens.issueReset(found.user())))
+        .onFailure(error -> mails.failed(email, error));
+    return Future.succeededFuture();
   }
 
   /** Sets a new secret with a mailed reset token; the token works once. */

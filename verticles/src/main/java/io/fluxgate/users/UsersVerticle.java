@@ -7,6 +7,8 @@ import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventPublisher;
 import io.fluxgate.sql.Database;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -14,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +34,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private final String host;
   private final int port;
   private final boolean readEvents;
+  private ResetMails mails;
   private UsersService users;
   private GroupsService groups;
   private PoliciesService policies;
@@ -54,10 +58,10 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     if (!config.resetEnabled()) {
       LOG.warn("password reset is off: set users.reset_url (FG_USERS_RESET_URL) to the reset page mails link to");
     }
+    mails = new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from(), config.resetUrl());
+    registerMetrics();
     users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
-        new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher,
-        new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from(), config.resetUrl()),
-        readEvents);
+        new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher, mails, readEvents);
     UserEvents events = new UserEvents(streams.users(), instance);
     PolicyRepository policyRepository = new PolicyRepository(db);
     groups = new GroupsService(users, new GroupRepository(db), policyRepository, events, publisher, readEvents);
@@ -128,6 +132,20 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.issueToken(ApiResponses.jsonBody(ctx))));
     router.post("/users/tokens/refresh").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.refreshToken(ApiResponses.bearerToken(ctx))));
+  }
+
+  /** Counters operators watch on /metrics; absent when the node runs without metrics. */
+  private void registerMetrics() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      FunctionCounter.builder("fluxgate_users_reset_mail_failures", mails, ResetMails::failures)
+          .description("Password-reset mails not sent (SMTP or look-up failures)").register(registry);
+    }
+  }
+
+  /** Reset mails not sent since this verticle started. */
+  long resetMailFailures() {
+    return mails.failures();
   }
 
   private static java.util.Map<String, String> query(RoutingContext ctx) {

@@ -50,6 +50,7 @@ abstract class UsersApiContract {
   WebClient http;
   int port;
   String deployment;
+  UsersVerticle verticle;
   final Queue<DomainEvent> events = new ConcurrentLinkedQueue<>();
   /** Every secret and token a test used: none may ever show up in an event. */
   final Queue<String> secretsUsed = new ConcurrentLinkedQueue<>(List.of(ADMIN_SECRET));
@@ -78,9 +79,14 @@ abstract class UsersApiContract {
   }
 
   void deploy(UsersConfig config, boolean readEvents) {
-    SmtpConfig smtp = new SmtpConfig("127.0.0.1", SMTP.getSmtp().getPort(), "", "", "fluxgate@test.example", "disabled");
+    deploy(config, readEvents, SMTP.getSmtp().getPort());
+  }
+
+  void deploy(UsersConfig config, boolean readEvents, int smtpPort) {
+    SmtpConfig smtp = new SmtpConfig("127.0.0.1", smtpPort, "", "", "fluxgate@test.example", "disabled");
     UsersVerticle users = new UsersVerticle(config, smtp, fx.db, fx.log.publisher(), fx.streams(), "test-node",
         "127.0.0.1", 0, readEvents);
+    verticle = users;
     deployment = Await.result(fx.vertx.deployVerticle(users));
     port = users.actualPort();
   }
@@ -509,6 +515,28 @@ abstract class UsersApiContract {
     var response = requestReset("nobody@example.com");
     assertThat(response.statusCode()).isEqualTo(201);
     assertThat(SMTP.waitForIncomingEmail(1_000, 1)).isFalse();
+  }
+
+  @Test
+  void withAFailingMailServerAKnownAndAnUnknownAddressGetTheSameAnswer() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of()), true, TestStores.freePort());
+    register("alice", "alice@example.com", "alice-secret");
+    var log = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    log.start();
+    var mailLogger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ResetMails.class);
+    mailLogger.addAppender(log);
+
+    var known = requestReset("alice@example.com");
+    var unknown = requestReset("nobody@example.com");
+
+    assertThat(known.statusCode()).as(known.bodyAsString()).isEqualTo(unknown.statusCode()).isEqualTo(201);
+    assertThat(known.bodyAsString()).isEqualTo(unknown.bodyAsString());
+    Await.until("the failed mail counted", Duration.ofSeconds(10), () -> verticle.resetMailFailures() == 1);
+    mailLogger.detachAppender(log);
+    assertThat(log.list).hasSize(1);
+    assertThat(log.list.get(0).getFormattedMessage()).contains("a***@example.com").doesNotContain("alice@")
+        .doesNotContain("\n");
   }
 
   @Test
