@@ -4,6 +4,7 @@ import io.fluxgate.config.ConfigException;
 import io.fluxgate.config.ConfigSection;
 import io.fluxgate.config.ConfigTree;
 import io.fluxgate.config.StoredKey;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -46,9 +47,25 @@ public record UsersConfig(
         users.duration("access_token_ttl", Duration.ofHours(1)),
         users.duration("refresh_token_ttl", Duration.ofHours(24)),
         users.duration("reset_token_ttl", Duration.ofMinutes(15)),
-        key.isEmpty() ? StoredKey.readOrCreate(dataDir, "users-token.key") : key,
+        tokenKey(key, dataDir),
         users.bool("self_register", true),
         resetUrl(users.string("reset_url", "")));
+  }
+
+  /** The shortest HS256 key accepted: the hash's own size, below which tokens can be forged by guessing the key. */
+  public static final int MIN_TOKEN_KEY_BYTES = 32;
+
+  // The configured key, else the stored one; either must hold at least MIN_TOKEN_KEY_BYTES, and is never printed.
+  private static String tokenKey(String configured, Path dataDir) {
+    String key = configured.isEmpty() ? StoredKey.readOrCreate(dataDir, "users-token.key") : configured;
+    if (key.getBytes(StandardCharsets.UTF_8).length < MIN_TOKEN_KEY_BYTES) {
+      String where = configured.isEmpty() ? "the stored key " + dataDir.resolve("users-token.key")
+          + " (delete it to have a new one generated, or set users.token_key / FG_USERS_TOKEN_KEY)"
+          : "users.token_key (FG_USERS_TOKEN_KEY)";
+      throw new ConfigException("invalid configuration " + where + ": shorter than " + MIN_TOKEN_KEY_BYTES
+          + " bytes; use for instance 32 random bytes in base64 (openssl rand -base64 32)");
+    }
+    return key;
   }
 
   /** Whether password reset is on: it needs the operator's reset page, the mailed link never comes from a request. */

@@ -290,7 +290,7 @@ abstract class UsersApiContract {
     String shortLived = tokens("alice@example.com", "alice-secret").getString("access_token");
     assertThat(get("/users/profile", shortLived).statusCode()).isEqualTo(200);
 
-    String forged = new UserTokens(fx.vertx, config(Map.of("FG_USERS_TOKEN_KEY", "another-key-entirely")))
+    String forged = new UserTokens(fx.vertx, config(Map.of("FG_USERS_TOKEN_KEY", "another-key-entirely-of-at-least-32-bytes")))
         .issue(new User(eventsOf("user.create").get(1).fields().getString("id"), "", "", new io.vertx.core.json.JsonArray(),
             "", new JsonObject(), "enabled", User.Role.ADMIN, "", "", "", 1))
         .getString("access_token");
