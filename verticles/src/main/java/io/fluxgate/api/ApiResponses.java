@@ -23,6 +23,7 @@ public final class ApiResponses {
       if (body == null) {
         throw ApiError.malformed("the body must be a JSON object");
       }
+      RequestFields.rejectNul(body, "");
       return body;
     } catch (DecodeException | ClassCastException e) {
       throw ApiError.malformed("the body is not a JSON object");
@@ -37,6 +38,7 @@ public final class ApiResponses {
       if (body == null) {
         throw ApiError.malformed("the body must be a JSON array");
       }
+      RequestFields.rejectNul(body, "");
       return body;
     } catch (DecodeException | ClassCastException e) {
       throw ApiError.malformed("the body is not a JSON array");

@@ -19,6 +19,14 @@ public final class ApiServer {
   /** A router that reads bodies up to {@link #MAX_BODY_BYTES} and answers {@code /health} for {@code service}. */
   public static Router router(Vertx vertx, String service) {
     Router router = Router.router(vertx);
+    // A NUL in the path or query (%00) never reaches a handler or a database: PostgreSQL cannot store it.
+    router.route().handler(ctx -> {
+      if (ctx.request().uri().contains("%00")) {
+        ApiResponses.fail(ctx, ApiError.malformed("the path or query contains a NUL character (%00)"));
+      } else {
+        ctx.next();
+      }
+    });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/health").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/health+json")

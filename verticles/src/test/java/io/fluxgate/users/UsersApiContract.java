@@ -242,6 +242,29 @@ abstract class UsersApiContract {
   }
 
   @Test
+  void aNulCharacterInAnyStringIsA400OnEveryDatabaseAndWritesNothing() {
+    String nul = "a\u0000b";
+    assertThat(post("/users", null, newUser(nul, "x@example.com", "long-enough")).statusCode()).isEqualTo(400);
+    assertThat(post("/users", null, newUser("x", nul + "@example.com", "long-enough")).statusCode()).isEqualTo(400);
+    var inMetadata = post("/users", null, newUser("x", "x@example.com", "long-enough")
+        .put("metadata", new JsonObject().put("note", new io.vertx.core.json.JsonArray().add(nul))));
+    assertThat(inMetadata.statusCode()).isEqualTo(400);
+    assertThat(inMetadata.bodyAsJsonObject().getString("error")).isEqualTo("malformed entity specification");
+    assertThat(inMetadata.bodyAsJsonObject().getString("message")).contains("metadata.note", "NUL");
+    assertThat(post("/users", null, newUser("x", "x@example.com", "long-enough")
+        .put("metadata", new JsonObject().put(nul, 1))).statusCode()).isEqualTo(400);
+    assertThat(post("/users/tokens/issue", null, new JsonObject().put("identity", nul).put("secret", "whatever-1"))
+        .statusCode()).isEqualTo(400);
+
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    assertThat(get("/users/a%00b", adminToken).statusCode()).isEqualTo(400);
+    assertThat(get("/users?name=a%00b", adminToken).statusCode()).isEqualTo(400);
+    assertThat(get("/users?identity=a%00b", adminToken).bodyAsJsonObject().getString("error"))
+        .isEqualTo("malformed entity specification");
+    assertThat(usersInDatabase()).as("only the administrator").isEqualTo(1);
+  }
+
+  @Test
   void issuesTokensOnlyForTheRightCredentials() {
     String alice = register("alice", "alice@example.com", "alice-secret");
     JsonObject pair = tokens("alice@example.com", "alice-secret");
