@@ -45,9 +45,11 @@ public final class ApiResponses {
     }
   }
 
+  // The media type before any parameters, compared whole: a prefix match let application/jsonp pass as JSON.
   private static void requireJson(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
-    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+    String media = type == null ? "" : type.split(";", 2)[0].trim();
+    if (!media.equalsIgnoreCase("application/json")) {
       throw new ApiError(ApiError.Kind.UNSUPPORTED_CONTENT_TYPE, "the body must be application/json");
     }
   }

@@ -242,6 +242,21 @@ abstract class UsersApiContract {
   }
 
   @Test
+  void theContentTypeIsMatchedExactlyWithItsParameters() {
+    Buffer body = newUser("x", "x@example.com", "long-enough").toBuffer();
+    for (String lookalike : List.of("application/jsonp", "application/json-patch+json", "application/jsonx; a=b",
+        "text/plain; x=application/json")) {
+      var refused = Await.result(http.post(port, "127.0.0.1", "/users").putHeader("Content-Type", lookalike)
+          .sendBuffer(body));
+      assertThat(refused.statusCode()).as(lookalike).isEqualTo(415);
+      assertThat(refused.bodyAsJsonObject().getString("error")).isEqualTo("unsupported content type");
+    }
+    var withCharset = Await.result(http.post(port, "127.0.0.1", "/users")
+        .putHeader("Content-Type", "Application/JSON ; charset=utf-8").sendBuffer(body));
+    assertThat(withCharset.statusCode()).as(withCharset.bodyAsString()).isEqualTo(201);
+  }
+
+  @Test
   void aNulCharacterInAnyStringIsA400OnEveryDatabaseAndWritesNothing() {
     String nul = "a\u0000b";
     assertThat(post("/users", null, newUser(nul, "x@example.com", "long-enough")).statusCode()).isEqualTo(400);
