@@ -120,13 +120,24 @@ public final class ApiResponses {
       body = new JsonObject().put("error", ApiError.Kind.TOO_LARGE.error).put("message", tooLarge.getMessage());
     } else if (error instanceof ApiError api) {
       status = api.kind().status;
-      body = new JsonObject().put("error", api.kind().error).put("message", api.getMessage());
+      body = body(api);
     } else {
       LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), error);
       status = 500;
       body = new JsonObject().put("error", "unexpected server-side error occurred").put("message", "see the server log");
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  /** The API's error body of {@code error}: {@code {"error": <kind's text>, "message": <what exactly>}}. */
+  public static JsonObject body(ApiError error) {
+    return new JsonObject().put("error", error.kind().error).put("message", error.getMessage());
+  }
+
+  /** The request's method and path, shortened, for messages about requests no route takes. */
+  static String requestLine(io.vertx.core.http.HttpServerRequest request) {
+    String path = request.path() == null ? "" : request.path();
+    return request.method() + " " + (path.length() > 200 ? path.substring(0, 200) + "…" : path);
   }
 
   /** The bearer token of the request, or a 401. */

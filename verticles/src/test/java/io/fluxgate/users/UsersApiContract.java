@@ -257,6 +257,27 @@ abstract class UsersApiContract {
   }
 
   @Test
+  void routerLevelErrorsAreInTheErrorShape() {
+    var unknown = get("/nowhere", null);
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(unknown.bodyAsJsonObject().getString("error")).isEqualTo("entity not found");
+    assertThat(unknown.bodyAsJsonObject().getString("message")).contains("/nowhere");
+
+    var wrongMethod = Await.result(http.delete(port, "127.0.0.1", "/users/tokens/issue").send());
+    assertThat(wrongMethod.statusCode()).isEqualTo(405);
+    assertThat(wrongMethod.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(wrongMethod.bodyAsJsonObject().getString("error")).isEqualTo("method not allowed");
+    assertThat(wrongMethod.bodyAsJsonObject().getString("message")).contains("DELETE");
+
+    var tooLong = get("/users/" + "x".repeat(10_000), null);
+    assertThat(tooLong.statusCode()).isEqualTo(414);
+    assertThat(tooLong.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(tooLong.bodyAsJsonObject().getString("error")).isEqualTo("request URI too long");
+    assertThat(tooLong.bodyAsJsonObject().getString("message")).isNotBlank();
+  }
+
+  @Test
   void aNulCharacterInAnyStringIsA400OnEveryDatabaseAndWritesNothing() {
     String nul = "a\u0000b";
     assertThat(post("/users", null, newUser(nul, "x@example.com", "long-enough")).statusCode()).isEqualTo(400);
