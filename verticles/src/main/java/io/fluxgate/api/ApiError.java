@@ -12,9 +12,13 @@ public final class ApiError extends RuntimeException {
     UNAUTHENTICATED(401, "missing or invalid credentials provided"),
     FORBIDDEN(403, "failed to perform authorization over the entity"),
     NOT_FOUND(404, "entity not found"),
+    METHOD_NOT_ALLOWED(405, "method not allowed"),
     CONFLICT(409, "entity already exists"),
     TOO_LARGE(413, "request body too large"),
-    UNSUPPORTED_CONTENT_TYPE(415, "unsupported content type");
+    URI_TOO_LONG(414, "request URI too long"),
+    UNSUPPORTED_CONTENT_TYPE(415, "unsupported content type"),
+    HEADERS_TOO_LARGE(431, "request header fields too large"),
+    UNAVAILABLE(503, "service unavailable");
 
     public final int status;
     public final String error;
@@ -54,5 +58,9 @@ public final class ApiError extends RuntimeException {
 
   public static ApiError conflict(String message) {
     return new ApiError(Kind.CONFLICT, message);
+  }
+
+  public static ApiError unavailable(String message) {
+    return new ApiError(Kind.UNAVAILABLE, message);
   }
 }

@@ -23,6 +23,7 @@ public final class ApiResponses {
       if (body == null) {
         throw ApiError.malformed("the body must be a JSON object");
       }
+      RequestFields.rejectNul(body, "");
       return body;
     } catch (DecodeException | ClassCastException e) {
       throw ApiError.malformed("the body is not a JSON object");
@@ -37,15 +38,18 @@ public final class ApiResponses {
       if (body == null) {
         throw ApiError.malformed("the body must be a JSON array");
       }
+      RequestFields.rejectNul(body, "");
       return body;
     } catch (DecodeException | ClassCastException e) {
       throw ApiError.malformed("the body is not a JSON array");
     }
   }
 
+  // The media type before any parameters, compared whole: a prefix match let application/jsonp pass as JSON.
   private static void requireJson(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
-    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+    String media = type == null ? "" : type.split(";", 2)[0].trim();
+    if (!media.equalsIgnoreCase("application/json")) {
       throw new ApiError(ApiError.Kind.UNSUPPORTED_CONTENT_TYPE, "the body must be application/json");
     }
   }
@@ -116,13 +120,24 @@ public final class ApiResponses {
       body = new JsonObject().put("error", ApiError.Kind.TOO_LARGE.error).put("message", tooLarge.getMessage());
     } else if (error instanceof ApiError api) {
       status = api.kind().status;
-      body = new JsonObject().put("error", api.kind().error).put("message", api.getMessage());
+      body = body(api);
     } else {
       LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), error);
       status = 500;
       body = new JsonObject().put("error", "unexpected server-side error occurred").put("message", "see the server log");
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  /** The API's error body of {@code error}: {@code {"error": <kind's text>, "message": <what exactly>}}. */
+  public static JsonObject body(ApiError error) {
+    return new JsonObject().put("error", error.kind().error).put("message", error.getMessage());
+  }
+
+  /** The request's method and path, shortened, for messages about requests no route takes. */
+  static String requestLine(io.vertx.core.http.HttpServerRequest request) {
+    String path = request.path() == null ? "" : request.path();
+    return request.method() + " " + (path.length() > 200 ? path.substring(0, 200) + "…" : path);
   }
 
   /** The bearer token of the request, or a 401. */

@@ -13,6 +13,28 @@ public final class RequestFields {
 
   private RequestFields() {}
 
+  /**
+   * Refuses a NUL character anywhere in {@code value} (strings and object keys, at any depth) with a 400 naming
+   * where: PostgreSQL cannot store it, so every database refuses it alike, before any rule runs.
+   */
+  public static void rejectNul(Object value, String path) {
+    if (value instanceof String text) {
+      if (text.indexOf('\u0000') >= 0) {
+        throw ApiError.malformed((path.isEmpty() ? "the body" : path) + " contains a NUL character (\\u0000)");
+      }
+    } else if (value instanceof JsonObject object) {
+      for (Map.Entry<String, Object> entry : object) {
+        String at = path.isEmpty() ? entry.getKey() : path + "." + entry.getKey();
+        rejectNul(entry.getKey(), path.isEmpty() ? "a field name" : "a field name in " + path);
+        rejectNul(entry.getValue(), at);
+      }
+    } else if (value instanceof JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        rejectNul(array.getValue(i), path + "[" + i + "]");
+      }
+    }
+  }
+
   /** A non-blank string of at most {@code maxLength} characters; 400 naming the field otherwise. */
   public static String requiredString(JsonObject json, String field, int maxLength) {
     Object value = json.getValue(field);

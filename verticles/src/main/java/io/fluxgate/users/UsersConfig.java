@@ -4,13 +4,14 @@ import io.fluxgate.config.ConfigException;
 import io.fluxgate.config.ConfigSection;
 import io.fluxgate.config.ConfigTree;
 import io.fluxgate.config.StoredKey;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /**
  * The users service, from the {@code users} section ({@code FG_USERS_*}): the first administrator, password rules,
- * token lifetimes and the key that signs tokens (generated into the data directory at first start when not given;
- * give every node of a cluster the same one).
+ * token lifetimes, the key that signs tokens (generated into the data directory at first start when not given;
+ * give every node of a cluster the same one) and the page password-reset mails link to.
  */
 public record UsersConfig(
     String adminIdentity,
@@ -21,7 +22,8 @@ public record UsersConfig(
     Duration refreshTokenTtl,
     Duration resetTokenTtl,
     String tokenKey,
-    boolean selfRegister) {
+    boolean selfRegister,
+    String resetUrl) {
 
   public static UsersConfig from(ConfigTree tree, Path dataDir) {
     ConfigSection users = tree.section("users");
@@ -45,8 +47,48 @@ public record UsersConfig(
         users.duration("access_token_ttl", Duration.ofHours(1)),
         users.duration("refresh_token_ttl", Duration.ofHours(24)),
         users.duration("reset_token_ttl", Duration.ofMinutes(15)),
-        key.isEmpty() ? StoredKey.readOrCreate(dataDir, "users-token.key") : key,
-        users.bool("self_register", true));
+        tokenKey(key, dataDir),
+        users.bool("self_register", true),
+        resetUrl(users.string("reset_url", "")));
+  }
+
+  /** The shortest HS256 key accepted: the hash's own size, below which tokens can be forged by guessing the key. */
+  public static final int MIN_TOKEN_KEY_BYTES = 32;
+
+  // The configured key, else the stored one; either must hold at least MIN_TOKEN_KEY_BYTES, and is never printed.
+  private static String tokenKey(String configured, Path dataDir) {
+    String key = configured.isEmpty() ? StoredKey.readOrCreate(dataDir, "users-token.key") : configured;
+    if (key.getBytes(StandardCharsets.UTF_8).length < MIN_TOKEN_KEY_BYTES) {
+      String where = configured.isEmpty() ? "the stored key " + dataDir.resolve("users-token.key")
+          + " (delete it to have a new one generated, or set users.token_key / FG_USERS_TOKEN_KEY)"
+          : "users.token_key (FG_USERS_TOKEN_KEY)";
+      throw new ConfigException("invalid configuration " + where + ": shorter than " + MIN_TOKEN_KEY_BYTES
+          + " bytes; use for instance 32 random bytes in base64 (openssl rand -base64 32)");
+    }
+    return key;
+  }
+
+  /** Whether password reset is on: it needs the operator's reset page, the mailed link never comes from a request. */
+  public boolean resetEnabled() {
+    return !resetUrl.isEmpty();
+  }
+
+  // An absolute http(s) URL without a fragment, so "?token=…" or "&token=…" can be appended to it.
+  private static String resetUrl(String url) {
+    if (url.isEmpty()) {
+      return url;
+    }
+    try {
+      java.net.URI uri = new java.net.URI(url);
+      if ((!"https".equalsIgnoreCase(uri.getScheme()) && !"http".equalsIgnoreCase(uri.getScheme()))
+          || uri.getHost() == null || uri.getRawFragment() != null) {
+        throw new java.net.URISyntaxException(url, "not absolute");
+      }
+      return url;
+    } catch (java.net.URISyntaxException e) {
+      throw new ConfigException("invalid configuration users.reset_url (FG_USERS_RESET_URL) = '" + url
+          + "': expected the absolute http(s) URL of the reset page, e.g. https://console.example.com/password/reset");
+    }
   }
 
 
@@ -55,6 +97,6 @@ public record UsersConfig(
     // Never print the secrets with the rest of the configuration.
     return "UsersConfig[adminIdentity=" + adminIdentity + ", secretMinLength="
         + secretMinLength + ", bcryptCost=" + bcryptCost + ", accessTokenTtl=" + accessTokenTtl
-        + ", refreshTokenTtl=" + refreshTokenTtl + ", selfRegister=" + selfRegister + "]";
+        + ", refreshTokenTtl=" + refreshTokenTtl + ", selfRegister=" + selfRegister + ", resetUrl=" + resetUrl + "]";
   }
 }

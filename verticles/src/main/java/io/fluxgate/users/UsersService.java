@@ -225,23 +225,28 @@ public final class UsersService {
   }
 
   /**
-   * Mails a one-time reset link to {@code email} when it belongs to an enabled user. The answer is the same either
-   * way, so nobody learns which addresses have accounts.
+   * Mails a one-time link to the configured reset page to {@code email} when it belongs to an enabled user. The
+   * answer is the same either way and comes before the look-up and the mail, which are not awaited, so neither
+   * status, body nor timing says which addresses have accounts; a mail that fails is counted and logged. Without a
+   * configured reset page it is a 503 for every address.
    */
-  public Future<Void> requestReset(JsonObject request, String host) {
+  public Future<Void> requestReset(JsonObject request) {
     String email;
     try {
-      email = requiredString(request, "email", MAX_IDENTITY);
-      if (host == null || host.isBlank()) {
-        throw ApiError.malformed("the Referer header (the host of the reset page) is required");
+      if (!config.resetEnabled()) {
+        throw ApiError.unavailable("password reset is off: the operator has not configured the reset page"
+            + " (users.reset_url, FG_USERS_RESET_URL)");
       }
+      email = requiredString(request, "email", MAX_IDENTITY);
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    emit(events.resetTokenGenerated(email, host));
-    return users.findByIdentity(email).compose(found -> found == null || !found.user().isEnabled()
+    emit(events.resetTokenGenerated(email, config.resetUrl()));
+    users.findByIdentity(email).compose(found -> found == null || !found.user().isEnabled()
         ? Future.succeededFuture()
-        : mails.send(email, host, tokens.issueReset(found.user())));
+        : mails.send(email, tokens.issueReset(found.user())))
+        .onFailure(error -> mails.failed(email, error));
+    return Future.succeededFuture();
   }
 
   /** Sets a new secret with a mailed reset token; the token works once. */

@@ -7,6 +7,8 @@ import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventPublisher;
 import io.fluxgate.sql.Database;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -14,9 +16,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.backends.BackendRegistries;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wires the users service: its REST API (the route table below), its bus address, the first administrator. */
 public final class UsersVerticle extends VerticleBase implements ServiceEndpoint {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UsersVerticle.class);
 
   private final UsersConfig config;
   private final SmtpConfig smtp;
@@ -27,6 +34,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private final String host;
   private final int port;
   private final boolean readEvents;
+  private ResetMails mails;
   private UsersService users;
   private GroupsService groups;
   private PoliciesService policies;
@@ -47,9 +55,13 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
 
   @Override
   public Future<?> start() {
+    if (!config.resetEnabled()) {
+      LOG.warn("password reset is off: set users.reset_url (FG_USERS_RESET_URL) to the reset page mails link to");
+    }
+    mails = new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from(), config.resetUrl());
+    registerMetrics();
     users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
-        new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher,
-        new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from()), readEvents);
+        new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher, mails, readEvents);
     UserEvents events = new UserEvents(streams.users(), instance);
     PolicyRepository policyRepository = new PolicyRepository(db);
     groups = new GroupsService(users, new GroupRepository(db), policyRepository, events, publisher, readEvents);
@@ -80,7 +92,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.post("/users/:userID/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), false).map(User::toApi)));
     router.post("/password/reset-request").handler(ctx -> ApiResponses.reply(ctx, 201,
-        users.requestReset(ApiResponses.jsonBody(ctx), referrer(ctx)).map(v -> new JsonObject())));
+        users.requestReset(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
     router.put("/password/reset").handler(ctx -> ApiResponses.reply(ctx, 201,
         users.resetSecret(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
     router.post("/groups").handler(ctx -> ApiResponses.reply(ctx, 201,
@@ -122,6 +134,20 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.refreshToken(ApiResponses.bearerToken(ctx))));
   }
 
+  /** Counters operators watch on /metrics; absent when the node runs without metrics. */
+  private void registerMetrics() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      FunctionCounter.builder("fluxgate_users_reset_mail_failures", mails, ResetMails::failures)
+          .description("Password-reset mails not sent (SMTP or look-up failures)").register(registry);
+    }
+  }
+
+  /** Reset mails not sent since this verticle started. */
+  long resetMailFailures() {
+    return mails.failures();
+  }
+
   private static java.util.Map<String, String> query(RoutingContext ctx) {
     return ApiResponses.query(ctx);
   }
@@ -136,12 +162,6 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.patch(path).handler(ctx -> ApiResponses.reply(ctx, 200,
         change.apply(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), ApiResponses.jsonBody(ctx))
             .map(User::toApi)));
-  }
-
-  /** The reset page's host: the spec's {@code Referrer} header, or the standard {@code Referer} spelling. */
-  private static String referrer(RoutingContext ctx) {
-    String host = ctx.request().getHeader("Referrer");
-    return host != null ? host : ctx.request().getHeader("Referer");
   }
 
   private static String optionalBearer(RoutingContext ctx) {

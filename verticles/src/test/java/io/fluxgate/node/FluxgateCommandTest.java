@@ -50,6 +50,38 @@ class FluxgateCommandTest {
   }
 
   @Test
+  void rejectsAResetPageThatIsNotAnAbsoluteUrl() {
+    Outcome outcome = run(Map.of("FG_USERS_RESET_URL", "/password/reset"), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("users.reset_url", "FG_USERS_RESET_URL", "absolute");
+  }
+
+  @Test
+  void rejectsATokenKeyShorterThan32BytesWithoutPrintingIt(@TempDir Path dir) {
+    Outcome outcome = run(Map.of("FG_USERS_TOKEN_KEY", "only-twenty-one-byte", "FG_DATA_DIR", dir.toString()),
+        "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("users.token_key", "FG_USERS_TOKEN_KEY", "32 bytes")
+        .doesNotContain("only-twenty-one-byte");
+  }
+
+  @Test
+  void rejectsAStoredTokenKeyShorterThan32Bytes(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("users-token.key"), "short");
+    Outcome outcome = run(Map.of("FG_DATA_DIR", dir.toString()), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("users-token.key", "32 bytes").doesNotContain("short\n");
+  }
+
+  @Test
+  void rejectsAThingsKeyOfTheWrongSizeWithoutPrintingIt(@TempDir Path dir) {
+    String sixteenBytes = java.util.Base64.getEncoder().encodeToString(new byte[16]);
+    Outcome outcome = run(Map.of("FG_THINGS_KEY", sixteenBytes, "FG_DATA_DIR", dir.toString()), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("things.key", "FG_THINGS_KEY", "32 bytes").doesNotContain(sixteenBytes);
+  }
+
+  @Test
   void rejectsAnUnknownRole() {
     Outcome outcome = run(Map.of(), "serve", "--roles", "users,teleport");
     assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);

@@ -36,6 +36,7 @@ abstract class UsersApiContract {
 
   static final String ADMIN = "admin@example.com";
   static final String ADMIN_SECRET = "admin-secret-1";
+  static final String RESET_PAGE = "https://console.example.com/password/reset";
 
   /** A real SMTP server of the test's own, on a free port. */
   @RegisterExtension
@@ -49,6 +50,7 @@ abstract class UsersApiContract {
   WebClient http;
   int port;
   String deployment;
+  UsersVerticle verticle;
   final Queue<DomainEvent> events = new ConcurrentLinkedQueue<>();
   /** Every secret and token a test used: none may ever show up in an event. */
   final Queue<String> secretsUsed = new ConcurrentLinkedQueue<>(List.of(ADMIN_SECRET));
@@ -57,7 +59,8 @@ abstract class UsersApiContract {
 
   UsersConfig config(Map<String, String> overrides) {
     Map<String, String> env = new HashMap<>(Map.of(
-        "FG_USERS_ADMIN_IDENTITY", ADMIN, "FG_USERS_ADMIN_SECRET", ADMIN_SECRET, "FG_USERS_BCRYPT_COST", "4"));
+        "FG_USERS_ADMIN_IDENTITY", ADMIN, "FG_USERS_ADMIN_SECRET", ADMIN_SECRET, "FG_USERS_BCRYPT_COST", "4",
+        "FG_USERS_RESET_URL", RESET_PAGE));
     env.putAll(overrides);
     return UsersConfig.from(new ConfigTree(new JsonObject(), env), dataDir);
   }
@@ -76,9 +79,14 @@ abstract class UsersApiContract {
   }
 
   void deploy(UsersConfig config, boolean readEvents) {
-    SmtpConfig smtp = new SmtpConfig("127.0.0.1", SMTP.getSmtp().getPort(), "", "", "fluxgate@test.example", "disabled");
+    deploy(config, readEvents, SMTP.getSmtp().getPort());
+  }
+
+  void deploy(UsersConfig config, boolean readEvents, int smtpPort) {
+    SmtpConfig smtp = new SmtpConfig("127.0.0.1", smtpPort, "", "", "fluxgate@test.example", "disabled");
     UsersVerticle users = new UsersVerticle(config, smtp, fx.db, fx.log.publisher(), fx.streams(), "test-node",
         "127.0.0.1", 0, readEvents);
+    verticle = users;
     deployment = Await.result(fx.vertx.deployVerticle(users));
     port = users.actualPort();
   }
@@ -234,6 +242,65 @@ abstract class UsersApiContract {
   }
 
   @Test
+  void theContentTypeIsMatchedExactlyWithItsParameters() {
+    Buffer body = newUser("x", "x@example.com", "long-enough").toBuffer();
+    for (String lookalike : List.of("application/jsonp", "application/json-patch+json", "application/jsonx; a=b",
+        "text/plain; x=application/json")) {
+      var refused = Await.result(http.post(port, "127.0.0.1", "/users").putHeader("Content-Type", lookalike)
+          .sendBuffer(body));
+      assertThat(refused.statusCode()).as(lookalike).isEqualTo(415);
+      assertThat(refused.bodyAsJsonObject().getString("error")).isEqualTo("unsupported content type");
+    }
+    var withCharset = Await.result(http.post(port, "127.0.0.1", "/users")
+        .putHeader("Content-Type", "Application/JSON ; charset=utf-8").sendBuffer(body));
+    assertThat(withCharset.statusCode()).as(withCharset.bodyAsString()).isEqualTo(201);
+  }
+
+  @Test
+  void routerLevelErrorsAreInTheErrorShape() {
+    var unknown = get("/nowhere", null);
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(unknown.bodyAsJsonObject().getString("error")).isEqualTo("entity not found");
+    assertThat(unknown.bodyAsJsonObject().getString("message")).contains("/nowhere");
+
+    var wrongMethod = Await.result(http.delete(port, "127.0.0.1", "/users/tokens/issue").send());
+    assertThat(wrongMethod.statusCode()).isEqualTo(405);
+    assertThat(wrongMethod.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(wrongMethod.bodyAsJsonObject().getString("error")).isEqualTo("method not allowed");
+    assertThat(wrongMethod.bodyAsJsonObject().getString("message")).contains("DELETE");
+
+    var tooLong = get("/users/" + "x".repeat(10_000), null);
+    assertThat(tooLong.statusCode()).isEqualTo(414);
+    assertThat(tooLong.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(tooLong.bodyAsJsonObject().getString("error")).isEqualTo("request URI too long");
+    assertThat(tooLong.bodyAsJsonObject().getString("message")).isNotBlank();
+  }
+
+  @Test
+  void aNulCharacterInAnyStringIsA400OnEveryDatabaseAndWritesNothing() {
+    String nul = "a\u0000b";
+    assertThat(post("/users", null, newUser(nul, "x@example.com", "long-enough")).statusCode()).isEqualTo(400);
+    assertThat(post("/users", null, newUser("x", nul + "@example.com", "long-enough")).statusCode()).isEqualTo(400);
+    var inMetadata = post("/users", null, newUser("x", "x@example.com", "long-enough")
+        .put("metadata", new JsonObject().put("note", new io.vertx.core.json.JsonArray().add(nul))));
+    assertThat(inMetadata.statusCode()).isEqualTo(400);
+    assertThat(inMetadata.bodyAsJsonObject().getString("error")).isEqualTo("malformed entity specification");
+    assertThat(inMetadata.bodyAsJsonObject().getString("message")).contains("metadata.note", "NUL");
+    assertThat(post("/users", null, newUser("x", "x@example.com", "long-enough")
+        .put("metadata", new JsonObject().put(nul, 1))).statusCode()).isEqualTo(400);
+    assertThat(post("/users/tokens/issue", null, new JsonObject().put("identity", nul).put("secret", "whatever-1"))
+        .statusCode()).isEqualTo(400);
+
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    assertThat(get("/users/a%00b", adminToken).statusCode()).isEqualTo(400);
+    assertThat(get("/users?name=a%00b", adminToken).statusCode()).isEqualTo(400);
+    assertThat(get("/users?identity=a%00b", adminToken).bodyAsJsonObject().getString("error"))
+        .isEqualTo("malformed entity specification");
+    assertThat(usersInDatabase()).as("only the administrator").isEqualTo(1);
+  }
+
+  @Test
   void issuesTokensOnlyForTheRightCredentials() {
     String alice = register("alice", "alice@example.com", "alice-secret");
     JsonObject pair = tokens("alice@example.com", "alice-secret");
@@ -282,7 +349,7 @@ abstract class UsersApiContract {
     String shortLived = tokens("alice@example.com", "alice-secret").getString("access_token");
     assertThat(get("/users/profile", shortLived).statusCode()).isEqualTo(200);
 
-    String forged = new UserTokens(fx.vertx, config(Map.of("FG_USERS_TOKEN_KEY", "another-key-entirely")))
+    String forged = new UserTokens(fx.vertx, config(Map.of("FG_USERS_TOKEN_KEY", "another-key-entirely-of-at-least-32-bytes")))
         .issue(new User(eventsOf("user.create").get(1).fields().getString("id"), "", "", new io.vertx.core.json.JsonArray(),
             "", new JsonObject(), "enabled", User.Role.ADMIN, "", "", "", 1))
         .getString("access_token");
@@ -459,7 +526,7 @@ abstract class UsersApiContract {
 
   HttpResponse<Buffer> requestReset(String email) {
     return Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
-        .putHeader("Referer", "https://console.example.com").sendJsonObject(new JsonObject().put("email", email)));
+        .sendJsonObject(new JsonObject().put("email", email)));
   }
 
   HttpResponse<Buffer> reset(String token, String password, String confirm) {
@@ -493,7 +560,7 @@ abstract class UsersApiContract {
 
     DomainEvent requested = awaitEvent("user.generate_reset_token", 1);
     assertThat(requested.fields().getString("email")).isEqualTo("alice@example.com");
-    assertThat(requested.fields().getString("host")).isEqualTo("https://console.example.com");
+    assertThat(requested.fields().getString("host")).isEqualTo(RESET_PAGE);
     DomainEvent reset = awaitEvent("user.reset_secret", 1);
     assertThat(reset.fields().getString("user_id")).isEqualTo(alice);
     assertThat(reset.revision()).isEqualTo(2);
@@ -507,9 +574,60 @@ abstract class UsersApiContract {
     var response = requestReset("nobody@example.com");
     assertThat(response.statusCode()).isEqualTo(201);
     assertThat(SMTP.waitForIncomingEmail(1_000, 1)).isFalse();
-    var noReferrer = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
-        .sendJsonObject(new JsonObject().put("email", "nobody@example.com")));
-    assertThat(noReferrer.statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void withAFailingMailServerAKnownAndAnUnknownAddressGetTheSameAnswer() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of()), true, TestStores.freePort());
+    register("alice", "alice@example.com", "alice-secret");
+    var log = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    log.start();
+    var mailLogger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ResetMails.class);
+    mailLogger.addAppender(log);
+
+    var known = requestReset("alice@example.com");
+    var unknown = requestReset("nobody@example.com");
+
+    assertThat(known.statusCode()).as(known.bodyAsString()).isEqualTo(unknown.statusCode()).isEqualTo(201);
+    assertThat(known.bodyAsString()).isEqualTo(unknown.bodyAsString());
+    Await.until("the failed mail counted", Duration.ofSeconds(10), () -> verticle.resetMailFailures() == 1);
+    mailLogger.detachAppender(log);
+    assertThat(log.list).hasSize(1);
+    assertThat(log.list.get(0).getFormattedMessage()).contains("a***@example.com").doesNotContain("alice@")
+        .doesNotContain("\n");
+  }
+
+  @Test
+  void theMailedLinkComesFromTheConfigurationNeverFromTheRequest() throws Exception {
+    register("alice", "alice@example.com", "alice-secret");
+    var response = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
+        .putHeader("Referrer", "https://evil.example").putHeader("Referer", "https://evil.example")
+        .putHeader("Host", "evil.example").sendJsonObject(new JsonObject().put("email", "alice@example.com")));
+    assertThat(response.statusCode()).isEqualTo(201);
+
+    assertThat(SMTP.waitForIncomingEmail(10_000, 1)).isTrue();
+    String body = GreenMailUtil.getBody(SMTP.getReceivedMessages()[0]);
+    var link = java.util.regex.Pattern.compile("(\\S+)\\?token=(\\S+)").matcher(body);
+    assertThat(link.find()).as(body).isTrue();
+    secretsUsed.add(link.group(2));
+    assertThat(link.group(1)).isEqualTo(RESET_PAGE);
+    assertThat(body).doesNotContain("evil.example");
+  }
+
+  @Test
+  void withoutAConfiguredResetPageAResetRequestIsAClearErrorAndMailsNobody() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of("FG_USERS_RESET_URL", "")));
+    register("alice", "alice@example.com", "alice-secret");
+
+    var response = Await.result(http.post(port, "127.0.0.1", "/password/reset-request")
+        .putHeader("Referer", "https://console.example.com")
+        .sendJsonObject(new JsonObject().put("email", "alice@example.com")));
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.bodyAsJsonObject().getString("message")).contains("users.reset_url", "FG_USERS_RESET_URL");
+    assertThat(SMTP.getReceivedMessages()).isEmpty();
   }
 
   @Test
