@@ -1,0 +1,61 @@
+package io.fluxgate.testing;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A server process of the test's own on a free loopback port with a directory of its own, which the test may stop
+ * and start again (the machine's shared servers are never touched).
+ */
+abstract class PrivateServer implements AutoCloseable {
+
+  protected final int port;
+  protected final Path dir;
+  private Process process;
+
+  PrivateServer(String name) throws IOException {
+    this.port = TestStores.freePort();
+    this.dir = Files.createTempDirectory("fluxgate-" + name);
+  }
+
+  /** The command that starts the server on {@link #port} with {@link #dir}. */
+  abstract List<String> command();
+
+  /** Starts the process and waits until its port answers. */
+  void launch() throws IOException {
+    List<String> command = command();
+    process = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("server.log").toFile())
+        .start();
+    Await.until(command.get(0) + " on port " + port, Duration.ofSeconds(15), this::answers);
+  }
+
+  public void stop() throws InterruptedException {
+    if (process != null) {
+      process.destroy();
+      process.waitFor();
+      process = null;
+    }
+  }
+
+  private boolean answers() {
+    try (Socket ignored = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    stop();
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    }
+  }
+}
