@@ -5,7 +5,6 @@ import io.fluxgate.events.Delivery;
 import io.fluxgate.events.EventStore.StartFrom;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
@@ -21,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * its own that blocks in XREADGROUP; hands entries to the handler one at a time in stream order on the subscriber's
  * context, XACKs each once handled or dead-lettered, and takes over entries other instances left unacknowledged.
  */
-final class RedisConsumerWorker implements RedisEventStore.Reader {
+final class RedisConsumerWorker extends BlockingReader {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisConsumerWorker.class);
   private static final int BATCH = 32;
@@ -30,20 +29,13 @@ final class RedisConsumerWorker implements RedisEventStore.Reader {
   /** Set as the idle time of entries left at stop, so the next instance's XAUTOCLAIM takes them at once. */
   private static final long RELEASED_IDLE_MS = 365L * 24 * 3600 * 1000;
 
-  private final RedisEventStore store;
   private final String stream;
   private final String key;
   private final String group;
   private final String member;
   private final StartFrom from;
   private final Delivery delivery;
-  private final Context context;
   private final long claimIdleMs;
-  private final Promise<Void> stopped = Promise.promise();
-  private RedisConnection connection;
-  private long clientId;
-  private boolean blocked;
-  private boolean stopping;
   /** Reading the entries this member already holds (after a claim or a failure) before new ones. */
   private boolean history = true;
   private long claimDueAt;
@@ -55,14 +47,13 @@ final class RedisConsumerWorker implements RedisEventStore.Reader {
 
   RedisConsumerWorker(RedisEventStore store, String stream, String consumer, StartFrom from, Delivery delivery,
       Context context) {
-    this.store = store;
+    super(store, context);
     this.stream = stream;
     this.key = RedisEventStore.key(stream);
     this.group = consumer;
     this.member = memberName();
     this.from = from;
     this.delivery = delivery;
-    this.context = context;
     this.claimIdleMs = store.settings().claimIdle().toMillis();
   }
 
@@ -222,7 +213,8 @@ final class RedisConsumerWorker implements RedisEventStore.Reader {
   }
 
   /** Leaves the group if nothing is pending for this member, closes the connection. */
-  private void finish() {
+  @Override
+  void finish() {
     if (stopped.future().isComplete()) {
       // A connection opened while stopping (a reconnect under way) goes back at once.
       if (connection != null) {
@@ -245,23 +237,5 @@ final class RedisConsumerWorker implements RedisEventStore.Reader {
             : Future.succeededFuture())
         .eventually(open::close)
         .onComplete(v -> stopped.complete());
-  }
-
-  @Override
-  public Future<Void> stop() {
-    Context caller = context.owner().getOrCreateContext();
-    Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      if (!stopping) {
-        stopping = true;
-        if (blocked) {
-          store.unblock(clientId);
-        } else if (connection == null) {
-          finish();
-        }
-      }
-      stopped.future().onComplete(r -> caller.runOnContext(x -> done.complete()));
-    });
-    return done.future();
   }
 }

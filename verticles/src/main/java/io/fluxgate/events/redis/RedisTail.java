@@ -2,10 +2,8 @@ package io.fluxgate.events.redis;
 
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.EventStore.StartFrom;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.RedisConnection;
@@ -15,33 +13,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Follows one stream with XREAD BLOCK on a connection of its own, handing each event over on the caller's context. */
-final class RedisTail implements RedisEventStore.Reader {
+final class RedisTail extends BlockingReader {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisTail.class);
   private static final int BATCH = 256;
   private static final int BLOCK_MS = 2_000;
   private static final long RETRY_MS = 1_000;
 
-  private final RedisEventStore store;
   private final String stream;
   private final String key;
   private final StartFrom from;
   private final Handler<DomainEvent> handler;
-  private final Context context;
-  private final Promise<Void> stopped = Promise.promise();
-  private RedisConnection connection;
-  private long clientId;
   private String lastId = "0-0";
-  private boolean blocked;
-  private boolean stopping;
 
   RedisTail(RedisEventStore store, String stream, StartFrom from, Handler<DomainEvent> handler) {
-    this.store = store;
+    super(store, Vertx.currentContext());
     this.stream = stream;
     this.key = RedisEventStore.key(stream);
     this.from = from;
     this.handler = handler;
-    this.context = Vertx.currentContext();
   }
 
   /** Called on the caller's context. */
@@ -119,7 +109,8 @@ final class RedisTail implements RedisEventStore.Reader {
     connect().onSuccess(v -> read()).onFailure(e -> context.owner().setTimer(RETRY_MS, id -> reconnect()));
   }
 
-  private void finish() {
+  @Override
+  void finish() {
     if (stopped.future().isComplete()) {
       // A connection opened while stopping (a reconnect under way) goes back at once.
       if (connection != null) {
@@ -132,23 +123,5 @@ final class RedisTail implements RedisEventStore.Reader {
     RedisConnection open = connection;
     connection = null;
     (open == null ? Future.<Void>succeededFuture() : open.close()).onComplete(v -> stopped.complete());
-  }
-
-  @Override
-  public Future<Void> stop() {
-    Context caller = context.owner().getOrCreateContext();
-    Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      if (!stopping) {
-        stopping = true;
-        if (blocked) {
-          store.unblock(clientId);
-        } else if (connection == null) {
-          finish();
-        }
-      }
-      stopped.future().onComplete(r -> caller.runOnContext(x -> done.complete()));
-    });
-    return done.future();
   }
 }
