@@ -117,7 +117,7 @@ public final class ApiResponses {
     if (error instanceof Outbox.EventTooLarge tooLarge) {
       LOG.info("request {} {} refused: {}", ctx.request().method(), ctx.request().path(), tooLarge.getMessage());
       status = ApiError.Kind.TOO_LARGE.status;
-      body = new JsonObject().put("error", ApiError.Kind.TOO_LARGE.error).put("message", tooLarge.getMessage());
+      body = body(new ApiError(ApiError.Kind.TOO_LARGE, tooLarge.getMessage()));
     } else if (error instanceof ApiError api) {
       status = api.kind().status;
       body = body(api);
