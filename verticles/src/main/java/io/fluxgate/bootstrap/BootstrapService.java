@@ -12,6 +12,7 @@ import io.fluxgate.events.EventPublisher;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.SqlErrors;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,15 +35,22 @@ public final class BootstrapService {
   private final BootstrapRepository configs;
   private final BootstrapEvents events;
   private final EventPublisher publisher;
+  private final SealedSecrets secrets;
+  private final DeviceCipher cipher;
+  private final FailedAttempts failures;
   private final boolean readEvents;
 
   public BootstrapService(Callers callers, ThingsClient things, BootstrapRepository configs, BootstrapEvents events,
-      EventPublisher publisher, boolean readEvents) {
+      EventPublisher publisher, SealedSecrets secrets, DeviceCipher cipher, FailedAttempts failures,
+      boolean readEvents) {
     this.callers = callers;
     this.things = things;
     this.configs = configs;
     this.events = events;
     this.publisher = publisher;
+    this.secrets = secrets;
+    this.cipher = cipher;
+    this.failures = failures;
     this.readEvents = readEvents;
   }
 
@@ -250,6 +258,38 @@ public final class BootstrapService {
             : Future.succeededFuture()));
   }
 
+  /**
+   * What the device with {@code externalId} gets when it shows {@code externalKey}: 404 for an unknown id, 401 for a
+   * wrong key, 429 after too many failures for that id. Every attempt emits {@code thing.bootstrap}.
+   */
+  public Future<JsonObject> bootstrap(String externalId, String externalKey) {
+    if (failures.blocked(externalId)) {
+      emit(events.bootstrapped(externalId, false, ""));
+      return Future.failedFuture(new ApiError(ApiError.Kind.TOO_MANY_REQUESTS,
+          "too many failed bootstrap attempts for this external id; try again later"));
+    }
+    return configs.findForDevice(externalId).compose(found -> {
+      if (found == null || externalKey == null || !secrets.matches(externalKey, found.externalKeyHash())) {
+        failures.failed(externalId);
+        emit(events.bootstrapped(externalId, false, found == null ? "" : found.config().thingId()));
+        return Future.failedFuture(found == null ? ApiError.notFound("no config for external id " + externalId)
+            : ApiError.unauthenticated("the external key is not this config's"));
+      }
+      failures.succeeded(externalId);
+      emit(events.bootstrapped(externalId, true, found.config().thingId()));
+      return Future.succeededFuture(found.config().toDevice());
+    });
+  }
+
+  /**
+   * The secure bootstrap: the external key comes encrypted under the shared key (hex), the answer goes back
+   * encrypted under it (IV, ciphertext, tag).
+   */
+  public Future<Buffer> secureBootstrap(String externalId, String encryptedKey) {
+    String externalKey = encryptedKey == null ? null : cipher.externalKey(encryptedKey);
+    return bootstrap(externalId, externalKey).map(answer -> Buffer.buffer(cipher.encrypt(answer.toBuffer().getBytes())));
+  }
+
   @FunctionalInterface
   private interface Mutation {
     DeviceConfig apply(DeviceConfig config);
@@ -288,7 +328,7 @@ public final class BootstrapService {
   }
 
   private void emit(DomainEvent event) {
-    if (readEvents) {
+    if (readEvents || event.operation().equals("thing.bootstrap")) {
       publisher.publish(event);
     }
   }

@@ -54,7 +54,8 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
     BootstrapRepository repository = new BootstrapRepository(db, secrets);
     BootstrapEvents events = new BootstrapEvents(streams.bootstrap(), instance);
     service = new BootstrapService(new Callers(vertx.eventBus()), new ThingsClient(vertx.eventBus()), repository,
-        events, publisher, readEvents);
+        events, publisher, secrets, new DeviceCipher(settings.encryptKey()),
+        new FailedAttempts(settings.maxFailures(), settings.failureWindow(), System::nanoTime), readEvents);
     Router router = ApiServer.router(vertx, "bootstrap");
     addRoutes(router);
     return ApiServer.listen(vertx, "bootstrap", host, port, router)
@@ -82,11 +83,20 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
     router.put("/things/state/:configId").handler(ctx -> ApiResponses.noContent(ctx,
         requester(ctx).compose(r -> service.changeState(r, ctx.pathParam("configId"),
             BootstrapService.state(jsonBody(ctx))))));
+    router.get("/things/bootstrap/:externalId").handler(ctx -> ApiResponses.reply(ctx, 200,
+        service.bootstrap(ctx.pathParam("externalId"), ApiResponses.thingKey(ctx))));
+    router.get("/things/bootstrap/secure/:externalId").handler(this::secureBootstrap);
   }
 
   /** The user of the request's bearer token, as the users service vouches for it (401 otherwise). */
   private Future<Requester> requester(RoutingContext ctx) {
     return service.requester(bearerToken(ctx));
+  }
+
+  private void secureBootstrap(RoutingContext ctx) {
+    service.secureBootstrap(ctx.pathParam("externalId"), ApiResponses.thingKey(ctx))
+        .onSuccess(answer -> ctx.response().putHeader("Content-Type", "application/octet-stream").end(answer))
+        .onFailure(error -> ApiResponses.fail(ctx, error));
   }
 
   @Override

@@ -265,12 +265,82 @@ abstract class BootstrapApiContract {
   }
 
   @Test
+  void aDeviceGetsItsConfigWithTheRightKeyOnlyPlainOrEncrypted() throws Exception {
+    String alice = node.user("alice");
+    String channel = node.channel(alice, "telemetry", new JsonObject().put("unit", "C"));
+    SelfSignedCertificate cert = certificate();
+    String clientKey = read(cert.privateKeyPath());
+    JsonObject config = node.config(alice, newConfig("dev-42", "ext-key-0042", channel).put("content", "hello")
+        .put("client_cert", read(cert.certificatePath())).put("client_key", clientKey));
+    String thingId = config.getString("thing_id");
+    secrets.add(config.getString("mainflux_key"));
+
+    var answer = node.deviceBootstrap("dev-42", "ext-key-0042");
+    assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
+    JsonObject device = answer.bodyAsJsonObject();
+    assertThat(device.getString("thing_id")).isEqualTo(thingId);
+    assertThat(device.getString("thing_key")).isEqualTo(config.getString("mainflux_key"));
+    assertThat(device.getJsonArray("channels")).containsExactly(new JsonObject().put("id", channel)
+        .put("name", "telemetry").put("metadata", new JsonObject().put("unit", "C")));
+    assertThat(device.getString("content")).isEqualTo("hello");
+    assertThat(device.getString("client_cert")).isEqualTo(read(cert.certificatePath()));
+    assertThat(device.getString("client_key")).isEqualTo(clientKey);
+    DomainEvent success = node.awaitEvent("thing.bootstrap", e -> e.fields().getBoolean("success"));
+    assertThat(success.fields().getString("external_id")).isEqualTo("dev-42");
+    assertThat(success.fields().getString("thing_id")).isEqualTo(thingId);
+
+    assertError(node.deviceBootstrap("dev-42", "ext-key-wrong"), 401, "external key");
+    node.awaitEvent("thing.bootstrap", e -> !e.fields().getBoolean("success")
+        && thingId.equals(e.fields().getString("thing_id")));
+    assertError(node.deviceBootstrap("dev-unknown", "ext-key-0042"), 404, "dev-unknown");
+    DomainEvent unknown = node.awaitEvent("thing.bootstrap", e -> "dev-unknown".equals(
+        e.fields().getString("external_id")));
+    assertThat(unknown.fields().getBoolean("success")).isFalse();
+    assertThat(unknown.fields().containsKey("thing_id")).isFalse();
+
+    // The secure variant: the key goes encrypted, the same JSON comes back encrypted.
+    DeviceCipher deviceSide = new DeviceCipher(ENCRYPT_KEY);
+    var secure = Await.result(node.platform.http.get(node.port(), "127.0.0.1", "/things/bootstrap/secure/dev-42")
+        .putHeader("Authorization", "Thing " + HexFormat.of().formatHex(
+            deviceSide.encrypt("ext-key-0042".getBytes(StandardCharsets.UTF_8)))).send());
+    assertThat(secure.statusCode()).isEqualTo(200);
+    assertThat(secure.getHeader("Content-Type")).isEqualTo("application/octet-stream");
+    assertThat(secure.bodyAsString()).doesNotContain(thingId);
+    assertThat(decryptWithJdk(secure.body().getBytes())).isEqualTo(device);
+    var wrongSecure = Await.result(node.platform.http.get(node.port(), "127.0.0.1", "/things/bootstrap/secure/dev-42")
+        .putHeader("Authorization", "Thing " + HexFormat.of().formatHex(
+            new DeviceCipher(new byte[32]).encrypt("ext-key-0042".getBytes(StandardCharsets.UTF_8)))).send());
+    assertError(wrongSecure, 401, "external key");
+  }
+
+  /** What a device does with the secure answer: AES-256-GCM, the first 12 bytes the IV, the tag at the end. */
+  static JsonObject decryptWithJdk(byte[] answer) throws Exception {
+    javax.crypto.Cipher cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+    cipher.init(javax.crypto.Cipher.DECRYPT_MODE, new javax.crypto.spec.SecretKeySpec(ENCRYPT_KEY, "AES"),
+        new javax.crypto.spec.GCMParameterSpec(128, answer, 0, 12));
+    return new JsonObject(Buffer.buffer(cipher.doFinal(answer, 12, answer.length - 12)));
+  }
+
+  @Test
+  void repeatedFailedAttemptsForOneExternalIdAreRefusedWith429() {
+    String alice = node.user("alice");
+    node.config(alice, newConfig("guessed", "ext-key-right"));
+    node.config(alice, newConfig("neighbour", "ext-key-other"));
+    for (int i = 0; i < 3; i++) {
+      assertError(node.deviceBootstrap("guessed", "guess-" + i), 401, "external key");
+    }
+    assertError(node.deviceBootstrap("guessed", "ext-key-right"), 429, "too many failed");
+    assertThat(node.deviceBootstrap("neighbour", "ext-key-other").statusCode()).isEqualTo(200);
+    Await.until("five failed thing.bootstrap events", Duration.ofSeconds(20), () -> node.eventsOf("thing.bootstrap")
+        .stream().filter(e -> !e.fields().getBoolean("success")).count() >= 4);
+  }
+
+  @Test
   void changingTheStateConnectsAndDisconnectsTheThingForReal() throws Exception {
     String alice = node.user("alice");
     String channel = node.channel(alice, "commands", new JsonObject());
-    JsonObject config = node.config(alice, newConfig("mqtt-dev", "ext-key-mqtt", channel));
-    String thingId = config.getString("thing_id");
-    JsonObject device = new JsonObject().put("thing_id", thingId).put("thing_key", config.getString("mainflux_key"));
+    String thingId = node.config(alice, newConfig("mqtt-dev", "ext-key-mqtt", channel)).getString("thing_id");
+    JsonObject device = node.deviceBootstrap("mqtt-dev", "ext-key-mqtt").bodyAsJsonObject();
     secrets.add(device.getString("thing_key"));
 
     var client = new org.eclipse.paho.mqttv5.client.MqttAsyncClient("tcp://127.0.0.1:" + node.platform.port("mqtt"),
