@@ -124,6 +124,9 @@ public final class ApiResponses {
       status = ApiError.Kind.TOO_LARGE.status;
       body = body(new ApiError(ApiError.Kind.TOO_LARGE, tooLarge.getMessage()));
     } else if (error instanceof ApiError api) {
+      // One line per refusal, no stack trace: an ApiError's message never holds a secret.
+      LOG.info("request {} {} refused: {} {}", ctx.request().method(), ctx.request().path(), api.kind().status,
+          api.getMessage());
       status = api.kind().status;
       body = body(api);
     } else {

@@ -19,9 +19,13 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Wires the bootstrap service: its REST API (the route table below).
+ * Wires the bootstrap service: its REST API (the route table below), and its durable consumer {@code bootstrap} of
+ * the things stream, which starts from the beginning of the log the first time and from its cursor afterwards.
  */
 public final class BootstrapVerticle extends VerticleBase implements ServiceEndpoint {
+
+  /** The name of bootstrap's durable consumer of the things stream. */
+  public static final String CONSUMER = "bootstrap";
 
   private final BootstrapSettings settings;
   private final Database db;
@@ -33,6 +37,7 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
   private final int port;
   private final boolean readEvents;
   private BootstrapService service;
+  private EventStore.Subscription subscription;
   private HttpServer server;
 
   public BootstrapVerticle(BootstrapSettings settings, Database db, EventPublisher publisher, EventStore store,
@@ -56,10 +61,18 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
     service = new BootstrapService(new Callers(vertx.eventBus()), new ThingsClient(vertx.eventBus()), repository,
         events, publisher, secrets, new DeviceCipher(settings.encryptKey()),
         new FailedAttempts(settings.maxFailures(), settings.failureWindow(), System::nanoTime), readEvents);
+    ThingsStreamReactions reactions = new ThingsStreamReactions(repository, events, publisher);
     Router router = ApiServer.router(vertx, "bootstrap");
     addRoutes(router);
-    return ApiServer.listen(vertx, "bootstrap", host, port, router)
+    return store.subscribe(streams.things(), CONSUMER, EventStore.StartFrom.BEGINNING, reactions::handle)
+        .onSuccess(running -> subscription = running)
+        .compose(v -> ApiServer.listen(vertx, "bootstrap", host, port, router))
         .onSuccess(listening -> server = listening);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return subscription == null ? Future.succeededFuture() : subscription.stop();
   }
 
   private void addRoutes(Router router) {

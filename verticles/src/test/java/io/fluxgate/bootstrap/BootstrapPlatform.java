@@ -29,8 +29,9 @@ final class BootstrapPlatform implements AutoCloseable {
   /** Where a test's node keeps its state and events. */
   record Backend(String name, Map<String, String> env) {
 
+    /** Embedded H2 in memory; nodes given the same backend share it (they run in this JVM). */
     static Backend h2() {
-      return new Backend("h2", Map.of("FG_ES_PREFIX", TestStores.unique("t")));
+      return new Backend("h2", Map.of("FG_DB_URL", sharedH2(), "FG_ES_PREFIX", TestStores.unique("t")));
     }
 
     /** PostgreSQL with a private schema; nodes given the same backend share it. */
@@ -42,7 +43,11 @@ final class BootstrapPlatform implements AutoCloseable {
     /** NATS JetStream for the events, on H2. */
     static Backend nats() {
       return new Backend("nats", Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", TestStores.NATS_URL,
-          "FG_ES_PREFIX", TestStores.unique("t")));
+          "FG_DB_URL", sharedH2(), "FG_ES_PREFIX", TestStores.unique("t")));
+    }
+
+    private static String sharedH2() {
+      return "jdbc:h2:mem:" + TestStores.unique("bootstrap") + ";DB_CLOSE_DELAY=-1";
     }
 
     String prefix() {
