@@ -1,8 +1,10 @@
 package io.fluxgate.bootstrap;
 
+import io.fluxgate.config.SecretBox;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
+import io.fluxgate.sql.SqlErrors;
 import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -22,7 +24,7 @@ public final class BootstrapRepository {
       + " thing_key_cipher, content, client_cert, client_key_cipher, ca_cert, state, created_at, revision";
 
   private final Database db;
-  private final SealedSecrets secrets;
+  private final SecretBox secrets;
   private final String insert;
   private final String byId;
   private final String byExternalId;
@@ -44,7 +46,7 @@ public final class BootstrapRepository {
   private final String insertApplied;
   private final String updateApplied;
 
-  public BootstrapRepository(Database db, SealedSecrets secrets) {
+  public BootstrapRepository(Database db, SecretBox secrets) {
     this.db = db;
     this.secrets = secrets;
     this.insert = db.sql("INSERT INTO bootstrap_configs (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
@@ -196,6 +198,17 @@ public final class BootstrapRepository {
       }
       return conn.preparedQuery(updateChannelInfo).execute(Tuple.of(name, metadata.encode(), revision, id));
     }).mapEmpty();
+  }
+
+  /**
+   * {@link #putChannel} in a transaction of its own, tried again once when the consumer of the things stream inserted
+   * the same channel meanwhile (the second try finds the row and keeps the newer revision).
+   */
+  public Future<Void> keepChannel(ConfigChannel channel, long revision) {
+    return db.inTransaction(conn -> putChannel(conn, channel.id(), channel.name(), channel.metadata(), revision))
+        .recover(error -> SqlErrors.isUniqueViolation(error)
+            ? db.inTransaction(conn -> putChannel(conn, channel.id(), channel.name(), channel.metadata(), revision))
+            : Future.failedFuture(error));
   }
 
   /** Takes a removed channel out of every config; answers how many configs named it. */

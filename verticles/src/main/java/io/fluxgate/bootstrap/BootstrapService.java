@@ -7,6 +7,7 @@ import io.fluxgate.api.ApiError;
 import io.fluxgate.api.Callers;
 import io.fluxgate.api.PageRequest;
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.config.SecretBox;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
 import io.fluxgate.sql.ConcurrentChange;
@@ -35,13 +36,13 @@ public final class BootstrapService {
   private final BootstrapRepository configs;
   private final BootstrapEvents events;
   private final EventPublisher publisher;
-  private final SealedSecrets secrets;
+  private final SecretBox secrets;
   private final DeviceCipher cipher;
   private final FailedAttempts failures;
   private final boolean readEvents;
 
   public BootstrapService(Callers callers, ThingsClient things, BootstrapRepository configs, BootstrapEvents events,
-      EventPublisher publisher, SealedSecrets secrets, DeviceCipher cipher, FailedAttempts failures,
+      EventPublisher publisher, SecretBox secrets, DeviceCipher cipher, FailedAttempts failures,
       boolean readEvents) {
     this.callers = callers;
     this.things = things;
@@ -118,19 +119,18 @@ public final class BootstrapService {
                   command.externalId(), command.externalKey(), thing.key(), command.content(), command.clientCert(),
                   command.clientKey(), command.caCert(), DeviceConfig.INACTIVE,
                   channels.stream().map(ThingsClient.ChannelInfo::channel).toList(), Instant.now().toString(), 1);
-              return publisher.commit(conn -> keepChannels(conn, channels)
-                  .compose(v -> configs.insert(conn, config))
-                  .map(v -> Change.of(config, events.created(config))));
+              return keepChannels(channels).compose(x -> publisher.commit(conn -> configs.insert(conn, config)
+                  .map(v -> Change.of(config, events.created(config)))));
             }))
         .map(config -> config.toApi(true))
         .recover(BootstrapService::explain);
   }
 
-  private Future<Void> keepChannels(io.vertx.sqlclient.SqlConnection conn, List<ThingsClient.ChannelInfo> channels) {
+  /** Keeps the channels' names and metadata as the things service answered them, unless newer ones are held. */
+  private Future<Void> keepChannels(List<ThingsClient.ChannelInfo> channels) {
     Future<Void> chain = Future.succeededFuture();
     for (ThingsClient.ChannelInfo info : channels) {
-      chain = chain.compose(v -> configs.putChannel(conn, info.channel().id(), info.channel().name(),
-          info.channel().metadata(), info.revision()));
+      chain = chain.compose(v -> configs.keepChannel(info.channel(), info.revision()));
     }
     return chain;
   }
@@ -192,9 +192,8 @@ public final class BootstrapService {
           .compose(v -> disconnect(requester, thingId, dropped)) : Future.succeededFuture();
       DeviceConfig changed = config.changed(config.name(), config.content(), config.clientCert(), config.clientKey(),
           config.caCert(), config.state(), channels.stream().map(ThingsClient.ChannelInfo::channel).toList());
-      return linked.compose(v -> publisher.commit(conn -> keepChannels(conn, channels)
-          .compose(x -> configs.updateWithChannels(conn, changed))
-          .map(x -> Change.of(changed, events.connectionsUpdated(changed)))));
+      return linked.compose(v -> keepChannels(channels)).compose(v -> publisher.commit(conn -> configs
+          .updateWithChannels(conn, changed).map(x -> Change.of(changed, events.connectionsUpdated(changed)))));
     })).map(config -> config.toApi(false)).recover(BootstrapService::explain);
   }
 

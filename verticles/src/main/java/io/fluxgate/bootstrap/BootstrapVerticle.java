@@ -9,6 +9,7 @@ import io.fluxgate.api.ApiServer;
 import io.fluxgate.api.Callers;
 import io.fluxgate.api.ServiceEndpoint;
 import io.fluxgate.codecs.Streams;
+import io.fluxgate.config.SecretBox;
 import io.fluxgate.events.EventPublisher;
 import io.fluxgate.events.EventStore;
 import io.fluxgate.sql.Database;
@@ -55,7 +56,7 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
 
   @Override
   public Future<?> start() {
-    SealedSecrets secrets = new SealedSecrets(settings.serverKey());
+    SecretBox secrets = new SecretBox(settings.serverKey(), "fluxgate bootstrap");
     BootstrapRepository repository = new BootstrapRepository(db, secrets);
     BootstrapEvents events = new BootstrapEvents(streams.bootstrap(), instance);
     service = new BootstrapService(new Callers(vertx.eventBus()), new ThingsClient(vertx.eventBus()), repository,

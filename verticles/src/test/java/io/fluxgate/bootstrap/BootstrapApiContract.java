@@ -313,6 +313,28 @@ abstract class BootstrapApiContract {
     assertError(wrongSecure, 401, "external key");
   }
 
+  @Test
+  void aCopyOfTheDatabaseHoldsNoSecretInClearYetTheOwnerReadsThemBack() {
+    String alice = node.user("alice");
+    SelfSignedCertificate cert = certificate();
+    String clientKey = read(cert.privateKeyPath());
+    JsonObject config = node.config(alice, newConfig("sealed-dev", "external-key-in-the-clear-0042")
+        .put("client_cert", read(cert.certificatePath())).put("client_key", clientKey));
+    String thingKey = config.getString("mainflux_key");
+    secrets.add(thingKey);
+
+    String dump = node.databaseDump();
+    assertThat(dump).contains("sealed-dev").doesNotContain("external-key-in-the-clear-0042");
+    assertThat(dump).doesNotContain(thingKey);
+    clientKey.lines().filter(line -> !line.startsWith("-----"))
+        .forEach(line -> assertThat(dump).as("a line of the private key").doesNotContain(line));
+    JsonObject viewed = node.bootstrap("GET", "/things/configs/" + config.getString("thing_id"), alice, null)
+        .bodyAsJsonObject();
+    assertThat(viewed.getString("external_key")).isEqualTo("external-key-in-the-clear-0042");
+    assertThat(viewed.getString("mainflux_key")).isEqualTo(thingKey);
+    assertThat(viewed.getString("client_key")).isEqualTo(clientKey);
+  }
+
   /** What a device does with the secure answer: AES-256-GCM, the first 12 bytes the IV, the tag at the end. */
   static JsonObject decryptWithJdk(byte[] answer) throws Exception {
     javax.crypto.Cipher cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");

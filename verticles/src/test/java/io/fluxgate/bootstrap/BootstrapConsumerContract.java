@@ -178,7 +178,8 @@ abstract class BootstrapConsumerContract {
 
   /** Configs written straight into the database of a node without the bootstrap role, for things it has. */
   static BootstrapRepository repository(BootstrapPlatform node) {
-    return new BootstrapRepository(node.platform.node.database(), new SealedSecrets(new byte[32]));
+    return new BootstrapRepository(node.platform.node.database(),
+        new io.fluxgate.config.SecretBox(new byte[32], "fluxgate bootstrap"));
   }
 
   static void insertConfig(BootstrapPlatform node, BootstrapRepository configs, String thingId, int state,

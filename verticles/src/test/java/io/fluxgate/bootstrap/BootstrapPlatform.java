@@ -40,6 +40,12 @@ final class BootstrapPlatform implements AutoCloseable {
           "FG_ES_PREFIX", TestStores.unique("t")));
     }
 
+    /** Redis Streams for the events, on H2. */
+    static Backend redis() {
+      return new Backend("redis", Map.of("FG_ES_TYPE", "redis", "FG_ES_URL", TestStores.REDIS_URL,
+          "FG_DB_URL", sharedH2(), "FG_ES_PREFIX", TestStores.unique("t")));
+    }
+
     /** NATS JetStream for the events, on H2. */
     static Backend nats() {
       return new Backend("nats", Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", TestStores.NATS_URL,
@@ -59,6 +65,9 @@ final class BootstrapPlatform implements AutoCloseable {
       if (env.containsKey("FG_DB_SCHEMA")) {
         TestStores.dropSchema(new io.fluxgate.sql.DatabaseConfig(TestStores.PG_URL, Path.of("target"),
             env.get("FG_DB_SCHEMA"), 1));
+      }
+      if ("redis".equals(env.get("FG_ES_TYPE"))) {
+        TestStores.purgeRedis(TestStores.events("redis", TestStores.REDIS_URL, Map.of("FG_ES_PREFIX", prefix())));
       }
       if ("nats".equals(env.get("FG_ES_TYPE"))) {
         TestStores.purgeNats(TestStores.events("nats", TestStores.NATS_URL, Map.of("FG_ES_PREFIX", prefix())));
@@ -183,6 +192,31 @@ final class BootstrapPlatform implements AutoCloseable {
     List<String> values = new java.util.ArrayList<>();
     rows.forEach(row -> values.add(String.valueOf(row.getValue(0))));
     return values;
+  }
+
+  /** The whole database as text (H2's SCRIPT, or pg_dump of the private schema), to look for secrets in clear. */
+  String databaseDump() {
+    String schema = backend.env().get("FG_DB_SCHEMA");
+    if (schema == null) {
+      StringBuilder dump = new StringBuilder();
+      Await.result(platform.node.database().inTransaction(conn -> conn.query("SCRIPT").execute()))
+          .forEach(row -> dump.append(row.getString(0)).append('\n'));
+      return dump.toString();
+    }
+    try {
+      Process dump = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-U", "postgres", "-n", schema, "test")
+          .redirectErrorStream(true).start();
+      String text = new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (dump.waitFor() != 0) {
+        throw new IllegalStateException("pg_dump failed: " + text);
+      }
+      return text;
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override

@@ -1,4 +1,4 @@
-package io.fluxgate.bootstrap;
+package io.fluxgate.config;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -13,33 +13,35 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The secrets of configs at rest (external key, thing key, client private key): sealed with AES-256-GCM so the owner
- * reads them back, and the external key also as an HMAC-SHA256 to check a device's key without opening anything.
- * Both subkeys derive from the bootstrap server key, so a copy of the database alone reveals no secret.
+ * Secrets at rest under one server key: sealed with AES-256-GCM (so their owner can read them back) and hashed with
+ * HMAC-SHA256 (to find or check one without opening anything). The two subkeys derive from the server key and a
+ * purpose ({@code <purpose> seal}, {@code <purpose> hash}), so a copy of the database alone reveals no secret.
  */
-public final class SealedSecrets {
+public final class SecretBox {
 
   private static final int IV_BYTES = 12;
   private static final int TAG_BITS = 128;
 
   private final SecretKeySpec sealKey;
-  private final SecretKeySpec hashKey;
   private final SecureRandom random = new SecureRandom();
+  // Mac is not thread-safe; one per thread keeps the hot path (a device's key checked) free of allocation.
+  private final ThreadLocal<Mac> macs;
 
-  public SealedSecrets(byte[] serverKey) {
-    this.sealKey = new SecretKeySpec(derive(serverKey, "fluxgate bootstrap seal"), "AES");
-    this.hashKey = new SecretKeySpec(derive(serverKey, "fluxgate bootstrap hash"), "HmacSHA256");
+  public SecretBox(byte[] serverKey, String purpose) {
+    this.sealKey = new SecretKeySpec(derive(serverKey, purpose + " seal"), "AES");
+    SecretKeySpec hashKey = new SecretKeySpec(derive(serverKey, purpose + " hash"), "HmacSHA256");
+    this.macs = ThreadLocal.withInitial(() -> mac(hashKey));
   }
 
   private static byte[] derive(byte[] serverKey, String purpose) {
-    return mac(new SecretKeySpec(serverKey, "HmacSHA256"), purpose);
+    return mac(new SecretKeySpec(serverKey, "HmacSHA256")).doFinal(purpose.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static byte[] mac(SecretKeySpec key, String text) {
+  private static Mac mac(SecretKeySpec key) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
-      return mac.doFinal(text.getBytes(StandardCharsets.UTF_8));
+      return mac;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is unavailable", e);
     }
@@ -47,7 +49,7 @@ public final class SealedSecrets {
 
   /** The keyed hash of {@code secret} (hex). */
   public String hash(String secret) {
-    return HexFormat.of().formatHex(mac(hashKey, secret));
+    return HexFormat.of().formatHex(macs.get().doFinal(secret.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** Whether {@code secret} hashes to {@code expectedHash}, compared in constant time. */
@@ -70,7 +72,7 @@ public final class SealedSecrets {
       return Base64.getEncoder().encodeToString(ByteBuffer.allocate(iv.length + sealed.length).put(iv).put(sealed)
           .array());
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot seal a bootstrap secret", e);
+      throw new IllegalStateException("cannot seal a secret", e);
     }
   }
 
@@ -85,7 +87,7 @@ public final class SealedSecrets {
       cipher.init(Cipher.DECRYPT_MODE, sealKey, new GCMParameterSpec(TAG_BITS, bytes, 0, IV_BYTES));
       return new String(cipher.doFinal(bytes, IV_BYTES, bytes.length - IV_BYTES), StandardCharsets.UTF_8);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot open a bootstrap secret: was it sealed with another server key?", e);
+      throw new IllegalStateException("cannot open a secret: was it sealed with another server key?", e);
     }
   }
 }
