@@ -31,7 +31,7 @@ public final class EndToEndRun {
 
   /** What to do: how many entities and messages, as whom, and how fast. */
   public record Options(Target target, String identity, String secret, String prefix, int entities,
-      int messagesPerPair, boolean keep, double rate, Duration duration) {}
+      int messagesPerPair, boolean keep, double rate, Duration duration, byte[] bootstrapEncryptKey) {}
 
   /** What a run did: the time of each step (summed over rounds) and the timings of each call type. */
   public record Summary(int rounds, long elapsedMillis, Map<String, Long> stepMillis, CallTimings calls,
@@ -307,8 +307,18 @@ public final class EndToEndRun {
       }
     }
     Map.Entry<String, String> first = externalKeys.entrySet().iterator().next();
-    rest.call("thing.bootstrap", BOOTSTRAP, "GET", "/things/bootstrap/secure/" + encode(first.getKey()),
-        "Thing " + first.getValue(), null, 200);
+    if (options.bootstrapEncryptKey() == null) {
+      note("secure bootstrap skipped: give the devices' key with --bootstrap-encrypt-key");
+    } else {
+      SecureBootstrap secure = new SecureBootstrap(options.bootstrapEncryptKey());
+      PlatformClient.Answer sealed = rest.call("thing.bootstrap", BOOTSTRAP, "GET", "/things/bootstrap/secure/"
+          + encode(first.getKey()), "Thing " + secure.credential(first.getValue()), null, 200);
+      JsonObject config = secure.open(sealed.bytes());
+      if (!things.get(0).id().equals(config.getString("thing_id"))) {
+        throw new CallFailed("thing.bootstrap: the secure answer is not the first thing's configuration: "
+            + PlatformClient.abbreviated(config.encode()));
+      }
+    }
     rest.call("thing.bootstrap", BOOTSTRAP, "GET", "/things/bootstrap/" + encode(first.getKey()),
         "Thing " + secret(), null, 401, 403, 404);
     // State 1 connects the thing to its config's channels through the things service; 0 disconnects again.

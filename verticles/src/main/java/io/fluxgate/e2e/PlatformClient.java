@@ -19,12 +19,16 @@ final class PlatformClient {
   enum Service { USERS, THINGS, BOOTSTRAP, HTTP_ADAPTER }
 
   /** What a call answered. */
-  record Answer(int status, String body, String location) {
+  record Answer(int status, byte[] bytes, String location) {
+    String body() {
+      return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     JsonObject json() {
       try {
-        return body.isBlank() ? new JsonObject() : new JsonObject(body);
+        return body().isBlank() ? new JsonObject() : new JsonObject(body());
       } catch (DecodeException e) {
-        throw new CallFailed("answer is not a JSON object: " + abbreviated(body));
+        throw new CallFailed("answer is not a JSON object: " + abbreviated(body()));
       }
     }
   }
@@ -71,9 +75,9 @@ final class PlatformClient {
     }
     pacer.await();
     long start = System.nanoTime();
-    HttpResponse<String> response;
+    HttpResponse<byte[]> response;
     try {
-      response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (ConnectException e) {
       throw new CallFailed(call + ": " + method + " " + uri + ": nothing listens there (" + service.name()
           .toLowerCase().replace('_', ' ') + " not running?)");
@@ -87,7 +91,8 @@ final class PlatformClient {
     int answered = response.statusCode();
     if (Arrays.stream(expected).noneMatch(status -> status == answered)) {
       throw new CallFailed(call + ": " + method + " " + uri + " answered " + response.statusCode() + " (expected "
-          + Arrays.toString(expected) + "): " + abbreviated(response.body()));
+          + Arrays.toString(expected) + "): " + abbreviated(new String(response.body(),
+          java.nio.charset.StandardCharsets.UTF_8)));
     }
     return new Answer(response.statusCode(), response.body(),
         response.headers().firstValue("Location").orElse(null));

@@ -55,6 +55,10 @@ final class E2eCommand implements Callable<Integer> {
   @Option(names = "--prefix", description = "Prefix of the names it gives (default: e2e-<time>).")
   String prefix;
 
+  @Option(names = "--bootstrap-encrypt-key", description = "The devices' AES-256 key of the secure bootstrap, base64 "
+      + "(default: FG_BOOTSTRAP_ENCRYPT_KEY; without it the secure bootstrap is skipped).")
+  String bootstrapEncryptKey;
+
   @Option(names = "--keep", description = "Leave what it created in place.")
   boolean keep;
 
@@ -87,10 +91,23 @@ final class E2eCommand implements Callable<Integer> {
       err.println("fluxgate e2e: --duration " + duration + ": " + e.getMessage());
       return Fluxgate.CONFIG_ERROR;
     }
+    String deviceKey = bootstrapEncryptKey != null ? bootstrapEncryptKey : env.get("FG_BOOTSTRAP_ENCRYPT_KEY");
+    byte[] encryptKey = null;
+    if (deviceKey != null) {
+      try {
+        encryptKey = java.util.Base64.getDecoder().decode(deviceKey.trim());
+      } catch (IllegalArgumentException e) {
+        encryptKey = new byte[0];
+      }
+      if (encryptKey.length != 32) {
+        err.println("fluxgate e2e: --bootstrap-encrypt-key must be 32 bytes in base64");
+        return Fluxgate.CONFIG_ERROR;
+      }
+    }
     var target = new EndToEndRun.Target(host, usersPort, thingsPort, bootstrapPort, httpPort, mqttPort);
     var options = new EndToEndRun.Options(target, account, password,
         prefix != null ? prefix : "e2e-" + Long.toString(System.currentTimeMillis(), 36), entities, messages, keep, rate,
-        soak);
+        soak, encryptKey);
     try {
       print(out, new EndToEndRun(options, out, System.console() != null).run());
       return 0;

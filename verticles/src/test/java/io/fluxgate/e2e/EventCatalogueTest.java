@@ -117,7 +117,8 @@ class EventCatalogueTest {
           node.port("bootstrap"), node.port("http"), node.port("mqtt"));
       StringWriter progress = new StringWriter();
       new EndToEndRun(new EndToEndRun.Options(target, PlatformNode.ADMIN, PlatformNode.ADMIN_SECRET, "e2e", 2, 3,
-          false, 0, null), new PrintWriter(progress), false).run();
+          false, 0, null, java.util.Base64.getDecoder().decode(Files.readString(dataDir.resolve(store.name())
+              .resolve("bootstrap-encrypt.key")).trim())), new PrintWriter(progress), false).run();
       resetTheAdministratorsSecret(node);
       return awaitEveryOperation(store, es, env.get("FG_DB_URL"), documented).stream()
           .map(e -> new CapturedEvent(e.store(), e.operation(), e.body(), e.nativeFields(),
