@@ -17,6 +17,7 @@ public final class ApiError extends RuntimeException {
     TOO_LARGE(413, "request body too large"),
     URI_TOO_LONG(414, "request URI too long"),
     UNSUPPORTED_CONTENT_TYPE(415, "unsupported content type"),
+    TOO_MANY_REQUESTS(429, "too many requests"),
     HEADERS_TOO_LARGE(431, "request header fields too large"),
     UNAVAILABLE(503, "service unavailable");
 
