@@ -265,7 +265,7 @@ public final class EndToEndRun {
       String externalKey = secret();
       rest.call("config.create", BOOTSTRAP, "POST", "/things/configs", bearer(token), new JsonObject()
           .put("external_id", externalId).put("external_key", externalKey).put("thing_id", thing)
-          .put("name", prefix + "-config-" + i).put("channels", new JsonArray(channels))
+          .put("name", prefix + "-config-" + i).put("channels", new JsonArray().add(channels.get(0)))
           .put("content", new JsonObject().put("interval_s", 10).encode()), 201);
       configs.add(thing);
       externalKeys.put(externalId, externalKey);
@@ -276,8 +276,9 @@ public final class EndToEndRun {
           .put("content", new JsonObject().put("interval_s", 5).encode()), 200);
       rest.call("cert.update", BOOTSTRAP, "PATCH", "/things/configs/certs/" + thing, bearer(token), new JsonObject()
           .put("client_cert", SAMPLE_CERT).put("client_key", privateKeyPem()).put("ca_cert", SAMPLE_CERT), 200);
+      // Configs keep only the first channel: the later connects of the others reach bootstrap as reactions.
       rest.call("thing.update_connections", BOOTSTRAP, "PUT", "/things/configs/connections/" + thing,
-          bearer(token), new JsonObject().put("channels", new JsonArray(channels)), 200);
+          bearer(token), new JsonObject().put("channels", new JsonArray().add(channels.get(0))), 200);
     }
     // A config naming no thing makes the bootstrap service create one through the things service.
     String externalId = prefix + "-external-new";
@@ -321,21 +322,22 @@ public final class EndToEndRun {
     }
     rest.call("thing.bootstrap", BOOTSTRAP, "GET", "/things/bootstrap/" + encode(first.getKey()),
         "Thing " + secret(), null, 401, 403, 404);
-    // State 1 connects the thing to its config's channels through the things service; 0 disconnects again.
+    // State 1 connects the thing to its config's channels through the things service, 0 disconnects it; the first
+    // config stays active, so later disconnects of its thing reach bootstrap as reactions.
     String thing = configs.get(0);
-    rest.call("thing.change_state", BOOTSTRAP, "PUT", "/things/state/" + thing, bearer(token),
-        new JsonObject().put("state", 1), 204);
-    rest.call("thing.change_state", BOOTSTRAP, "PUT", "/things/state/" + thing, bearer(token),
-        new JsonObject().put("state", 0), 204);
+    for (int state : new int[] {1, 0, 1}) {
+      rest.call("thing.change_state", BOOTSTRAP, "PUT", "/things/state/" + thing, bearer(token),
+          new JsonObject().put("state", state), 204);
+    }
   }
 
   private void connections() {
     List<String> thingIds = things.stream().map(MessageExchange.Device::id).toList();
-    rest.call("thing.connect", THINGS, "POST", "/connect", bearer(token), new JsonObject()
-        .put("subjects", new JsonArray(thingIds)).put("objects", new JsonArray(channels))
-        .put("actions", new JsonArray().add("m_read").add("m_write")), 201);
     String thing = thingIds.get(0);
     String channel = channels.get(0);
+    // The first pair is connected already (its config is active): every other pair is connected here.
+    connect(List.of(thing), channels.subList(1, channels.size()));
+    connect(thingIds.subList(1, thingIds.size()), channels);
     rest.call("thing.disconnect", THINGS, "DELETE", "/policies/" + thing + "/" + channel, bearer(token), null, 204);
     JsonObject policy = new JsonObject().put("subject", thing).put("object", channel)
         .put("actions", new JsonArray().add("m_read"));
@@ -346,6 +348,19 @@ public final class EndToEndRun {
     rest.call("thing.list_by_channel", THINGS, "GET", "/channels/" + channel + "/things", bearer(token), null, 200);
     rest.call("channel.access", THINGS, "POST", "/channels/" + channel + "/access", "Thing " + things.get(0).key(),
         new JsonObject().put("action", "m_write"), 200);
+    // A channel that configs hold, renamed: bootstrap renames it in those configs.
+    rest.call("channel.update", THINGS, "PUT", "/channels/" + channel, bearer(token), new JsonObject()
+        .put("name", prefix + "-channel-0-connected").put("description", "connected by e2e")
+        .put("metadata", new JsonObject().put("e2e", prefix).put("connected", true)), 200);
+  }
+
+  private void connect(List<String> thingIds, List<String> channelIds) {
+    if (thingIds.isEmpty() || channelIds.isEmpty()) {
+      return;
+    }
+    rest.call("thing.connect", THINGS, "POST", "/connect", bearer(token), new JsonObject()
+        .put("subjects", new JsonArray(thingIds)).put("objects", new JsonArray(channelIds))
+        .put("actions", new JsonArray().add("m_read").add("m_write")), 201);
   }
 
   private void messages() {
@@ -367,18 +382,21 @@ public final class EndToEndRun {
       note("--keep: left " + prefix + "-* in place");
       return;
     }
-    for (String config : List.copyOf(configs)) {
-      rest.call("config.remove", BOOTSTRAP, "DELETE", "/things/configs/" + config, bearer(token), null, 204);
-      configs.remove(config);
+    // The config of the thing bootstrap created goes by its own call; the others go with their things, removed
+    // after the channels, so bootstrap reacts to both (channels leave configs, a removed thing's config goes).
+    for (String thing : List.copyOf(extraThings)) {
+      rest.call("config.remove", BOOTSTRAP, "DELETE", "/things/configs/" + thing, bearer(token), null, 204);
+      configs.remove(thing);
+    }
+    for (String channel : List.copyOf(channels)) {
+      rest.call("channel.remove", THINGS, "DELETE", "/channels/" + channel, bearer(token), null, 204);
+      channels.remove(channel);
     }
     for (String thing : allThings()) {
       rest.call("thing.remove", THINGS, "DELETE", "/things/" + thing, bearer(token), null, 204);
       things.removeIf(t -> t.id().equals(thing));
       extraThings.remove(thing);
-    }
-    for (String channel : List.copyOf(channels)) {
-      rest.call("channel.remove", THINGS, "DELETE", "/channels/" + channel, bearer(token), null, 204);
-      channels.remove(channel);
+      configs.remove(thing);
     }
     // Groups and users cannot be deleted through the API: they are disabled instead.
     for (String group : List.copyOf(groups)) {
