@@ -58,8 +58,9 @@ public record DeviceConfig(String thingId, String owner, String name, String ext
 
   /** What the device gets from {@code /things/bootstrap}. */
   public JsonObject toDevice() {
+    // The reference's BootstrapConfig lists channel ids: a device needs no more to publish and subscribe.
     JsonObject json = new JsonObject().put("thing_id", thingId).put("thing_key", thingKey)
-        .put("channels", channelsJson()).put("content", content);
+        .put("channels", new JsonArray(channelIds())).put("content", content);
     putIfSet(json, "client_cert", clientCert);
     putIfSet(json, "client_key", clientKey);
     putIfSet(json, "ca_cert", caCert);
