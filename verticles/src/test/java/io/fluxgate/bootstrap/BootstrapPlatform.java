@@ -180,9 +180,33 @@ final class BootstrapPlatform implements AutoCloseable {
     return events.stream().filter(e -> e.operation().equals(operation)).toList();
   }
 
+  /**
+   * Waits for an event on the bus or, for one published before this node's test consumer was registered (a
+   * consumer catching up at start), in the store.
+   */
   DomainEvent awaitEvent(String operation, java.util.function.Predicate<DomainEvent> which) {
-    Await.until(operation, Duration.ofSeconds(20), () -> eventsOf(operation).stream().anyMatch(which));
-    return eventsOf(operation).stream().filter(which).findFirst().orElseThrow();
+    Await.until(operation, Duration.ofSeconds(20), () -> eventsOf(operation).stream().anyMatch(which)
+        || stored(operation).stream().anyMatch(which));
+    return java.util.stream.Stream.concat(eventsOf(operation).stream(), stored(operation).stream()).filter(which)
+        .findFirst().orElseThrow();
+  }
+
+  /** The events of {@code operation} the store holds on the bootstrap and things streams, read to their end. */
+  List<DomainEvent> stored(String operation) {
+    List<DomainEvent> found = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var store = platform.node.eventLog().store();
+    io.vertx.core.Promise<Long> read = io.vertx.core.Promise.promise();
+    platform.node.vertx().runOnContext(v -> store.readToEnd(backend.prefix() + ".bootstrap", e -> {
+      if (e.operation().equals(operation)) {
+        found.add(e);
+      }
+    }).compose(n -> store.readToEnd(backend.prefix() + ".things", e -> {
+      if (e.operation().equals(operation)) {
+        found.add(e);
+      }
+    })).onComplete(read));
+    Await.result(read.future());
+    return found;
   }
 
   /** Rows of {@code sql} in this node's database, the first column of each, as text. */
