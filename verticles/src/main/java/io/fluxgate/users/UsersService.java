@@ -127,18 +127,30 @@ public final class UsersService {
             return Future.failedFuture(ApiError.unauthenticated("wrong identity or secret"));
           }
           emit(events.tokenIssued(identity, found.user().id()));
-          return Future.succeededFuture(tokens.issue(found.user()));
+          return Future.succeededFuture(tokens.issue(found.user(), found.tokenGeneration()));
         }));
   }
 
-  /** A new token pair for a valid refresh token of an enabled user. */
+  /**
+   * A new token pair for a valid, unrevoked refresh token of an enabled user; the new refresh token expires when
+   * the one used does, so a session ends {@code users.refresh_token_ttl} after its sign-in however often it refreshes.
+   */
   public Future<JsonObject> refreshToken(String refreshToken) {
     return tokens.verify(refreshToken, UserTokens.REFRESH)
-        .compose(this::enabledUser)
-        .map(user -> {
-          emit(events.tokenRefreshed(user.id()));
-          return tokens.issue(user);
-        });
+        .compose(claim -> account(claim).map(account -> {
+          emit(events.tokenRefreshed(account.user().id()));
+          return tokens.refresh(account.user(), account.tokenGeneration(), claim);
+        }));
+  }
+
+  /**
+   * Signs the bearer's user out everywhere: every access and refresh token issued to it so far is refused from now
+   * on, on every node. Either token of a valid pair may ask.
+   */
+  public Future<Void> revokeTokens(String token) {
+    return tokens.verify(token, UserTokens.ACCESS, UserTokens.REFRESH).compose(this::account)
+        .compose(account -> publisher.<Void>commit(conn -> users.revokeTokens(conn, account.user().id())
+            .map(v -> Change.of(null, events.tokensRevoked(account.user().id())))));
   }
 
   public Future<User> profile(String accessToken) {
@@ -159,7 +171,7 @@ public final class UsersService {
 
   /** Changes name and metadata of an account (its own, or any for an administrator). */
   public Future<User> update(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, false, (user, at, by) -> {
+    return change(accessToken, userId, false, false, (user, at, by) -> {
       String name = optionalString(request, "name", MAX_NAME);
       if (!(request.getValue("metadata") instanceof JsonObject metadata)) {
         throw ApiError.malformed("metadata is required and must be an object");
@@ -169,25 +181,25 @@ public final class UsersService {
   }
 
   public Future<User> updateTags(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, false, (user, at, by) -> user.changed(user.name(), user.identity(),
+    return change(accessToken, userId, false, false, (user, at, by) -> user.changed(user.name(), user.identity(),
         strings(request, "tags", true), user.owner(), user.metadata(), user.status(), at, by), events::tagsUpdated);
   }
 
   public Future<User> updateIdentity(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, false, (user, at, by) -> user.changed(user.name(),
+    return change(accessToken, userId, false, false, (user, at, by) -> user.changed(user.name(),
         requiredString(request, "identity", MAX_IDENTITY), user.tags(), user.owner(), user.metadata(), user.status(),
         at, by), events::identityUpdated);
   }
 
   public Future<User> updateOwner(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, true, (user, at, by) -> user.changed(user.name(), user.identity(),
+    return change(accessToken, userId, true, false, (user, at, by) -> user.changed(user.name(), user.identity(),
         user.tags(), requiredString(request, "owner", 36), user.metadata(), user.status(), at, by),
         events::ownerUpdated);
   }
 
-  /** Enables or disables an account; administrators only, and never their own. */
+  /** Enables or disables an account; administrators only, and never their own. A disable revokes its tokens. */
   public Future<User> changeStatus(String accessToken, String userId, boolean enabled) {
-    return change(accessToken, userId, true, (user, at, by) -> {
+    return change(accessToken, userId, true, !enabled, (user, at, by) -> {
       if (user.id().equals(by)) {
         throw ApiError.forbidden("an administrator cannot change its own status");
       }
@@ -196,7 +208,7 @@ public final class UsersService {
     }, events::statusChanged);
   }
 
-  /** Replaces the caller's own secret, given the current one. */
+  /** Replaces the caller's own secret, given the current one; every token issued before is revoked with it. */
   public Future<User> updateSecret(String accessToken, JsonObject request) {
     String oldSecret;
     String newSecret;
@@ -249,7 +261,7 @@ public final class UsersService {
     return Future.succeededFuture();
   }
 
-  /** Sets a new secret with a mailed reset token; the token works once. */
+  /** Sets a new secret with a mailed reset token, which works once; every token issued before is revoked. */
   public Future<Void> resetSecret(JsonObject request) {
     String token;
     String password;
@@ -319,8 +331,8 @@ public final class UsersService {
     User apply(User user, String at, String by);
   }
 
-  private Future<User> change(String accessToken, String userId, boolean adminOnly, Mutation mutation,
-      java.util.function.Function<User, io.fluxgate.codecs.DomainEvent> event) {
+  private Future<User> change(String accessToken, String userId, boolean adminOnly, boolean revokesTokens,
+      Mutation mutation, java.util.function.Function<User, io.fluxgate.codecs.DomainEvent> event) {
     return caller(accessToken).compose(caller -> {
       if (!caller.isAdmin() && (adminOnly || !caller.id().equals(userId))) {
         return Future.failedFuture(ApiError.forbidden(adminOnly
@@ -331,7 +343,9 @@ public final class UsersService {
           return Future.failedFuture(ApiError.notFound("no user " + userId));
         }
         User changed = mutation.apply(user, Instant.now().toString(), caller.id());
-        return publisher.commit(conn -> users.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))));
+        return publisher.commit(conn -> users.update(conn, changed)
+            .compose(v -> revokesTokens ? users.revokeTokens(conn, changed.id()) : Future.<Void>succeededFuture())
+            .map(v -> Change.of(changed, event.apply(changed))));
       });
     }).recover(UsersService::explain);
   }
@@ -362,15 +376,23 @@ public final class UsersService {
     return users.findById(userId).map(user -> user != null);
   }
 
-  /** The enabled user an access token belongs to; a 401 otherwise. */
+  /** The enabled user an unrevoked access token belongs to; a 401 otherwise. */
   public Future<User> caller(String accessToken) {
-    return tokens.verify(accessToken, UserTokens.ACCESS).compose(this::enabledUser);
+    return tokens.verify(accessToken, UserTokens.ACCESS).compose(this::account).map(UserRepository.Account::user);
   }
 
-  private Future<User> enabledUser(String userId) {
-    return users.findById(userId).compose(user -> user == null || !user.isEnabled()
-        ? Future.failedFuture(ApiError.unauthenticated("the token's user is unknown or disabled"))
-        : Future.succeededFuture(user));
+  // The row is read on every call, so a revocation on any node holds at once everywhere: tokens are not cached.
+  private Future<UserRepository.Account> account(UserTokens.Claim claim) {
+    return users.findAccount(claim.userId()).compose(account -> {
+      if (account == null || !account.user().isEnabled()) {
+        return Future.failedFuture(ApiError.unauthenticated("the token's user is unknown or disabled"));
+      }
+      if (account.tokenGeneration() != claim.generation()) {
+        return Future.failedFuture(ApiError.unauthenticated(
+            "the token was revoked (sign-out, password change or reset, or disable): sign in again"));
+      }
+      return Future.succeededFuture(account);
+    });
   }
 
   private void emit(io.fluxgate.codecs.DomainEvent event) {

@@ -132,6 +132,8 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.issueToken(ApiResponses.jsonBody(ctx))));
     router.post("/users/tokens/refresh").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.refreshToken(ApiResponses.bearerToken(ctx))));
+    router.post("/users/tokens/revoke").handler(ctx -> ApiResponses.noContent(ctx,
+        users.revokeTokens(ApiResponses.bearerToken(ctx))));
   }
 
   /** Counters operators watch on /metrics; absent when the node runs without metrics. */

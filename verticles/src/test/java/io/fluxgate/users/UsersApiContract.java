@@ -345,6 +345,92 @@ abstract class UsersApiContract {
     awaitEvent("user.view_profile", 1);
   }
 
+  /** Whether {@code pair}'s access token still authenticates and its refresh token still buys tokens. */
+  boolean[] stillValid(JsonObject pair) {
+    return new boolean[] {get("/users/profile", pair.getString("access_token")).statusCode() == 200,
+        post("/users/tokens/refresh", pair.getString("refresh_token"), null).statusCode() == 200};
+  }
+
+  @Test
+  void aSignOutAPasswordChangeOrResetAndADisableEndEveryEarlierToken() throws Exception {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    JsonObject laptop = tokens("alice@example.com", "alice-secret");
+    JsonObject phone = tokens("alice@example.com", "alice-secret");
+
+    // An explicit sign-out with either token ends every session of the user, not just the one asking.
+    assertThat(post("/users/tokens/revoke", null, null).statusCode()).isEqualTo(401);
+    assertThat(post("/users/tokens/revoke", laptop.getString("refresh_token"), null).statusCode()).isEqualTo(204);
+    assertThat(stillValid(laptop)).containsExactly(false, false);
+    assertThat(stillValid(phone)).containsExactly(false, false);
+    var again = post("/users/tokens/revoke", phone.getString("access_token"), null);
+    assertThat(again.statusCode()).as("a revoked token cannot revoke").isEqualTo(401);
+    assertThat(again.bodyAsJsonObject().getString("message")).contains("revoked");
+    DomainEvent revoked = awaitEvent("user.revoke_token", 1);
+    assertThat(revoked.fields().getString("user_id")).isEqualTo(alice);
+    assertThat(revoked.revision()).isEqualTo(DomainEvent.NO_REVISION);
+
+    // A password change ends the tokens it was made with, too.
+    JsonObject beforeChange = tokens("alice@example.com", "alice-secret");
+    assertThat(stillValid(beforeChange)).containsExactly(true, true);
+    secretsUsed.add("changed-secret");
+    assertThat(patch("/users/secret", beforeChange.getString("access_token"), new JsonObject()
+        .put("old_secret", "alice-secret").put("new_secret", "changed-secret")).statusCode()).isEqualTo(200);
+    assertThat(stillValid(beforeChange)).containsExactly(false, false);
+
+    // A disable ends them, and enabling the user again does not bring them back.
+    JsonObject beforeDisable = tokens("alice@example.com", "changed-secret");
+    assertThat(post("/users/" + alice + "/disable", adminToken, null).statusCode()).isEqualTo(200);
+    assertThat(post("/users/" + alice + "/enable", adminToken, null).statusCode()).isEqualTo(200);
+    assertThat(stillValid(beforeDisable)).containsExactly(false, false);
+    var identified = fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, beforeDisable.getString("access_token"));
+    assertThat(((io.vertx.core.eventbus.ReplyException) Await.failure(identified)).failureCode())
+        .as("other services asking over the bus are refused alike").isEqualTo(401);
+
+    // A reset through the mailed link ends them as well.
+    JsonObject beforeReset = tokens("alice@example.com", "changed-secret");
+    assertThat(requestReset("alice@example.com").statusCode()).isEqualTo(201);
+    String resetToken = mailedResetToken();
+    secretsUsed.add("reset-secret-1");
+    assertThat(reset(resetToken, "reset-secret-1", "reset-secret-1").statusCode()).isEqualTo(201);
+    assertThat(stillValid(beforeReset)).containsExactly(false, false);
+
+    assertThat(stillValid(tokens("alice@example.com", "reset-secret-1"))).containsExactly(true, true);
+    assertThat(eventsOf("user.revoke_token")).as("one event per sign-out, none for the others").hasSize(1);
+  }
+
+  @Test
+  void aRefreshNeverExtendsTheSessionBeyondItsSignIn() throws Exception {
+    register("alice", "alice@example.com", "alice-secret");
+    JsonObject signIn = tokens("alice@example.com", "alice-secret");
+    // JWT times are whole seconds: wait until the clock has moved past the sign-in's second.
+    long issuedAt = claims(signIn.getString("refresh_token")).getLong("iat");
+    Await.until("the next second", Duration.ofSeconds(3), () -> System.currentTimeMillis() / 1000 > issuedAt);
+
+    var refreshed = post("/users/tokens/refresh", signIn.getString("refresh_token"), null);
+    assertThat(refreshed.statusCode()).isEqualTo(200);
+    JsonObject renewed = claims(refreshed.bodyAsJsonObject().getString("refresh_token"));
+    assertThat(renewed.getLong("iat")).isGreaterThan(issuedAt);
+    assertThat(renewed.getLong("exp")).as("the refreshed refresh token ends when the sign-in's does")
+        .isEqualTo(claims(signIn.getString("refresh_token")).getLong("exp"));
+  }
+
+  /** The claims of a JWT, read without checking its signature. */
+  static JsonObject claims(String jwt) {
+    return new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(jwt.split("\\.")[1]),
+        java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The token of the one reset mail received so far. */
+  String mailedResetToken() {
+    assertThat(SMTP.waitForIncomingEmail(10_000, 1)).isTrue();
+    String body = GreenMailUtil.getBody(SMTP.getReceivedMessages()[0]);
+    var link = java.util.regex.Pattern.compile("\\?token=(\\S+)").matcher(body);
+    assertThat(link.find()).as(body).isTrue();
+    secretsUsed.add(link.group(1));
+    return link.group(1);
+  }
+
   @Test
   void forgedAndExpiredTokensGet401() throws Exception {
     String aliceId = register("alice", "alice@example.com", "alice-secret");
@@ -356,7 +442,7 @@ abstract class UsersApiContract {
 
     String forged = new UserTokens(fx.vertx, config(Map.of("FG_USERS_TOKEN_KEY", "another-key-entirely-of-at-least-32-bytes")))
         .issue(new User(aliceId, "", "", new io.vertx.core.json.JsonArray(),
-            "", new JsonObject(), "enabled", User.Role.ADMIN, "", "", "", 1))
+            "", new JsonObject(), "enabled", User.Role.ADMIN, "", "", "", 1), 0)
         .getString("access_token");
     assertThat(get("/users/profile", forged).statusCode()).isEqualTo(401);
     assertThat(get("/users/profile", "not-a-jwt").statusCode()).isEqualTo(401);
@@ -823,15 +909,18 @@ abstract class UsersApiContract {
     post("/users/tokens/issue", null, new JsonObject().put("identity", "alice@example.com").put("secret", "a-wrong-one"));
     JsonObject refreshed = post("/users/tokens/refresh", pair.getString("refresh_token"), null).bodyAsJsonObject();
     get("/users/profile", refreshed.getString("access_token"));
+    Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, pair.getString("access_token")));
+    awaitEvent("user.identify", 1);
     patch("/users/secret", refreshed.getString("access_token"),
         new JsonObject().put("old_secret", "alice-secret").put("new_secret", "alice-second-secret"));
     awaitEvent("user.update_secret", 1);
-    Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, pair.getString("access_token")));
-    awaitEvent("user.identify", 1);
+    JsonObject last = tokens("alice@example.com", "alice-second-secret");
+    assertThat(post("/users/tokens/revoke", last.getString("access_token"), null).statusCode()).isEqualTo(204);
+    awaitEvent("user.revoke_token", 1);
 
     List<String> secrets = List.of("alice-secret", "alice-second-secret", "a-wrong-one", ADMIN_SECRET, pair.getString("access_token"),
         pair.getString("refresh_token"), refreshed.getString("access_token"), refreshed.getString("refresh_token"),
-        "$2a$", "$2y$");
+        last.getString("access_token"), last.getString("refresh_token"), "$2a$", "$2y$");
     for (DomainEvent event : events) {
       String json = event.toJson().encode();
       for (String secret : secrets) {
