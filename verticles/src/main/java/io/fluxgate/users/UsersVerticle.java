@@ -35,6 +35,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private final int port;
   private final boolean readEvents;
   private ResetMails mails;
+  private PublicCallLimits limits;
   private UsersService users;
   private GroupsService groups;
   private PoliciesService policies;
@@ -59,8 +60,10 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
       LOG.warn("password reset is off: set users.reset_url (FG_USERS_RESET_URL) to the reset page mails link to");
     }
     mails = new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from(), config.resetUrl());
+    limits = new PublicCallLimits(config);
     registerMetrics();
-    users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
+    Passwords passwords = new Passwords(vertx, config.bcryptCost(), config.bcryptThreads(), config.bcryptQueue());
+    users = new UsersService(config, new UserRepository(db), passwords,
         new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher, mails, readEvents);
     UserEvents events = new UserEvents(streams.users(), instance);
     PolicyRepository policyRepository = new PolicyRepository(db);
@@ -77,7 +80,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   }
 
   private void addRoutes(Router router) {
-    router.post("/users").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.post("/users").handler(limits.register()).handler(ctx -> ApiResponses.reply(ctx, 201,
         users.register(optionalBearer(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
     router.get("/users").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.list(ApiResponses.bearerToken(ctx), query(ctx))));
@@ -91,9 +94,9 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), true).map(User::toApi)));
     router.post("/users/:userID/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), false).map(User::toApi)));
-    router.post("/password/reset-request").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.post("/password/reset-request").handler(limits.reset()).handler(ctx -> ApiResponses.reply(ctx, 201,
         users.requestReset(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
-    router.put("/password/reset").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.put("/password/reset").handler(limits.reset()).handler(ctx -> ApiResponses.reply(ctx, 201,
         users.resetSecret(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
     router.post("/groups").handler(ctx -> ApiResponses.reply(ctx, 201,
         groups.create(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Group::toApi)));
@@ -128,7 +131,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
     router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.view(ApiResponses.bearerToken(ctx), ctx.pathParam("userID")).map(User::toApi)));
-    router.post("/users/tokens/issue").handler(ctx -> ApiResponses.reply(ctx, 200,
+    router.post("/users/tokens/issue").handler(limits.signIn()).handler(ctx -> ApiResponses.reply(ctx, 200,
         users.issueToken(ApiResponses.jsonBody(ctx))));
     router.post("/users/tokens/refresh").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.refreshToken(ApiResponses.bearerToken(ctx))));
@@ -142,6 +145,9 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     if (registry != null) {
       FunctionCounter.builder("fluxgate_users_reset_mail_failures", mails, ResetMails::failures)
           .description("Password-reset mails not sent (SMTP or look-up failures)").register(registry);
+      FunctionCounter.builder("fluxgate_users_rate_limited", limits, PublicCallLimits::refused)
+          .description("Sign-ins, self-registrations and password resets refused with 429 by this node")
+          .register(registry);
     }
   }
 

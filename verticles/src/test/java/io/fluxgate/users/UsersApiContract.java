@@ -431,6 +431,76 @@ abstract class UsersApiContract {
     return link.group(1);
   }
 
+  HttpResponse<Buffer> from(String client, io.vertx.core.http.HttpMethod method, String path, JsonObject body) {
+    return Await.result(http.request(method, port, "127.0.0.1", path).putHeader("X-Client-Address", client)
+        .sendJsonObject(body));
+  }
+
+  void assertTooManyRequests(HttpResponse<Buffer> response, String whose) {
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(429);
+    assertThat(response.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(response.bodyAsJsonObject().getString("error")).isEqualTo("too many requests");
+    assertThat(response.bodyAsJsonObject().getString("message")).contains(whose);
+    assertThat(Integer.parseInt(response.getHeader("Retry-After"))).isBetween(1, 3600);
+  }
+
+  @Test
+  void signInsRegistrationsAndResetsAreLimitedPerIdentityAndPerClientAddress() throws Exception {
+    Await.result(fx.vertx.undeploy(deployment));
+    // The proxy's header names the client, so the test speaks from several addresses.
+    deploy(config(Map.of("FG_USERS_RATE_SIGN_IN", "3/1h", "FG_USERS_RATE_REGISTER", "2/1h",
+        "FG_USERS_RATE_RESET", "2/1h", "FG_USERS_CLIENT_ADDRESS_HEADER", "X-Client-Address")));
+    var POST = io.vertx.core.http.HttpMethod.POST;
+    register("alice", "alice@example.com", "alice-secret");
+    JsonObject wrong = new JsonObject().put("identity", "alice@example.com").put("secret", "not-her-secret");
+
+    // Per identity: the fourth guess at alice's secret is refused, whichever address it comes from.
+    for (int i = 0; i < 3; i++) {
+      assertThat(from("10.0.0." + i, POST, "/users/tokens/issue", wrong).statusCode()).isEqualTo(401);
+    }
+    assertTooManyRequests(from("10.0.0.9", POST, "/users/tokens/issue",
+        new JsonObject().put("identity", "ALICE@example.com").put("secret", "alice-secret")), "identity");
+    assertThat(from("10.0.0.9", POST, "/users/tokens/issue",
+        new JsonObject().put("identity", ADMIN).put("secret", ADMIN_SECRET)).statusCode()).isEqualTo(200);
+
+    // Per address: the fourth sign-in from one address is refused, whoever it names.
+    for (int i = 0; i < 3; i++) {
+      assertThat(from("10.0.1.1", POST, "/users/tokens/issue", new JsonObject()
+          .put("identity", "nobody" + i + "@example.com").put("secret", "whatever-it-is")).statusCode()).isEqualTo(401);
+    }
+    assertTooManyRequests(from("10.0.1.1", POST, "/users/tokens/issue", new JsonObject()
+        .put("identity", "nobody9@example.com").put("secret", "whatever-it-is")), "address");
+
+    // Self-registration, per address; a signed-in user creating accounts is not counted.
+    assertThat(from("10.0.2.1", POST, "/users", newUser("b1", "b1@example.com", "bob-secret-1")).statusCode())
+        .isEqualTo(201);
+    assertThat(from("10.0.2.1", POST, "/users", newUser("b2", "b2@example.com", "bob-secret-1")).statusCode())
+        .isEqualTo(201);
+    assertTooManyRequests(from("10.0.2.1", POST, "/users", newUser("b3", "b3@example.com", "bob-secret-1")),
+        "address");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    var byAdmin = Await.result(http.post(port, "127.0.0.1", "/users").putHeader("X-Client-Address", "10.0.2.1")
+        .bearerTokenAuthentication(adminToken).sendJsonObject(newUser("b4", "b4@example.com", "bob-secret-1")));
+    assertThat(byAdmin.statusCode()).isEqualTo(201);
+
+    // Password reset, per e-mail address; a refused request mails nothing.
+    for (int i = 0; i < 2; i++) {
+      assertThat(from("10.0.3." + i, POST, "/password/reset-request",
+          new JsonObject().put("email", "alice@example.com")).statusCode()).isEqualTo(201);
+    }
+    assertTooManyRequests(from("10.0.3.9", POST, "/password/reset-request",
+        new JsonObject().put("email", "alice@example.com")), "identity");
+    assertThat(SMTP.waitForIncomingEmail(10_000, 2)).isTrue();
+    assertThat(from("10.0.3.9", io.vertx.core.http.HttpMethod.PUT, "/password/reset", new JsonObject()
+        .put("token", "x").put("password", "p-123456").put("confirm_password", "p-123456")).statusCode())
+        .as("the reset itself counts per address too").isEqualTo(401);
+    assertTooManyRequests(from("10.0.3.9", io.vertx.core.http.HttpMethod.PUT, "/password/reset", new JsonObject()
+        .put("token", "x").put("password", "p-123456").put("confirm_password", "p-123456")), "address");
+
+    assertThat(usersInDatabase()).as("the administrator, alice, b1, b2 and b4").isEqualTo(5);
+    assertThat(SMTP.getReceivedMessages()).hasSize(2);
+  }
+
   @Test
   void forgedAndExpiredTokensGet401() throws Exception {
     String aliceId = register("alice", "alice@example.com", "alice-secret");
