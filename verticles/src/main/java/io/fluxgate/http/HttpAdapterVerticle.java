@@ -4,6 +4,7 @@ import io.fluxgate.api.ApiError;
 import io.fluxgate.api.ApiResponses;
 import io.fluxgate.api.ApiServer;
 import io.fluxgate.api.ServiceEndpoint;
+import io.fluxgate.api.ServiceRequests;
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.ChannelMessage;
 import io.fluxgate.codecs.DomainEvent;
@@ -15,6 +16,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 
 /**
  * The HTTP message adapter of {@code http.yml}: a device POSTs a message to a channel with
@@ -25,16 +27,20 @@ public final class HttpAdapterVerticle extends VerticleBase implements ServiceEn
   private final String host;
   private final int port;
   private final int maxMessageSize;
+  private final Duration busTimeout;
+  private ServiceRequests things;
   private HttpServer server;
 
-  public HttpAdapterVerticle(String host, int port, int maxMessageSize) {
+  public HttpAdapterVerticle(String host, int port, int maxMessageSize, Duration busTimeout) {
     this.host = host;
     this.port = port;
     this.maxMessageSize = maxMessageSize;
+    this.busTimeout = busTimeout;
   }
 
   @Override
   public Future<?> start() {
+    things = new ServiceRequests(vertx.eventBus(), busTimeout);
     Router router = ApiServer.router(vertx, "http");
     router.post("/channels/:channelId/messages").handler(this::publish);
     router.post("/channels/:channelId/messages/*").handler(this::publish);
@@ -60,14 +66,13 @@ public final class HttpAdapterVerticle extends VerticleBase implements ServiceEn
       throw new ApiError(ApiError.Kind.TOO_LARGE, "messages are at most " + maxMessageSize + " bytes");
     }
     var payload = ctx.body().buffer() == null ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer();
-    vertx.eventBus().<String>request(Addresses.THINGS_IDENTIFY, key)
-        .map(io.vertx.core.eventbus.Message::body)
+    things.<String>request("things", Addresses.THINGS_IDENTIFY, key)
         .recover(error -> Future.failedFuture(error instanceof ReplyException reply && reply.failureCode() == 401
             ? ApiError.unauthenticated("no enabled thing has this key") : error))
-        .compose(thingId -> vertx.eventBus().<Boolean>request(Addresses.THINGS_AUTHORIZE,
+        .compose(thingId -> things.<Boolean>request("things", Addresses.THINGS_AUTHORIZE,
                 new ThingAccess(thingId, topic.channelId(), ThingAccess.Action.PUBLISH))
-            .map(reply -> {
-              if (!reply.body()) {
+            .map(allowed -> {
+              if (!allowed) {
                 throw ApiError.forbidden("the thing may not publish on this channel");
               }
               ChannelMessage message = new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "http", 1,

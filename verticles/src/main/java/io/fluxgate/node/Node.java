@@ -112,9 +112,10 @@ public final class Node {
       case USERS -> new UsersVerticle(settings.users(), settings.smtp(), db, log.publisher(), streams,
           settings.node().instanceId(), host, settings.ports().users(), settings.events().readEvents());
       case THINGS -> new ThingsVerticle(settings.things(), db, log.publisher(), streams, settings.node().instanceId(),
-          host, settings.ports().things(), settings.events().readEvents());
+          host, settings.ports().things(), settings.events().readEvents(), settings.node().busTimeout());
       case BOOTSTRAP -> new ApiVerticle(role.id(), host, settings.ports().bootstrap());
-      case HTTP -> new HttpAdapterVerticle(host, settings.ports().httpAdapter(), settings.mqtt().maxMessageSize());
+      case HTTP -> new HttpAdapterVerticle(host, settings.ports().httpAdapter(), settings.mqtt().maxMessageSize(),
+          settings.node().busTimeout());
       case MQTT -> new MqttAdapterVerticle(settings.mqtt(), log.publisher(), streams, settings.node().instanceId());
     };
   }

@@ -79,7 +79,8 @@ abstract class ThingsApiContract {
   /** A things verticle with its own access index, standing for the things service of node {@code instance}. */
   ThingsVerticle deployThings(String instance) {
     ThingsVerticle things = new ThingsVerticle(ThingsConfig.from(new ConfigTree(new JsonObject(), Map.of()), dataDir),
-        fx.db, fx.log.publisher(), fx.streams(), instance, "127.0.0.1", 0, true);
+        fx.db, fx.log.publisher(), fx.streams(), instance, "127.0.0.1", 0, true,
+        io.fluxgate.api.ServiceRequests.DEFAULT_TIMEOUT);
     Await.result(fx.vertx.deployVerticle(things));
     return things;
   }
