@@ -178,7 +178,7 @@ public final class GroupsService {
       PageRequest paging = PageRequest.from(query);
       return users.membersOf(groupId, paging).map(page -> {
         emit(events.membersListed(groupId, page.total(), paging.offset(), paging.limit()));
-        return paging.toJson("users", page, User::toApi);
+        return paging.toJson("members", page, User::toApi);
       });
     });
   }
@@ -192,7 +192,7 @@ public final class GroupsService {
       PageRequest paging = PageRequest.from(query);
       return groups.listByMember(userId, paging.offset(), paging.limit()).map(page -> {
         emit(events.membershipsListed(userId, page.total(), paging.offset(), paging.limit()));
-        return paging.toJson("groups", page, Group::toApi);
+        return paging.toJson("memberships", page, Group::toApi);
       });
     });
   }

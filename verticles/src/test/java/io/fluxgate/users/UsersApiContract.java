@@ -935,8 +935,13 @@ abstract class UsersApiContract {
     assertThat(get("/groups/" + plant, bobToken).statusCode()).as("g_list lets bob see it").isEqualTo(200);
     assertThat(put("/groups/" + plant, bobToken, new JsonObject().put("name", "bob's")).statusCode()).isEqualTo(403);
     JsonObject members = get("/groups/" + plant + "/members", aliceToken).bodyAsJsonObject();
-    assertThat(members.getJsonArray("users").getJsonObject(0).getString("id")).isEqualTo(bob);
-    assertThat(names(get("/users/" + bob + "/memberships", bobToken).bodyAsJsonObject())).containsExactly("plant");
+    // The reference's page keys: members of a group, memberships of a user.
+    assertThat(members.fieldNames()).containsExactlyInAnyOrder("total", "offset", "limit", "members");
+    assertThat(members.getJsonArray("members").getJsonObject(0).getString("id")).isEqualTo(bob);
+    JsonObject memberships = get("/users/" + bob + "/memberships", bobToken).bodyAsJsonObject();
+    assertThat(memberships.fieldNames()).containsExactlyInAnyOrder("total", "offset", "limit", "memberships");
+    assertThat(memberships.getJsonArray("memberships").stream().map(g -> ((JsonObject) g).getString("name")))
+        .containsExactly("plant");
     assertThat(get("/users/" + alice + "/memberships", bobToken).statusCode()).isEqualTo(403);
     assertThat(get("/policies", aliceToken).bodyAsJsonObject().getLong("total")).isEqualTo(1);
     JsonObject shared = get("/users?visibility=shared", aliceToken).bodyAsJsonObject();
