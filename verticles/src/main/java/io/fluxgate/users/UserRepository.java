@@ -81,6 +81,9 @@ public final class UserRepository {
   public Future<Page<User>> list(UserFilter filter, int offset, int limit) {
     Where where = new Where().contains("name", filter.name()).contains("identity", filter.identity())
         .equal("owner", filter.owner()).status(filter.status());
+    if (!filter.memberOf().isEmpty()) {
+      where.and("id IN (SELECT subject FROM user_policies WHERE object = ?)", filter.memberOf());
+    }
     if (!filter.visibleTo().isEmpty()) {
       // Owned: users the caller created; shared: members of groups the caller owns.
       String shared = "id IN (SELECT p.subject FROM user_policies p JOIN user_groups g ON g.id = p.object"
@@ -97,17 +100,9 @@ public final class UserRepository {
         filter.metadata().isEmpty() ? null : user -> filter.metadata().matches(user.metadata()));
   }
 
-  /** The users holding a policy on {@code groupId}: the group's members. */
-  public Future<Page<User>> listByGroup(String groupId, int offset, int limit) {
-    return db.page("u.id, u.name, u.identity, u.tags, u.owner, u.metadata, u.status, u.role, u.created_at,"
-            + " u.updated_at, u.updated_by, u.revision",
-        "FROM users u JOIN user_policies p ON p.subject = u.id WHERE p.object = ?", "u.created_at, u.id",
-        java.util.List.of(groupId), offset, limit, UserRepository::user, null);
-  }
-
-  /** What a list asks for; empty strings and lists mean "any". */
+  /** What a list asks for; empty strings and lists mean "any"; {@code memberOf} a group the users hold a policy on. */
   public record UserFilter(String name, String identity, String owner, String status, java.util.List<String> tags,
-      MetadataFilter metadata, String visibleTo, String visibility) {}
+      MetadataFilter metadata, String visibleTo, String visibility, String memberOf) {}
 
 
   public Future<User> findById(String id) {

@@ -298,17 +298,8 @@ public final class UsersService {
     JsonObject filters = new JsonObject();
     try {
       paging = PageRequest.from(query);
-      String status = RequestFields.statusFilter(query);
-      List<String> tags = query.containsKey("tags")
-          ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
-          : List.of();
-      String visibility = query.getOrDefault("visibility", "owned");
-      if (!List.of("owned", "shared", "all").contains(visibility)) {
-        throw ApiError.malformed("visibility must be owned, shared or all");
-      }
-      filter = new UserRepository.UserFilter(query.getOrDefault("name", ""), query.getOrDefault("identity", ""),
-          query.getOrDefault("owner", ""), status, tags, MetadataFilter.parse(query.get("metadata")), "", visibility);
-      for (String key : List.of("name", "identity", "owner", "status", "tags", "metadata", "visibility")) {
+      filter = filter(query, "");
+      for (String key : List.of("name", "identity", "owner_id", "owner", "status", "tags", "metadata", "visibility")) {
         if (query.containsKey(key)) {
           filters.put(key, query.get(key));
         }
@@ -318,11 +309,29 @@ public final class UsersService {
     }
     return caller(accessToken).compose(caller -> users.list(caller.isAdmin() ? filter
         : new UserRepository.UserFilter(filter.name(), filter.identity(), filter.owner(), filter.status(),
-            filter.tags(), filter.metadata(), caller.id(), filter.visibility()), paging.offset(), paging.limit()))
+            filter.tags(), filter.metadata(), caller.id(), filter.visibility(), ""), paging.offset(), paging.limit()))
         .map(page -> {
           emit(events.listed(page.total(), paging.offset(), paging.limit(), filters));
           return paging.toJson("users", page, User::toApi);
         });
+  }
+
+  /**
+   * The filters of a users listing: {@code name}, {@code identity}, {@code owner_id} (the reference's name; {@code owner}
+   * is read too), {@code status}, {@code tags}, {@code metadata}, {@code visibility}; a 400 naming a bad one.
+   */
+  private static UserRepository.UserFilter filter(Map<String, String> query, String memberOf) {
+    String status = RequestFields.statusFilter(query);
+    List<String> tags = query.containsKey("tags")
+        ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
+        : List.of();
+    String visibility = query.getOrDefault("visibility", "owned");
+    if (!List.of("owned", "shared", "all").contains(visibility)) {
+      throw ApiError.malformed("visibility must be owned, shared or all");
+    }
+    String owner = query.getOrDefault("owner_id", query.getOrDefault("owner", ""));
+    return new UserRepository.UserFilter(query.getOrDefault("name", ""), query.getOrDefault("identity", ""), owner,
+        status, tags, MetadataFilter.parse(query.get("metadata")), "", visibility, memberOf);
   }
 
   /** A change of one account by its owner or, when {@code adminOnly} or not, an administrator. */
@@ -366,9 +375,15 @@ public final class UsersService {
     return caller(accessToken).onSuccess(user -> emit(events.identified(user.id())));
   }
 
-  /** A page of the users holding a policy on {@code groupId}. */
-  Future<Page<User>> membersOf(String groupId, PageRequest paging) {
-    return users.listByGroup(groupId, paging.offset(), paging.limit());
+  /** A page of the users holding a policy on {@code groupId}, with the filters of a users listing. */
+  Future<Page<User>> membersOf(String groupId, Map<String, String> query, PageRequest paging) {
+    UserRepository.UserFilter filter;
+    try {
+      filter = filter(query, groupId);
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return users.list(filter, paging.offset(), paging.limit());
   }
 
   /** Whether {@code userId} names an existing user. */

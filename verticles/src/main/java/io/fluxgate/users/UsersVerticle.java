@@ -83,7 +83,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.post("/users").handler(limits.register()).handler(ctx -> ApiResponses.reply(ctx, 201,
         users.register(optionalBearer(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
     router.get("/users").handler(ctx -> ApiResponses.reply(ctx, 200,
-        users.list(ApiResponses.bearerToken(ctx), query(ctx))));
+        users.list(ApiResponses.bearerToken(ctx), withAll(query(ctx), ctx, "tags"))));
     router.patch("/users/secret").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.updateSecret(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
     changeRoute(router, "/users/:userID", users::update);
@@ -116,7 +116,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.post("/groups/:groupId/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         groups.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), false).map(Group::toApi)));
     router.get("/groups/:groupId/members").handler(ctx -> ApiResponses.reply(ctx, 200,
-        groups.members(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), query(ctx))));
+        groups.members(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), withAll(query(ctx), ctx, "tags"))));
     router.get("/users/:userID/memberships").handler(ctx -> ApiResponses.reply(ctx, 200,
         groups.memberships(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), query(ctx))));
     router.post("/policies").handler(ctx -> ApiResponses.reply(ctx, 201,
@@ -124,7 +124,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.put("/policies").handler(ctx -> ApiResponses.reply(ctx, 200,
         policies.update(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Policy::toApi)));
     router.get("/policies").handler(ctx -> ApiResponses.reply(ctx, 200,
-        policies.list(ApiResponses.bearerToken(ctx), query(ctx))));
+        policies.list(ApiResponses.bearerToken(ctx), withAll(query(ctx), ctx, "actions"))));
     router.delete("/policies/:subject/:object").handler(ctx -> ApiResponses.noContent(ctx, policies
         .delete(ApiResponses.bearerToken(ctx), ctx.pathParam("subject"), ctx.pathParam("object"))));
     router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
@@ -158,6 +158,15 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
 
   private static java.util.Map<String, String> query(RoutingContext ctx) {
     return ApiResponses.query(ctx);
+  }
+
+  // An array parameter of the reference: repeated (actions=a&actions=b) or comma-separated, read as one list.
+  private static java.util.Map<String, String> withAll(java.util.Map<String, String> query, RoutingContext ctx,
+      String key) {
+    if (ctx.queryParams().getAll(key).size() > 1) {
+      query.put(key, String.join(",", ctx.queryParams().getAll(key)));
+    }
+    return query;
   }
 
   /** A PATCH of one user's account with a JSON body. */

@@ -912,6 +912,75 @@ abstract class UsersApiContract {
     assertThat(status.fields().getString("status")).isEqualTo("disabled");
   }
 
+  void grant(String token, String subject, String object, String... actions) {
+    var response = post("/policies", token, new JsonObject().put("subject", subject).put("object", object)
+        .put("actions", new io.vertx.core.json.JsonArray(List.of(actions))));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+  }
+
+  static List<String> ids(JsonObject page, String key) {
+    return page.getJsonArray(key).stream().map(item -> ((JsonObject) item).getString("id")).toList();
+  }
+
+  @Test
+  void listingsTakeTheFiltersOfTheReferenceUnderItsNames() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String carol = register("carol", "carol@example.com", "carol-secret");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String bobToken = tokens("bob@example.com", "bob-secret-1").getString("access_token");
+    var dave = post("/users", adminToken, newUser("dave", "dave@example.com", "dave-secret").put("owner", alice));
+    assertThat(dave.statusCode()).as(dave.bodyAsString()).isEqualTo(201);
+
+    // GET /users: owner_id (the reference's name), and owner as before.
+    assertThat(ids(get("/users?owner_id=" + alice, adminToken).bodyAsJsonObject(), "users"))
+        .containsExactly(dave.bodyAsJsonObject().getString("id"));
+    assertThat(get("/users?owner=" + alice, adminToken).bodyAsJsonObject().getLong("total")).isEqualTo(1);
+
+    String plant = createGroup(aliceToken, "plant", null);
+    String line = createGroup(aliceToken, "line", plant);
+    grant(aliceToken, bob, plant, "g_list");
+    grant(aliceToken, carol, plant, "g_list", "g_update");
+    grant(aliceToken, bob, line, "g_list");
+
+    // GET /groups/{id}/members: name, identity, tags, metadata, status as for users.
+    assertThat(ids(get("/groups/" + plant + "/members", aliceToken).bodyAsJsonObject(), "members"))
+        .containsExactlyInAnyOrder(bob, carol);
+    assertThat(ids(get("/groups/" + plant + "/members?name=car", aliceToken).bodyAsJsonObject(), "members"))
+        .containsExactly(carol);
+    assertThat(ids(get("/groups/" + plant + "/members?identity=BOB", aliceToken).bodyAsJsonObject(), "members"))
+        .containsExactly(bob);
+    assertThat(get("/groups/" + plant + "/members?status=nope", aliceToken).statusCode()).isEqualTo(400);
+
+    // GET /users/{id}/memberships: name, parentId, level, ownerId, tree as for groups.
+    assertThat(ids(get("/users/" + bob + "/memberships", bobToken).bodyAsJsonObject(), "memberships"))
+        .containsExactly(plant, line);
+    assertThat(ids(get("/users/" + bob + "/memberships?name=lin", bobToken).bodyAsJsonObject(), "memberships"))
+        .containsExactly(line);
+    assertThat(ids(get("/users/" + bob + "/memberships?parentId=" + plant, bobToken).bodyAsJsonObject(),
+        "memberships")).containsExactly(line);
+    assertThat(ids(get("/users/" + bob + "/memberships?level=1", bobToken).bodyAsJsonObject(), "memberships"))
+        .containsExactly(plant);
+    assertThat(ids(get("/users/" + bob + "/memberships?ownerId=" + bob, bobToken).bodyAsJsonObject(),
+        "memberships")).isEmpty();
+    JsonObject tree = get("/users/" + bob + "/memberships?tree=true", bobToken).bodyAsJsonObject();
+    assertThat(ids(tree, "memberships")).containsExactly(plant);
+    assertThat(tree.getJsonArray("memberships").getJsonObject(0).getJsonArray("children").getJsonObject(0)
+        .getString("id")).isEqualTo(line);
+    assertThat(get("/users/" + bob + "/memberships?level=9", bobToken).statusCode()).isEqualTo(400);
+
+    // GET /policies: actions, repeated or comma-separated; a policy must hold them all.
+    assertThat(get("/policies?actions=g_list", aliceToken).bodyAsJsonObject().getLong("total")).isEqualTo(3);
+    assertThat(get("/policies?actions=g_update", aliceToken).bodyAsJsonObject().getJsonArray("policies")
+        .getJsonObject(0).getString("subject")).isEqualTo(carol);
+    assertThat(get("/policies?actions=g_list&actions=g_update", aliceToken).bodyAsJsonObject().getLong("total"))
+        .isEqualTo(1);
+    assertThat(get("/policies?actions=g_list,g_update", aliceToken).bodyAsJsonObject().getLong("total"))
+        .isEqualTo(1);
+    assertThat(get("/policies?actions=fly", aliceToken).statusCode()).isEqualTo(400);
+  }
+
   @Test
   void policiesGrantActionsOnGroupsAndMakeMembers() {
     String alice = register("alice", "alice@example.com", "alice-secret");
