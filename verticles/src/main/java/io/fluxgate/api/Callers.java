@@ -5,7 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
-/** Asks the users service (over the bus, on any node) who an access token belongs to. */
+/** Asks the users service (over the bus, on any node) who an access token belongs to, and whether a user exists. */
 public final class Callers {
 
   private final ServiceRequests requests;
@@ -26,5 +26,12 @@ public final class Callers {
           return Future.failedFuture(error instanceof ReplyException reply
               ? new IllegalStateException("the users service failed: " + reply.getMessage()) : error);
         });
+  }
+
+  /** Succeeds when the user {@code userId} exists, so it can own something; a 404 naming it otherwise. */
+  public Future<Void> requireUser(String userId) {
+    return requests.<Boolean>request("users", Addresses.USERS_EXISTS, userId).compose(exists -> exists
+        ? Future.succeededFuture()
+        : Future.failedFuture(ApiError.notFound("no user " + userId + " to be the owner")));
   }
 }

@@ -36,33 +36,47 @@ public final class GroupsService {
     this.readEvents = readEvents;
   }
 
+  /** Creates a group owned by the caller or, for an administrator, by an existing {@code owner_id}. */
   public Future<Group> create(String accessToken, JsonObject request) {
     String name;
     String description;
     String parentId;
+    String ownerId;
     JsonObject metadata;
     String status;
     try {
       name = RequestFields.requiredString(request, "name", 1024);
       description = RequestFields.optionalString(request, "description", 1024);
       parentId = RequestFields.optionalString(request, "parent_id", 36);
+      ownerId = RequestFields.optionalString(request, "owner_id", 36);
       metadata = metadata(request, false);
       status = request.containsKey("status") ? status(request) : User.ENABLED;
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    return users.caller(accessToken).compose(caller -> parent(caller, parentId).compose(parent -> {
+    return users.caller(accessToken).compose(caller -> owner(caller, ownerId).compose(owner -> parent(caller, parentId))
+        .compose(parent -> {
       if (parent != null && parent.level() >= Group.MAX_LEVEL) {
         return Future.failedFuture(ApiError.malformed("groups nest at most " + Group.MAX_LEVEL + " levels deep"));
       }
       String id = UUID.randomUUID().toString();
-      Group group = new Group(id, name, description, caller.id(), parentId, metadata, status,
+      Group group = new Group(id, name, description, ownerId.isEmpty() ? caller.id() : ownerId, parentId, metadata,
+          status,
           parent == null ? id : parent.path() + "." + id, parent == null ? 1 : parent.level() + 1,
           Instant.now().toString(), "", "", 1);
       return publisher.commit(conn -> groups.insert(conn, group).map(v -> Change.of(group, events.groupCreated(group))));
     })).recover(error -> io.fluxgate.sql.SqlErrors.isUniqueViolation(error)
         ? Future.failedFuture(ApiError.conflict("a group named " + name + " exists at that level"))
         : Future.failedFuture(error));
+  }
+
+  // Only an administrator names another owner, and it must exist.
+  private Future<Void> owner(User caller, String ownerId) {
+    if (ownerId.isEmpty() || ownerId.equals(caller.id())) {
+      return Future.succeededFuture();
+    }
+    return caller.isAdmin() ? users.requireUser(ownerId)
+        : Future.failedFuture(ApiError.forbidden("only an administrator creates groups for another owner"));
   }
 
   private Future<Group> parent(User caller, String parentId) {

@@ -92,7 +92,7 @@ public final class UsersService {
         return Future.failedFuture(ApiError.forbidden("only an administrator sets owner or status"));
       }
       String owner = caller.isAdmin() && !wanted.owner().isEmpty() ? wanted.owner() : caller.id();
-      return create(wanted.withOwner(owner), User.Role.USER);
+      return requireUser(owner).compose(v -> create(wanted.withOwner(owner), User.Role.USER));
     });
   }
 
@@ -191,10 +191,23 @@ public final class UsersService {
         at, by), events::identityUpdated);
   }
 
+  /** Hands an account to another owner, which must exist; administrators only. */
   public Future<User> updateOwner(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, true, false, (user, at, by) -> user.changed(user.name(), user.identity(),
-        user.tags(), requiredString(request, "owner", 36), user.metadata(), user.status(), at, by),
+    String owner;
+    try {
+      owner = requiredString(request, "owner", 36);
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return change(accessToken, userId, true, false, () -> requireUser(owner), (user, at, by) -> user.changed(
+        user.name(), user.identity(), user.tags(), owner, user.metadata(), user.status(), at, by),
         events::ownerUpdated);
+  }
+
+  /** Succeeds when {@code userId} names a user; a 404 saying it cannot be the owner otherwise. */
+  Future<Void> requireUser(String userId) {
+    return exists(userId).compose(exists -> exists ? Future.succeededFuture()
+        : Future.failedFuture(ApiError.notFound("no user " + userId + " to be the owner")));
   }
 
   /** Enables or disables an account; administrators only, and never their own. A disable revokes its tokens. */
@@ -342,12 +355,19 @@ public final class UsersService {
 
   private Future<User> change(String accessToken, String userId, boolean adminOnly, boolean revokesTokens,
       Mutation mutation, java.util.function.Function<User, io.fluxgate.codecs.DomainEvent> event) {
+    return change(accessToken, userId, adminOnly, revokesTokens, () -> Future.succeededFuture(), mutation, event);
+  }
+
+  // The precondition runs once the caller may make the change, so it tells nothing to anyone else.
+  private Future<User> change(String accessToken, String userId, boolean adminOnly, boolean revokesTokens,
+      java.util.function.Supplier<Future<Void>> precondition, Mutation mutation,
+      java.util.function.Function<User, io.fluxgate.codecs.DomainEvent> event) {
     return caller(accessToken).compose(caller -> {
       if (!caller.isAdmin() && (adminOnly || !caller.id().equals(userId))) {
         return Future.failedFuture(ApiError.forbidden(adminOnly
             ? "only an administrator may do this" : "a user changes only its own account"));
       }
-      return users.findById(userId).compose(user -> {
+      return precondition.get().compose(ok -> users.findById(userId)).compose(user -> {
         if (user == null) {
           return Future.failedFuture(ApiError.notFound("no user " + userId));
         }

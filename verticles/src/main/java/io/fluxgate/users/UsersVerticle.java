@@ -74,6 +74,8 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     vertx.eventBus().<String>consumer(Addresses.USERS_IDENTIFY, message -> users.identify(message.body())
         .onSuccess(user -> message.reply(new JsonObject().put("id", user.id()).put("admin", user.isAdmin())))
         .onFailure(e -> message.fail(401, e.getMessage())));
+    vertx.eventBus().<String>consumer(Addresses.USERS_EXISTS, message -> users.exists(message.body())
+        .onSuccess(message::reply).onFailure(e -> message.fail(500, e.getMessage())));
     return users.ensureAdmin()
         .compose(v -> ApiServer.listen(vertx, "users", host, port, router))
         .onSuccess(listening -> server = listening);

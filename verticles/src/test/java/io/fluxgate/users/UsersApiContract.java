@@ -622,6 +622,36 @@ abstract class UsersApiContract {
   }
 
   @Test
+  void aNewOwnerMustExist() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String nobody = java.util.UUID.randomUUID().toString();
+
+    var refused = patch("/users/" + bob + "/owner", adminToken, new JsonObject().put("owner", nobody));
+    assertThat(refused.statusCode()).isEqualTo(404);
+    assertThat(refused.bodyAsJsonObject().getString("message")).contains(nobody);
+    assertThat(get("/users/" + bob, adminToken).bodyAsJsonObject().getString("owner")).isNull();
+    assertThat(patch("/users/" + bob + "/owner", adminToken, new JsonObject().put("owner", alice)).statusCode())
+        .isEqualTo(200);
+    assertThat(post("/users", adminToken, newUser("carol", "carol@example.com", "carol-secret").put("owner", nobody))
+        .statusCode()).isEqualTo(404);
+    assertThat(usersInDatabase()).isEqualTo(3);
+
+    // Groups take the reference's owner_id: an administrator may name an existing owner, nobody else another one.
+    assertThat(post("/groups", adminToken, new JsonObject().put("name", "g").put("owner_id", nobody)).statusCode())
+        .isEqualTo(404);
+    var forAlice = post("/groups", adminToken, new JsonObject().put("name", "g").put("owner_id", alice));
+    assertThat(forAlice.statusCode()).as(forAlice.bodyAsString()).isEqualTo(201);
+    assertThat(forAlice.bodyAsJsonObject().getString("owner_id")).isEqualTo(alice);
+    assertThat(get("/groups/" + forAlice.bodyAsJsonObject().getString("id"), aliceToken).statusCode()).isEqualTo(200);
+    assertThat(post("/groups", aliceToken, new JsonObject().put("name", "h").put("owner_id", bob)).statusCode())
+        .isEqualTo(403);
+    assertThat(eventsOf("user.update_owner")).hasSize(1);
+  }
+
+  @Test
   void aUserReplacesItsSecretOnlyWithTheOldOne() {
     register("alice", "alice@example.com", "alice-secret");
     String token = tokens("alice@example.com", "alice-secret").getString("access_token");
