@@ -40,6 +40,10 @@ public record UsersConfig(
     String identity = users.string("admin_identity", "");
     String secret = users.string("admin_secret", "");
     int minLength = users.integer("secret_min_length", 8, 1, 1024);
+    if (!identity.isEmpty() && !EmailAddress.isValid(identity)) {
+      throw new ConfigException("invalid configuration users.admin_identity (FG_USERS_ADMIN_IDENTITY) = '"
+          + identity.replaceAll("\\p{Cntrl}", "?") + "': expected an e-mail address");
+    }
     if (identity.isEmpty() != secret.isEmpty()) {
       throw new ConfigException("invalid configuration users.admin_identity / users.admin_secret"
           + " (FG_USERS_ADMIN_IDENTITY, FG_USERS_ADMIN_SECRET): give both or neither");

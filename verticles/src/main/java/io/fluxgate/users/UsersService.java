@@ -187,7 +187,7 @@ public final class UsersService {
 
   public Future<User> updateIdentity(String accessToken, String userId, JsonObject request) {
     return change(accessToken, userId, false, false, (user, at, by) -> user.changed(user.name(),
-        requiredString(request, "identity", MAX_IDENTITY), user.tags(), user.owner(), user.metadata(), user.status(),
+        emailIdentity(request, "identity"), user.tags(), user.owner(), user.metadata(), user.status(),
         at, by), events::identityUpdated);
   }
 
@@ -437,6 +437,15 @@ public final class UsersService {
   }
 
 
+  /** The e-mail address under {@code field} (a dotted path's last part is the key); a 400 naming it otherwise. */
+  static String emailIdentity(JsonObject request, String field) {
+    String identity = requiredString(request, field.substring(field.lastIndexOf('.') + 1), MAX_IDENTITY);
+    if (!EmailAddress.isValid(identity)) {
+      throw ApiError.malformed(field + " must be an e-mail address (no spaces or control characters)");
+    }
+    return identity;
+  }
+
   /** A validated registration request. */
   record NewUser(String name, String identity, String secret, JsonArray tags, String owner, JsonObject metadata,
       String status) {
@@ -449,7 +458,7 @@ public final class UsersService {
       if (!(request.getValue("credentials") instanceof JsonObject credentials)) {
         throw ApiError.malformed("credentials is required and must be an object with identity and secret");
       }
-      String identity = requiredString(credentials, "identity", MAX_IDENTITY);
+      String identity = emailIdentity(credentials, "credentials.identity");
       String secret = requiredString(credentials, "secret", 4096);
       if (secret.length() < secretMinLength) {
         throw ApiError.malformed("credentials.secret must be at least " + secretMinLength + " characters");

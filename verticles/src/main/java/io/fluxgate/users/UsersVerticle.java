@@ -82,7 +82,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   }
 
   private void addRoutes(Router router) {
-    router.post("/users").handler(limits.register()).handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.post("/users").handler(limits.register()).handler(ctx -> ApiResponses.created(ctx, "/users",
         users.register(optionalBearer(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
     router.get("/users").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.list(ApiResponses.bearerToken(ctx), withAll(query(ctx), ctx, "tags"))));
@@ -100,7 +100,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.requestReset(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
     router.put("/password/reset").handler(limits.reset()).handler(ctx -> ApiResponses.reply(ctx, 201,
         users.resetSecret(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
-    router.post("/groups").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.post("/groups").handler(ctx -> ApiResponses.created(ctx, "/groups",
         groups.create(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Group::toApi)));
     router.get("/groups").handler(ctx -> ApiResponses.reply(ctx, 200,
         groups.list(ApiResponses.bearerToken(ctx), query(ctx))));

@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
@@ -649,6 +650,40 @@ abstract class UsersApiContract {
     assertThat(post("/groups", aliceToken, new JsonObject().put("name", "h").put("owner_id", bob)).statusCode())
         .isEqualTo(403);
     assertThat(eventsOf("user.update_owner")).hasSize(1);
+  }
+
+  @Test
+  void anIdentityIsAnEmailAddressAndCreatedEntitiesHaveTheirLocation() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of("FG_USERS_RATE_REGISTER", "off")));
+    for (String bad : new String[] {"alice", "alice@", "@example.com", "alice@example.com\r\nBcc: x@example.com",
+        " alice@example.com", "al ice@example.com", "alice..b@example.com", "alice@-example.com", "a\u0007@example.com"}) {
+      var refused = post("/users", null, newUser("alice", bad, "alice-secret"));
+      assertThat(refused.statusCode()).as(bad).isEqualTo(400);
+      assertThat(refused.bodyAsJsonObject().getString("message")).as(bad).contains("credentials.identity");
+    }
+    assertThat(usersInDatabase()).as("only the administrator").isEqualTo(1);
+
+    var created = post("/users", null, newUser("alice", "alice.o'brien+ops@sub.example.com", "alice-secret"));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    String alice = created.bodyAsJsonObject().getString("id");
+    assertThat(created.getHeader("Location")).isEqualTo("/users/" + alice);
+    assertThat(post("/users", null, newUser("jürgen", "jürgen@bücher.example", "jurgen-secret")).statusCode())
+        .isEqualTo(201);
+    String token = tokens("alice.o'brien+ops@sub.example.com", "alice-secret").getString("access_token");
+    assertThat(patch("/users/" + alice + "/identity", token, new JsonObject().put("identity", "alice\n@example.com"))
+        .statusCode()).isEqualTo(400);
+
+    var group = post("/groups", token, new JsonObject().put("name", "plant"));
+    assertThat(group.statusCode()).isEqualTo(201);
+    assertThat(group.getHeader("Location")).isEqualTo("/groups/" + group.bodyAsJsonObject().getString("id"));
+    // level is 1 to 5 on every listing of groups, as children and parents had it.
+    assertThat(get("/groups?level=0", token).statusCode()).isEqualTo(400);
+    assertThat(get("/groups?level=99", token).statusCode()).isEqualTo(400);
+    assertThat(get("/groups?level=1", token).bodyAsJsonObject().getLong("total")).isEqualTo(1);
+
+    assertThatThrownBy(() -> config(Map.of("FG_USERS_ADMIN_IDENTITY", "admin")))
+        .isInstanceOf(io.fluxgate.config.ConfigException.class).hasMessageContaining("FG_USERS_ADMIN_IDENTITY");
   }
 
   @Test
