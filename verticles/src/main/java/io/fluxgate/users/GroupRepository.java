@@ -48,7 +48,10 @@ public final class GroupRepository {
         .map(rows -> rows.size() == 0 ? null : group(rows.iterator().next()));
   }
 
-  /** Which groups a list asks for; empty strings mean "any", {@code maxLevel} 0 any depth, {@code member} a holder of a policy. */
+  /**
+   * Which groups a list asks for; empty strings mean "any", {@code maxLevel} 0 any depth, and {@code member} a user
+   * holding a policy on each.
+   */
   public record GroupFilter(String ownerId, String parentId, String name, String status, String pathPrefix,
       int maxLevel, List<String> ids, MetadataFilter metadata, String member) {}
 

@@ -25,7 +25,7 @@ public final class Passwords {
   /** Compared against when the identity is unknown, so that answer takes as long as a wrong secret. */
   private volatile String decoy;
 
-  /** Hashes with {@code cost} on {@code threads} threads, refusing work beyond {@code maxPending} running or waiting. */
+  /** Hashes with {@code cost} on {@code threads} threads, refusing beyond {@code maxPending} running or waiting. */
   public Passwords(Vertx vertx, int cost, int threads, int maxPending) {
     // Created by the users verticle, the pool is closed with it when it is undeployed.
     this.pool = vertx.createSharedWorkerExecutor(POOL, threads);

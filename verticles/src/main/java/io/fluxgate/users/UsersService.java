@@ -330,8 +330,9 @@ public final class UsersService {
   }
 
   /**
-   * The filters of a users listing: {@code name}, {@code identity}, {@code owner_id} (the reference's name; {@code owner}
-   * is read too), {@code status}, {@code tags}, {@code metadata}, {@code visibility}; a 400 naming a bad one.
+   * The filters of a users listing: {@code name}, {@code identity}, {@code owner_id} (the reference's name;
+   * {@code owner} is read too), {@code status}, {@code tags}, {@code metadata}, {@code visibility}; a 400 naming a
+   * bad one.
    */
   private static UserRepository.UserFilter filter(Map<String, String> query, String memberOf) {
     String status = RequestFields.statusFilter(query);

@@ -44,7 +44,8 @@ class ShippedConfigurationTest {
   @Test
   void theKeysOfTheReadmesExampleAreRealSettings() throws Exception {
     String readme = Files.readString(Path.of("..", "conf", "README.md"));
-    String example = readme.substring(readme.indexOf("```json") + 7, readme.indexOf("```", readme.indexOf("```json") + 7));
+    int start = readme.indexOf("```json") + 7;
+    String example = readme.substring(start, readme.indexOf("```", start));
     Map<String, String> env = Map.of("FG_DATA_DIR", dataDir.toString(), "FG_NODE_ID", "node-test");
     NodeSettings settings = NodeSettings.from(new ConfigTree(new JsonObject(example), env));
     assertThat(settings.db().url()).startsWith("postgresql://");

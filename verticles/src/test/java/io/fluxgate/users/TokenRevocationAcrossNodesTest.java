@@ -7,7 +7,6 @@ import io.fluxgate.testing.Await;
 import io.fluxgate.testing.PlatformNode;
 import io.fluxgate.testing.TestStores;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,12 +25,8 @@ class TokenRevocationAcrossNodesTest {
   Path dir;
 
   @Test
-  void aSignOutOrPasswordChangeOnOneNodeEndsTheTokensOnTheOther() throws Exception {
-    String shipped = Files.readString(Path.of("..", "cluster-config", "cluster.xml"));
-    Path clusterFile = dir.resolve("cluster.xml");
-    // A cluster name of this test's own, so it never joins another test's or a developer's node.
-    Files.writeString(clusterFile, shipped.replace("<cluster-name>fluxgate</cluster-name>",
-        "<cluster-name>" + TestStores.unique("test-") + "</cluster-name>"));
+  void aSignOutOrPasswordChangeOnOneNodeEndsTheTokensOnTheOther() {
+    Path clusterFile = PlatformNode.privateClusterFile(dir);
     String schema = TestStores.unique("t_");
     Map<String, String> shared = Map.of("FG_DB_URL", TestStores.PG_URL, "FG_DB_SCHEMA", schema,
         "FG_CLUSTER_CONFIG", clusterFile.toString(),

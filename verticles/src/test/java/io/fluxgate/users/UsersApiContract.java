@@ -657,7 +657,8 @@ abstract class UsersApiContract {
     Await.result(fx.vertx.undeploy(deployment));
     deploy(config(Map.of("FG_USERS_RATE_REGISTER", "off")));
     for (String bad : new String[] {"alice", "alice@", "@example.com", "alice@example.com\r\nBcc: x@example.com",
-        " alice@example.com", "al ice@example.com", "alice..b@example.com", "alice@-example.com", "a\u0007@example.com"}) {
+        " alice@example.com", "al ice@example.com", "alice..b@example.com", "alice@-example.com",
+        "a\u0007@example.com"}) {
       var refused = post("/users", null, newUser("alice", bad, "alice-secret"));
       assertThat(refused.statusCode()).as(bad).isEqualTo(400);
       assertThat(refused.bodyAsJsonObject().getString("message")).as(bad).contains("credentials.identity");
