@@ -22,13 +22,29 @@ public final class Addresses {
   public static final String THINGS_AUTHORIZE = "fluxgate.things.authorize";
 
   /**
-   * Things service, for bootstrap: {@code {"owner", "thing_ids", "channel_ids", "actions"}} in, connected or a
-   * failure with the HTTP status of the refusal as its code.
+   * Things service, for bootstrap: a {@link UserRequest} with {@code {"thing_ids", "channel_ids", "actions"}}; the
+   * things service identifies the user from the request's token and connects only what that user owns. Answers
+   * {@code {"connected": n}}, or a failure whose code is the HTTP status of the refusal (401, 403, 404, 409).
    */
   public static final String THINGS_CONNECT = "fluxgate.things.connect";
 
-  /** Things service, for bootstrap: {@code {"owner", "thing_ids", "channel_ids"}} in, disconnected or a failure. */
+  /** Things service, for bootstrap: a {@link UserRequest} with {@code {"thing_ids", "channel_ids"}}; as above. */
   public static final String THINGS_DISCONNECT = "fluxgate.things.disconnect";
+
+  /**
+   * Things service, for bootstrap: a {@link UserRequest} whose fields are a {@code POST /things} body; answers the
+   * created thing with its key, or a failure as above.
+   */
+  public static final String THINGS_CREATE = "fluxgate.things.create";
+
+  /** Things service, for bootstrap: a {@link UserRequest} with {@code {"thing_id"}}; the user's thing with its key. */
+  public static final String THINGS_VIEW = "fluxgate.things.view";
+
+  /**
+   * Things service, for bootstrap: a {@link UserRequest} with {@code {"channel_ids"}}; answers {@code {"channels":
+   * [{"id", "name", "metadata", "revision"}]}} when every channel exists (404) and is the user's (403).
+   */
+  public static final String THINGS_CHANNELS = "fluxgate.things.channels";
 
   private Addresses() {}
 

@@ -11,5 +11,6 @@ public final class Codecs {
     bus.registerDefaultCodec(DomainEvent.class, new DomainEventCodec());
     bus.registerDefaultCodec(ThingAccess.class, new ThingAccessCodec());
     bus.registerDefaultCodec(ChannelMessage.class, new ChannelMessageCodec());
+    bus.registerDefaultCodec(UserRequest.class, new UserRequestCodec());
   }
 }

@@ -56,10 +56,15 @@ public final class ApiResponses {
 
   /** Answers 201 with what {@code outcome} produces and a {@code Location} of {@code collection}/its id. */
   public static void created(RoutingContext ctx, String collection, Future<JsonObject> outcome) {
+    created(ctx, collection, "id", outcome);
+  }
+
+  /** The same, where the created entity's id is its field {@code idField}. */
+  public static void created(RoutingContext ctx, String collection, String idField, Future<JsonObject> outcome) {
     outcome.onComplete(result -> {
       if (result.succeeded()) {
         ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
-            .putHeader("Location", collection + "/" + result.result().getString("id"))
+            .putHeader("Location", collection + "/" + result.result().getString(idField))
             .end(result.result().encode());
       } else {
         fail(ctx, result.cause());
@@ -119,6 +124,9 @@ public final class ApiResponses {
       status = ApiError.Kind.TOO_LARGE.status;
       body = body(new ApiError(ApiError.Kind.TOO_LARGE, tooLarge.getMessage()));
     } else if (error instanceof ApiError api) {
+      // One line per refusal, no stack trace: an ApiError's message never holds a secret.
+      LOG.info("request {} {} refused: {} {}", ctx.request().method(), ctx.request().path(), api.kind().status,
+          api.getMessage());
       status = api.kind().status;
       body = body(api);
       if (!api.retryAfter().isZero()) {

@@ -8,13 +8,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 
-/** The {@code fluxgate} command: {@code serve}, {@code events tail}, and their help. */
+/** The {@code fluxgate} command: {@code serve}, {@code events …}, {@code e2e}, and their help. */
 @Command(
     name = "fluxgate",
     mixinStandardHelpOptions = true,
     versionProvider = Fluxgate.Version.class,
     description = "IoT messaging and device management with a durable event log.",
-    subcommands = {ServeCommand.class, EventsCommand.class, HelpCommand.class})
+    subcommands = {ServeCommand.class, EventsCommand.class, E2eCommand.class, HelpCommand.class})
 public final class Fluxgate implements Runnable {
 
   /** Exit status of a configuration error. */

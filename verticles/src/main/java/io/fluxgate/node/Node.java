@@ -2,7 +2,7 @@ package io.fluxgate.node;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
-import io.fluxgate.api.ApiVerticle;
+import io.fluxgate.bootstrap.BootstrapVerticle;
 import io.fluxgate.api.ServiceEndpoint;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.http.HttpAdapterVerticle;
@@ -104,7 +104,7 @@ public final class Node {
     return chain;
   }
 
-  /** The verticle that runs {@code role}; roles whose service is still to come answer /health only. */
+  /** The verticle that runs {@code role}. */
   private static ServiceEndpoint verticleOf(Role role, NodeSettings settings, Database db, EventLogVerticle log) {
     String host = settings.node().host();
     Streams streams = new Streams(settings.events().prefix());
@@ -113,7 +113,9 @@ public final class Node {
           settings.node().instanceId(), host, settings.ports().users(), settings.events().readEvents());
       case THINGS -> new ThingsVerticle(settings.things(), db, log.publisher(), streams, settings.node().instanceId(),
           host, settings.ports().things(), settings.events().readEvents(), settings.node().busTimeout());
-      case BOOTSTRAP -> new ApiVerticle(role.id(), host, settings.ports().bootstrap());
+      case BOOTSTRAP -> new BootstrapVerticle(settings.bootstrap(), db, log.publisher(), log.store(), streams,
+          settings.node().instanceId(), host, settings.ports().bootstrap(), settings.events().readEvents(),
+          settings.node().busTimeout());
       case HTTP -> new HttpAdapterVerticle(host, settings.ports().httpAdapter(), settings.mqtt().maxMessageSize(),
           settings.node().busTimeout());
       case MQTT -> new MqttAdapterVerticle(settings.mqtt(), log.publisher(), streams, settings.node().instanceId());

@@ -10,6 +10,7 @@ import io.fluxgate.api.MetadataFilter;
 import io.fluxgate.api.PageRequest;
 import io.fluxgate.api.RequestFields;
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.UserRequest;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
 import io.vertx.core.Future;
@@ -219,6 +220,32 @@ public final class ChannelsService {
       index.putChannel(channel.id(), channel.isEnabled(), channel.revision());
       return channel.toApi();
     }).recover(ThingsService::explain);
+  }
+
+  /**
+   * For bootstrap over the bus: the named channels ({@code channel_ids}) of the user the request's token identifies,
+   * each {@code {id, name, metadata, revision}}; 404 for an unknown one, 403 for another user's.
+   */
+  public Future<JsonObject> ownedFor(UserRequest request) {
+    List<String> ids;
+    try {
+      ids = RequestFields.strings(request.fields(), "channel_ids", true).stream().map(String::valueOf).distinct()
+          .toList();
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return callers.identify(request.accessToken()).compose(caller -> {
+      JsonArray found = new JsonArray();
+      Future<Void> chain = Future.succeededFuture();
+      for (String id : ids) {
+        chain = chain.compose(v -> owned(caller, id)).map(channel -> {
+          found.add(new JsonObject().put("id", channel.id()).put("name", channel.name())
+              .put("metadata", channel.metadata()).put("revision", channel.revision()));
+          return null;
+        });
+      }
+      return chain.map(v -> new JsonObject().put("channels", found));
+    });
   }
 
   /** The channel if it exists (404) and the caller owns it (403). */

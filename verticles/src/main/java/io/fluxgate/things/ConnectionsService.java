@@ -9,6 +9,7 @@ import io.fluxgate.api.Callers;
 import io.fluxgate.api.PageRequest;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.ThingAccess;
+import io.fluxgate.codecs.UserRequest;
 import io.fluxgate.events.Change;
 import io.fluxgate.events.EventPublisher;
 import io.fluxgate.sql.SqlErrors;
@@ -108,17 +109,18 @@ public final class ConnectionsService {
     });
   }
 
-  /** The same for bootstrap over the bus: {@code owner} acts as the caller. */
-  public Future<List<Connection>> connectFor(JsonObject request) {
-    String owner;
+  /**
+   * The same for bootstrap over the bus: the user is the one the request's token identifies (never a field of the
+   * message), so bootstrap connects only what its caller owns.
+   */
+  public Future<List<Connection>> connectFor(UserRequest request) {
     Pairs pairs;
     try {
-      pairs = Pairs.from(request, "thing_ids", "channel_ids", true);
-      owner = requiredString(request, "owner", 36);
+      pairs = Pairs.from(request.fields(), "thing_ids", "channel_ids", true);
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    return connectAs(new Caller(owner, false), pairs);
+    return callers.identify(request.accessToken()).compose(caller -> connectAs(caller, pairs));
   }
 
   private Future<List<Connection>> connectAs(Caller caller, Pairs pairs) {
@@ -154,16 +156,15 @@ public final class ConnectionsService {
     return callers.identify(accessToken).compose(caller -> disconnectAs(caller, pairs));
   }
 
-  public Future<Void> disconnectFor(JsonObject request) {
+  /** The same for bootstrap over the bus, for the user the request's token identifies. */
+  public Future<Void> disconnectFor(UserRequest request) {
     Pairs pairs;
-    String owner;
     try {
-      pairs = Pairs.from(request, "thing_ids", "channel_ids", false);
-      owner = requiredString(request, "owner", 36);
+      pairs = Pairs.from(request.fields(), "thing_ids", "channel_ids", false);
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    return disconnectAs(new Caller(owner, false), pairs);
+    return callers.identify(request.accessToken()).compose(caller -> disconnectAs(caller, pairs));
   }
 
   private Future<Void> disconnectAs(Caller caller, Pairs pairs) {

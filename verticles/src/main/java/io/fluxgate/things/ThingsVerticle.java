@@ -14,6 +14,7 @@ import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.codecs.ThingAccess;
+import io.fluxgate.codecs.UserRequest;
 import io.fluxgate.events.EventPublisher;
 import io.fluxgate.sql.Database;
 import io.vertx.core.Future;
@@ -85,11 +86,18 @@ public final class ThingsVerticle extends VerticleBase implements ServiceEndpoin
         .compose(v -> bus.<JsonObject>consumer(Addresses.THINGS_AUTHENTICATE, this::authenticate).completion())
         .compose(v -> bus.<String>consumer(Addresses.THINGS_IDENTIFY, m -> answer(m, things.identify(m.body())))
             .completion())
-        .compose(v -> bus.<JsonObject>consumer(Addresses.THINGS_CONNECT,
+        .compose(v -> bus.<UserRequest>consumer(Addresses.THINGS_CONNECT,
             m -> answer(m, connections.connectFor(m.body()).map(created -> new JsonObject()
                 .put("connected", created.size())))).completion())
-        .compose(v -> bus.<JsonObject>consumer(Addresses.THINGS_DISCONNECT,
+        .compose(v -> bus.<UserRequest>consumer(Addresses.THINGS_DISCONNECT,
             m -> answer(m, connections.disconnectFor(m.body()).map(x -> new JsonObject()))).completion())
+        .compose(v -> bus.<UserRequest>consumer(Addresses.THINGS_CREATE,
+            m -> answer(m, things.create(m.body().accessToken(), m.body().fields()))).completion())
+        .compose(v -> bus.<UserRequest>consumer(Addresses.THINGS_VIEW,
+            m -> answer(m, things.view(m.body().accessToken(), m.body().fields().getString("thing_id", ""))))
+            .completion())
+        .compose(v -> bus.<UserRequest>consumer(Addresses.THINGS_CHANNELS,
+            m -> answer(m, channels.ownedFor(m.body()))).completion())
         .compose(v -> ApiServer.listen(vertx, "things", host, port, router))
         .onSuccess(listening -> server = listening);
   }

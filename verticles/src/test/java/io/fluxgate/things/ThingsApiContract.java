@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.ThingAccess;
+import io.fluxgate.codecs.UserRequest;
 import io.fluxgate.config.ConfigTree;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
@@ -644,15 +645,26 @@ abstract class ThingsApiContract {
     assertThat(authenticate(java.util.UUID.randomUUID().toString(), key)).isFalse();
     assertThat(authorize(id, channel, ThingAccess.Action.PUBLISH)).isFalse();
 
-    JsonObject busConnect = new JsonObject().put("owner", profileId(alice)).put("thing_ids", new JsonArray().add(id))
+    JsonObject pairs = new JsonObject().put("thing_ids", new JsonArray().add(id))
         .put("channel_ids", new JsonArray().add(channel));
+    // The things service decides from the caller's token: an owner named in the message counts for nothing.
+    var forged = fx.vertx.eventBus().request(Addresses.THINGS_CONNECT,
+        new UserRequest(user("mallory"), pairs.copy().put("owner", profileId(alice))));
+    Await.until("refusal of another user", Duration.ofSeconds(10), forged::isComplete);
+    assertThat(((io.vertx.core.eventbus.ReplyException) forged.cause()).failureCode()).isEqualTo(403);
+    var anonymous = fx.vertx.eventBus().request(Addresses.THINGS_CONNECT, new UserRequest("not-a-token", pairs));
+    Await.until("refusal of a bad token", Duration.ofSeconds(10), anonymous::isComplete);
+    assertThat(((io.vertx.core.eventbus.ReplyException) anonymous.cause()).failureCode()).isEqualTo(401);
+    assertThat(authorize(id, channel, ThingAccess.Action.PUBLISH)).isFalse();
+    UserRequest busConnect = new UserRequest(alice, pairs);
     assertThat(Await.result(fx.vertx.eventBus().<JsonObject>request(Addresses.THINGS_CONNECT, busConnect)).body()
         .getInteger("connected")).isEqualTo(1);
     assertThat(authorize(id, channel, ThingAccess.Action.PUBLISH)).isTrue();
     awaitEvent("thing.connect", 1);
-    var foreign = fx.vertx.eventBus().request(Addresses.THINGS_CONNECT, busConnect.copy().put("owner", "someone"));
+    var foreign = fx.vertx.eventBus().request(Addresses.THINGS_DISCONNECT, new UserRequest(user("bob"), pairs));
     Await.until("refusal", Duration.ofSeconds(10), foreign::isComplete);
     assertThat(((io.vertx.core.eventbus.ReplyException) foreign.cause()).failureCode()).isEqualTo(403);
+    assertThat(authorize(id, channel, ThingAccess.Action.PUBLISH)).isTrue();
 
     Await.result(fx.vertx.eventBus().request(Addresses.THINGS_DISCONNECT, busConnect));
     assertThat(authorize(id, channel, ThingAccess.Action.PUBLISH)).isFalse();
