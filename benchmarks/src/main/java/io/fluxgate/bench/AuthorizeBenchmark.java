@@ -68,7 +68,7 @@ public final class AuthorizeBenchmark {
     String[] channelIds = new String[CHANNELS];
     populate(db, new ThingKeys(config.serverKey()), thingIds, channelIds);
     await(vertx.deployVerticle(new ThingsVerticle(config, db, log.publisher(), new Streams(name), "bench",
-        "127.0.0.1", 0, false)));
+        "127.0.0.1", 0, false, io.fluxgate.api.ServiceRequests.DEFAULT_TIMEOUT)));
 
     // The questions: half publish on a connected channel (allowed), a quarter subscribe there, a quarter elsewhere.
     ThingAccess[] questions = new ThingAccess[65_536];

@@ -9,6 +9,9 @@ public final class Addresses {
   /** Users service: an access token (String) in, {@code {"id", "admin"}} of its enabled user out, or a 401 failure. */
   public static final String USERS_IDENTIFY = "fluxgate.users.identify";
 
+  /** Users service: a user id (String) in, Boolean out: whether such a user exists (to own something). */
+  public static final String USERS_EXISTS = "fluxgate.users.exists";
+
   /** Things service: {@code {"thing_id", "key"}} in, Boolean out: whether the key is the enabled thing's key. */
   public static final String THINGS_AUTHENTICATE = "fluxgate.things.authenticate";
 

@@ -31,14 +31,35 @@ public final class ApiError extends RuntimeException {
   }
 
   private final Kind kind;
+  private final java.time.Duration retryAfter;
 
   public ApiError(Kind kind, String message) {
+    this(kind, message, java.time.Duration.ZERO);
+  }
+
+  private ApiError(Kind kind, String message, java.time.Duration retryAfter) {
     super(message, null, false, false);
     this.kind = kind;
+    this.retryAfter = retryAfter;
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  /** How long the caller should wait before trying again (the {@code Retry-After} header); zero when it need not. */
+  public java.time.Duration retryAfter() {
+    return retryAfter;
+  }
+
+  /** A 429: the caller sent too many such requests and may try again after {@code retryAfter}. */
+  public static ApiError tooManyRequests(String message, java.time.Duration retryAfter) {
+    return new ApiError(Kind.TOO_MANY_REQUESTS, message, retryAfter);
+  }
+
+  /** A 503 the caller may retry after {@code retryAfter}. */
+  public static ApiError unavailable(String message, java.time.Duration retryAfter) {
+    return new ApiError(Kind.UNAVAILABLE, message, retryAfter);
   }
 
   public static ApiError malformed(String message) {

@@ -129,6 +129,11 @@ public final class ApiResponses {
           api.getMessage());
       status = api.kind().status;
       body = body(api);
+      if (!api.retryAfter().isZero()) {
+        // Whole seconds, rounded up: a client retrying at once would only be refused again.
+        long millis = api.retryAfter().toMillis();
+        ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, (millis + 999) / 1000)));
+      }
     } else {
       LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), error);
       status = 500;

@@ -8,6 +8,7 @@ import io.fluxgate.api.ApiResponses;
 import io.fluxgate.api.ApiServer;
 import io.fluxgate.api.Callers;
 import io.fluxgate.api.ServiceEndpoint;
+import io.fluxgate.api.ServiceRequests;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.config.SecretBox;
 import io.fluxgate.events.EventPublisher;
@@ -37,12 +38,13 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
   private final String host;
   private final int port;
   private final boolean readEvents;
+  private final java.time.Duration busTimeout;
   private BootstrapService service;
   private EventStore.Subscription subscription;
   private HttpServer server;
 
   public BootstrapVerticle(BootstrapSettings settings, Database db, EventPublisher publisher, EventStore store,
-      Streams streams, String instance, String host, int port, boolean readEvents) {
+      Streams streams, String instance, String host, int port, boolean readEvents, java.time.Duration busTimeout) {
     this.settings = settings;
     this.db = db;
     this.publisher = publisher;
@@ -52,6 +54,7 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
     this.host = host;
     this.port = port;
     this.readEvents = readEvents;
+    this.busTimeout = busTimeout;
   }
 
   @Override
@@ -59,7 +62,8 @@ public final class BootstrapVerticle extends VerticleBase implements ServiceEndp
     SecretBox secrets = new SecretBox(settings.serverKey(), "fluxgate bootstrap");
     BootstrapRepository repository = new BootstrapRepository(db, secrets);
     BootstrapEvents events = new BootstrapEvents(streams.bootstrap(), instance);
-    service = new BootstrapService(new Callers(vertx.eventBus()), new ThingsClient(vertx.eventBus()), repository,
+    ServiceRequests requests = new ServiceRequests(vertx.eventBus(), busTimeout);
+    service = new BootstrapService(new Callers(requests), new ThingsClient(requests), repository,
         events, publisher, secrets, new DeviceCipher(settings.encryptKey()),
         new FailedAttempts(settings.maxFailures(), settings.failureWindow(), System::nanoTime), readEvents);
     ThingsStreamReactions reactions = new ThingsStreamReactions(repository, events, publisher);

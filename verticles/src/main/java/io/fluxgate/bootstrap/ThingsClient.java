@@ -1,10 +1,10 @@
 package io.fluxgate.bootstrap;
 
 import io.fluxgate.api.ApiError;
+import io.fluxgate.api.ServiceRequests;
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.UserRequest;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
@@ -19,10 +19,10 @@ import java.util.List;
  */
 public final class ThingsClient {
 
-  private final EventBus bus;
+  private final ServiceRequests requests;
 
-  public ThingsClient(EventBus bus) {
-    this.bus = bus;
+  public ThingsClient(ServiceRequests requests) {
+    this.requests = requests;
   }
 
   /** A thing created for the user, named {@code name}: its id and key. */
@@ -74,13 +74,15 @@ public final class ThingsClient {
   }
 
   private Future<JsonObject> ask(String address, Requester requester, JsonObject fields) {
-    return bus.<JsonObject>request(address, new UserRequest(requester.accessToken(), fields))
-        .map(reply -> reply.body())
+    return requests.<JsonObject>request("things", address, new UserRequest(requester.accessToken(), fields))
         .recover(ThingsClient::explain);
   }
 
-  /** The things service's refusal as the API error of its status; anything else means it did not answer. */
+  /** The things service's refusal as the API error of its status; a missing or silent one is already a 503. */
   private static <T> Future<T> explain(Throwable error) {
+    if (error instanceof ApiError) {
+      return Future.failedFuture(error);
+    }
     if (error instanceof ReplyException reply && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
       var kind = Arrays.stream(ApiError.Kind.values()).filter(k -> k.status == reply.failureCode()).findFirst();
       if (kind.isPresent()) {

@@ -112,26 +112,44 @@ public final class ConfigSection {
     if (value == null) {
       return fallback;
     }
-    String text = value.toString().trim().toLowerCase(Locale.ROOT);
     try {
-      if (text.startsWith("p")) {
-        return Duration.parse(text.toUpperCase(Locale.ROOT));
-      }
-      int split = 0;
-      while (split < text.length() && Character.isDigit(text.charAt(split))) {
-        split++;
-      }
-      long amount = Long.parseLong(text.substring(0, split));
-      return switch (text.substring(split)) {
-        case "ms" -> Duration.ofMillis(amount);
-        case "s", "" -> Duration.ofSeconds(amount);
-        case "m" -> Duration.ofMinutes(amount);
-        case "h" -> Duration.ofHours(amount);
-        case "d" -> Duration.ofDays(amount);
-        default -> throw new NumberFormatException();
-      };
+      return durationOf(value.toString());
     } catch (RuntimeException e) {
       throw invalid(key, value, "expected a duration such as 250ms, 30s, 5m, 2h, 7d or PT30S");
+    }
+  }
+
+  /** A duration as {@link #duration} reads it; a RuntimeException when {@code text} is none. */
+  public static Duration durationOf(String text) {
+    String lower = text.trim().toLowerCase(Locale.ROOT);
+    if (lower.startsWith("p")) {
+      return Duration.parse(lower.toUpperCase(Locale.ROOT));
+    }
+    int split = 0;
+    while (split < lower.length() && Character.isDigit(lower.charAt(split))) {
+      split++;
+    }
+    long amount = Long.parseLong(lower.substring(0, split));
+    return switch (lower.substring(split)) {
+      case "ms" -> Duration.ofMillis(amount);
+      case "s", "" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      case "h" -> Duration.ofHours(amount);
+      case "d" -> Duration.ofDays(amount);
+      default -> throw new NumberFormatException();
+    };
+  }
+
+  /** A value read by {@code parser}, which throws a RuntimeException for a bad one; {@code allowed} says what fits. */
+  public <T> T parsed(String key, T fallback, String allowed, java.util.function.Function<String, T> parser) {
+    Object value = raw(key);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      return parser.apply(value.toString().trim());
+    } catch (RuntimeException e) {
+      throw invalid(key, value, allowed);
     }
   }
 

@@ -162,10 +162,16 @@ public final class EndToEndRun {
     rest.call("user.update_secret", USERS, "PATCH", "/users/secret", bearer(theirs), new JsonObject()
         .put("old_secret", first.getString("secret")).put("new_secret", changed), 200);
     first.put("secret", changed);
+    // The change ended that user's tokens; a new sign-in, then a sign-out that ends it again.
+    String again = rest.call("user.issue_token", USERS, "POST", "/users/tokens/issue", null, new JsonObject()
+        .put("identity", first.getString("identity")).put("secret", changed), 200).json().getString("refresh_token");
+    rest.call("user.revoke_token", USERS, "POST", "/users/tokens/revoke", bearer(again), null, 204);
     int reset = rest.call("user.generate_reset_token", USERS, "POST", "/password/reset-request", null,
-        new JsonObject().put("email", first.getString("identity")), 201, 503).status();
+        new JsonObject().put("email", first.getString("identity")), 201, 503, 429).status();
     if (reset == 503) {
       note("password reset is off on this deployment (FG_USERS_RESET_URL): no user.generate_reset_token");
+    } else if (reset == 429) {
+      note("password resets from this address are rate-limited (users.rate_reset): no user.generate_reset_token");
     }
   }
 

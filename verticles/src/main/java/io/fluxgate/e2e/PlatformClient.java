@@ -40,6 +40,9 @@ final class PlatformClient {
   private final CallTimings timings;
   private final Pacer pacer;
 
+  /** The longest {@code Retry-After} of a 429 waited out, in seconds; a longer one fails the call. */
+  private static final long MAX_RATE_WAIT = 60;
+
   PlatformClient(EndToEndRun.Target target, CallTimings timings, Pacer pacer) {
     this.target = target;
     this.timings = timings;
@@ -89,6 +92,17 @@ final class PlatformClient {
     }
     timings.record(call, System.nanoTime() - start);
     int answered = response.statusCode();
+    long wait = retryAfterSeconds(response);
+    if (answered == 429 && Arrays.stream(expected).noneMatch(status -> status == 429) && wait <= MAX_RATE_WAIT) {
+      // The deployment limits this call (sign-ins per address, say): wait as it asks, then make it again.
+      try {
+        Thread.sleep(wait * 1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CallFailed(call + ": interrupted");
+      }
+      return send(call, service, method, path, authorization, body, contentType, expected);
+    }
     if (Arrays.stream(expected).noneMatch(status -> status == answered)) {
       throw new CallFailed(call + ": " + method + " " + uri + " answered " + response.statusCode() + " (expected "
           + Arrays.toString(expected) + "): " + abbreviated(new String(response.body(),
@@ -110,5 +124,14 @@ final class PlatformClient {
   static String abbreviated(String body) {
     String flat = body == null ? "" : body.replaceAll("\\s+", " ");
     return flat.length() > 400 ? flat.substring(0, 400) + "…" : flat;
+  }
+
+  // Whole seconds of a Retry-After header; none, or a date, counts as more than is ever waited.
+  private static long retryAfterSeconds(HttpResponse<byte[]> response) {
+    try {
+      return response.headers().firstValue("Retry-After").map(Long::parseLong).orElse(Long.MAX_VALUE);
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
   }
 }

@@ -112,10 +112,12 @@ public final class Node {
       case USERS -> new UsersVerticle(settings.users(), settings.smtp(), db, log.publisher(), streams,
           settings.node().instanceId(), host, settings.ports().users(), settings.events().readEvents());
       case THINGS -> new ThingsVerticle(settings.things(), db, log.publisher(), streams, settings.node().instanceId(),
-          host, settings.ports().things(), settings.events().readEvents());
+          host, settings.ports().things(), settings.events().readEvents(), settings.node().busTimeout());
       case BOOTSTRAP -> new BootstrapVerticle(settings.bootstrap(), db, log.publisher(), log.store(), streams,
-          settings.node().instanceId(), host, settings.ports().bootstrap(), settings.events().readEvents());
-      case HTTP -> new HttpAdapterVerticle(host, settings.ports().httpAdapter(), settings.mqtt().maxMessageSize());
+          settings.node().instanceId(), host, settings.ports().bootstrap(), settings.events().readEvents(),
+          settings.node().busTimeout());
+      case HTTP -> new HttpAdapterVerticle(host, settings.ports().httpAdapter(), settings.mqtt().maxMessageSize(),
+          settings.node().busTimeout());
       case MQTT -> new MqttAdapterVerticle(settings.mqtt(), log.publisher(), streams, settings.node().instanceId());
     };
   }

@@ -107,7 +107,11 @@ public final class ChannelsService {
     String id = UUID.randomUUID().toString();
     String status = RequestFields.newStatus(request);
     String parentId = optionalString(request, "parent_id", 36);
-    Future<Channel> parent = parentId.isEmpty() ? Future.succeededFuture() : owned(caller, parentId);
+    // Another owner named by an administrator must exist.
+    Future<Void> ownerExists = owner.isEmpty() || owner.equals(caller.id()) ? Future.succeededFuture()
+        : callers.requireUser(owner);
+    Future<Channel> parent = ownerExists.compose(v -> parentId.isEmpty() ? Future.succeededFuture()
+        : owned(caller, parentId));
     return parent.compose(p -> {
       if (p != null && p.level() >= Channel.MAX_LEVEL) {
         return Future.failedFuture(ApiError.malformed("channels nest at most " + Channel.MAX_LEVEL + " levels"));

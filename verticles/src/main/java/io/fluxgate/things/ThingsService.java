@@ -83,14 +83,27 @@ public final class ThingsService {
       return Future.failedFuture(e);
     }
     return callers.identify(accessToken).compose(caller -> {
+      // Only an administrator names other owners, and each must exist.
+      java.util.Set<String> others = new java.util.LinkedHashSet<>();
+      for (NewThing w : wanted) {
+        if (!w.owner().isEmpty() && !w.owner().equals(caller.id())) {
+          if (!caller.admin()) {
+            return Future.failedFuture(ApiError.forbidden("only an administrator creates things for another owner"));
+          }
+          others.add(w.owner());
+        }
+      }
+      Future<Void> owners = Future.succeededFuture();
+      for (String owner : others) {
+        owners = owners.compose(v -> callers.requireUser(owner));
+      }
+      return owners.map(caller);
+    }).compose(caller -> {
       String now = Instant.now().toString();
       List<ThingRepository.Stored> rows = new ArrayList<>(wanted.size());
       List<String> plainKeys = new ArrayList<>(wanted.size());
       List<DomainEvent> created = new ArrayList<>(wanted.size());
       for (NewThing w : wanted) {
-        if (!caller.admin() && (!w.owner().isEmpty() && !w.owner().equals(caller.id()))) {
-          return Future.failedFuture(ApiError.forbidden("only an administrator creates things for another owner"));
-        }
         String key = w.key().isEmpty() ? keys.generate() : w.key();
         Thing thing = new Thing(UUID.randomUUID().toString(), w.name(), w.identity(), w.tags(),
             w.owner().isEmpty() ? caller.id() : w.owner(), w.metadata(), w.status(), now, "", "", 1);
@@ -192,10 +205,16 @@ public final class ThingsService {
         strings(request, "tags", true), thing.owner(), thing.metadata(), thing.status(), at, by), events::tagsUpdated);
   }
 
-  /** Hands a thing to another user; its owner or an administrator may. */
+  /** Hands a thing to another user, which must exist; its owner or an administrator may. */
   public Future<JsonObject> updateOwner(String accessToken, String thingId, JsonObject request) {
-    return change(accessToken, thingId, (thing, at, by) -> thing.changed(thing.name(), thing.tags(),
-        requiredString(request, "owner", 36), thing.metadata(), thing.status(), at, by), events::ownerUpdated);
+    String owner;
+    try {
+      owner = requiredString(request, "owner", 36);
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return change(accessToken, thingId, () -> callers.requireUser(owner), (thing, at, by) -> thing.changed(
+        thing.name(), thing.tags(), owner, thing.metadata(), thing.status(), at, by), events::ownerUpdated);
   }
 
   public Future<JsonObject> changeStatus(String accessToken, String thingId, boolean enabled) {
@@ -255,7 +274,14 @@ public final class ThingsService {
 
   private Future<JsonObject> change(String accessToken, String thingId, Mutation mutation,
       Function<Thing, DomainEvent> event) {
-    return callers.identify(accessToken).compose(caller -> owned(caller, thingId).compose(stored -> {
+    return change(accessToken, thingId, () -> Future.succeededFuture(), mutation, event);
+  }
+
+  // The precondition runs once the caller owns the thing, so it tells nothing to anyone else.
+  private Future<JsonObject> change(String accessToken, String thingId,
+      java.util.function.Supplier<Future<Void>> precondition, Mutation mutation, Function<Thing, DomainEvent> event) {
+    return callers.identify(accessToken).compose(caller -> owned(caller, thingId)
+        .compose(stored -> precondition.get().map(stored)).compose(stored -> {
       Thing changed = mutation.apply(stored.thing(), Instant.now().toString(), caller.id());
       return publisher.commit(conn -> things.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))))
           .map(thing -> {

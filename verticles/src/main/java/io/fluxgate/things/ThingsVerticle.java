@@ -9,6 +9,7 @@ import io.fluxgate.api.ApiResponses;
 import io.fluxgate.api.ApiServer;
 import io.fluxgate.api.Callers;
 import io.fluxgate.api.ServiceEndpoint;
+import io.fluxgate.api.ServiceRequests;
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
@@ -37,6 +38,7 @@ public final class ThingsVerticle extends VerticleBase implements ServiceEndpoin
   private final String host;
   private final int port;
   private final boolean readEvents;
+  private final java.time.Duration busTimeout;
   private ThingsService things;
   private ChannelsService channels;
   private ConnectionsService connections;
@@ -44,7 +46,7 @@ public final class ThingsVerticle extends VerticleBase implements ServiceEndpoin
   private HttpServer server;
 
   public ThingsVerticle(ThingsConfig config, Database db, EventPublisher publisher, Streams streams, String instance,
-      String host, int port, boolean readEvents) {
+      String host, int port, boolean readEvents, java.time.Duration busTimeout) {
     this.config = config;
     this.db = db;
     this.publisher = publisher;
@@ -53,13 +55,14 @@ public final class ThingsVerticle extends VerticleBase implements ServiceEndpoin
     this.host = host;
     this.port = port;
     this.readEvents = readEvents;
+    this.busTimeout = busTimeout;
   }
 
   @Override
   public Future<?> start() {
     ThingKeys keys = new ThingKeys(config.serverKey());
     index = new AccessIndex(keys);
-    Callers callers = new Callers(vertx.eventBus());
+    Callers callers = new Callers(new ServiceRequests(vertx.eventBus(), busTimeout));
     ThingEvents events = new ThingEvents(streams.things(), instance);
     ThingRepository thingRepository = new ThingRepository(db);
     ChannelRepository channelRepository = new ChannelRepository(db);

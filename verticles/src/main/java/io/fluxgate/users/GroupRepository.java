@@ -48,9 +48,12 @@ public final class GroupRepository {
         .map(rows -> rows.size() == 0 ? null : group(rows.iterator().next()));
   }
 
-  /** Which groups a list asks for; empty strings mean "any". */
+  /**
+   * Which groups a list asks for; empty strings mean "any", {@code maxLevel} 0 any depth, and {@code member} a user
+   * holding a policy on each.
+   */
   public record GroupFilter(String ownerId, String parentId, String name, String status, String pathPrefix,
-      int maxLevel, List<String> ids, MetadataFilter metadata) {}
+      int maxLevel, List<String> ids, MetadataFilter metadata, String member) {}
 
   public Future<Page<Group>> list(GroupFilter filter, int offset, int limit) {
     StringBuilder where = new StringBuilder(" WHERE 1 = 1");
@@ -72,9 +75,16 @@ public final class GroupRepository {
       args.add(filter.status());
     }
     if (!filter.pathPrefix().isEmpty()) {
-      where.append(" AND path LIKE ? AND level <= ?");
+      where.append(" AND path LIKE ?");
       args.add(filter.pathPrefix() + ".%");
+    }
+    if (filter.maxLevel() > 0) {
+      where.append(" AND level <= ?");
       args.add(filter.maxLevel());
+    }
+    if (!filter.member().isEmpty()) {
+      where.append(" AND id IN (SELECT object FROM user_policies WHERE subject = ?)");
+      args.add(filter.member());
     }
     if (filter.ids() != null) {
       if (filter.ids().isEmpty()) {
@@ -91,14 +101,6 @@ public final class GroupRepository {
     return db.page(COLUMNS, "FROM user_groups" + where, "level, created_at, id", args, offset, limit,
         GroupRepository::group,
         filter.metadata().isEmpty() ? null : group -> filter.metadata().matches(group.metadata()));
-  }
-
-  /** The groups {@code userId} holds a policy on: its memberships. */
-  public Future<Page<Group>> listByMember(String userId, int offset, int limit) {
-    return db.page("g.id, g.name, g.description, g.owner_id, g.parent_id, g.metadata, g.status, g.path, g.level,"
-            + " g.created_at, g.updated_at, g.updated_by, g.revision",
-        "FROM user_groups g JOIN user_policies p ON p.object = g.id WHERE p.subject = ?", "g.level, g.created_at, g.id",
-        List.of(userId), offset, limit, GroupRepository::group, null);
   }
 
   /** Every row, for comparing the database with state rebuilt from the events. */

@@ -36,33 +36,47 @@ public final class GroupsService {
     this.readEvents = readEvents;
   }
 
+  /** Creates a group owned by the caller or, for an administrator, by an existing {@code owner_id}. */
   public Future<Group> create(String accessToken, JsonObject request) {
     String name;
     String description;
     String parentId;
+    String ownerId;
     JsonObject metadata;
     String status;
     try {
       name = RequestFields.requiredString(request, "name", 1024);
       description = RequestFields.optionalString(request, "description", 1024);
       parentId = RequestFields.optionalString(request, "parent_id", 36);
+      ownerId = RequestFields.optionalString(request, "owner_id", 36);
       metadata = metadata(request, false);
       status = request.containsKey("status") ? status(request) : User.ENABLED;
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    return users.caller(accessToken).compose(caller -> parent(caller, parentId).compose(parent -> {
+    return users.caller(accessToken).compose(caller -> owner(caller, ownerId).compose(owner -> parent(caller, parentId))
+        .compose(parent -> {
       if (parent != null && parent.level() >= Group.MAX_LEVEL) {
         return Future.failedFuture(ApiError.malformed("groups nest at most " + Group.MAX_LEVEL + " levels deep"));
       }
       String id = UUID.randomUUID().toString();
-      Group group = new Group(id, name, description, caller.id(), parentId, metadata, status,
+      Group group = new Group(id, name, description, ownerId.isEmpty() ? caller.id() : ownerId, parentId, metadata,
+          status,
           parent == null ? id : parent.path() + "." + id, parent == null ? 1 : parent.level() + 1,
           Instant.now().toString(), "", "", 1);
       return publisher.commit(conn -> groups.insert(conn, group).map(v -> Change.of(group, events.groupCreated(group))));
     })).recover(error -> io.fluxgate.sql.SqlErrors.isUniqueViolation(error)
         ? Future.failedFuture(ApiError.conflict("a group named " + name + " exists at that level"))
         : Future.failedFuture(error));
+  }
+
+  // Only an administrator names another owner, and it must exist.
+  private Future<Void> owner(User caller, String ownerId) {
+    if (ownerId.isEmpty() || ownerId.equals(caller.id())) {
+      return Future.succeededFuture();
+    }
+    return caller.isAdmin() ? users.requireUser(ownerId)
+        : Future.failedFuture(ApiError.forbidden("only an administrator creates groups for another owner"));
   }
 
   private Future<Group> parent(User caller, String parentId) {
@@ -86,54 +100,65 @@ public final class GroupsService {
         group.metadata(), enabled ? User.ENABLED : User.DISABLED, at, by), events::groupStatusChanged);
   }
 
-  /** Groups the caller owns (all for an administrator), filtered and paged. */
+  /** Groups the caller owns (all for an administrator), filtered and paged; {@code level} keeps those that deep. */
   public Future<JsonObject> list(String accessToken, Map<String, String> query) {
-    return users.caller(accessToken).compose(caller -> page(caller, query, "", 0, null));
+    return users.caller(accessToken).compose(caller -> listed(query,
+        filter(query, ownerFilter(caller, query), "", levels(query, Group.MAX_LEVEL), null, "")));
   }
 
   /** The descendants of a group, down to {@code level} levels below it (default 1). */
   public Future<JsonObject> children(String accessToken, String groupId, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list").compose(group -> {
-      int level = PageRequest.integer(query, "level", 1, 1, Group.MAX_LEVEL);
-      return page(caller, query, group.path(), group.level() + level, null);
+      int level = levels(query, 1);
+      return listed(query, filter(query, ownerFilter(caller, query), group.path(), group.level() + level, null, ""));
     }));
   }
 
   /** The ancestors of a group, up to {@code level} levels above it (default 1). */
   public Future<JsonObject> parents(String accessToken, String groupId, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list").compose(group -> {
-      int level = PageRequest.integer(query, "level", 1, 1, Group.MAX_LEVEL);
+      int level = levels(query, 1);
       List<String> ancestors = Arrays.asList(group.path().split("\\."));
       ancestors = ancestors.subList(Math.max(0, ancestors.size() - 1 - level), ancestors.size() - 1);
-      return page(caller, query, "", 0, ancestors);
+      return listed(query, filter(query, ownerFilter(caller, query), "", 0, ancestors, ""));
     }));
   }
 
-  private Future<JsonObject> page(User caller, Map<String, String> query, String pathPrefix, int maxLevel,
-      List<String> ids) {
-    PageRequest paging;
-    GroupRepository.GroupFilter filter;
+  // Levels to list, 1 to MAX_LEVEL; a 400 outside, as for children and parents.
+  private static int levels(Map<String, String> query, int fallback) {
+    return PageRequest.integer(query, "level", fallback, 1, Group.MAX_LEVEL);
+  }
+
+  // Anyone else lists only its own groups; an administrator all, or one owner's.
+  private static String ownerFilter(User caller, Map<String, String> query) {
+    return caller.isAdmin() ? query.getOrDefault("ownerId", "") : caller.id();
+  }
+
+  private static GroupRepository.GroupFilter filter(Map<String, String> query, String owner, String pathPrefix,
+      int maxLevel, List<String> ids, String member) {
+    return new GroupRepository.GroupFilter(owner, query.getOrDefault("parentId", ""), query.getOrDefault("name", ""),
+        RequestFields.statusFilter(query), pathPrefix, maxLevel, ids, MetadataFilter.parse(query.get("metadata")),
+        member);
+  }
+
+  private Future<JsonObject> listed(Map<String, String> query, GroupRepository.GroupFilter filter) {
+    PageRequest paging = PageRequest.from(query);
     JsonObject filters = new JsonObject();
-    try {
-      paging = PageRequest.from(query);
-      String status = RequestFields.statusFilter(query);
-      String owner = caller.isAdmin() ? query.getOrDefault("ownerId", "") : caller.id();
-      filter = new GroupRepository.GroupFilter(owner, query.getOrDefault("parentId", ""),
-          query.getOrDefault("name", ""), status, pathPrefix, maxLevel, ids, MetadataFilter.parse(query.get("metadata")));
-      for (String key : List.of("name", "parentId", "ownerId", "status", "level", "metadata")) {
-        if (query.containsKey(key)) {
-          filters.put(key, query.get(key));
-        }
+    for (String key : List.of("name", "parentId", "ownerId", "status", "level", "metadata")) {
+      if (query.containsKey(key)) {
+        filters.put(key, query.get(key));
       }
-    } catch (ApiError e) {
-      return Future.failedFuture(e);
     }
-    boolean tree = "true".equals(query.get("tree"));
     return groups.list(filter, paging.offset(), paging.limit()).map(page -> {
       emit(events.groupsListed(page.total(), paging.offset(), paging.limit(), filters));
-      return tree ? paging.toJson("groups", page.total(), tree(page.items()))
-          : paging.toJson("groups", page, Group::toApi);
+      return render(query, paging, "groups", page);
     });
+  }
+
+  private static JsonObject render(Map<String, String> query, PageRequest paging, String key,
+      io.fluxgate.sql.Page<Group> page) {
+    return "true".equals(query.get("tree")) ? paging.toJson(key, page.total(), tree(page.items()))
+        : paging.toJson(key, page, Group::toApi);
   }
 
   /** The page as a forest: each group under its parent's {@code children} when the parent is in the page too. */
@@ -172,27 +197,29 @@ public final class GroupsService {
     });
   }
 
-  /** The members of a group: users holding a policy on it. */
+  /** The members of a group: users holding a policy on it, filtered as users are listed. */
   public Future<JsonObject> members(String accessToken, String groupId, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> allowed(caller, groupId, "g_list")).compose(group -> {
       PageRequest paging = PageRequest.from(query);
-      return users.membersOf(groupId, paging).map(page -> {
+      return users.membersOf(groupId, query, paging).map(page -> {
         emit(events.membersListed(groupId, page.total(), paging.offset(), paging.limit()));
-        return paging.toJson("users", page, User::toApi);
+        return paging.toJson("members", page, User::toApi);
       });
     });
   }
 
-  /** The groups a user belongs to; the user itself or an administrator asks. */
+  /** The groups a user belongs to, filtered as groups are listed; the user itself or an administrator asks. */
   public Future<JsonObject> memberships(String accessToken, String userId, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> {
       if (!caller.isAdmin() && !caller.id().equals(userId)) {
         return Future.failedFuture(ApiError.forbidden("a user sees only its own memberships"));
       }
       PageRequest paging = PageRequest.from(query);
-      return groups.listByMember(userId, paging.offset(), paging.limit()).map(page -> {
+      GroupRepository.GroupFilter filter = filter(query, query.getOrDefault("ownerId", ""), "",
+          levels(query, Group.MAX_LEVEL), null, userId);
+      return groups.list(filter, paging.offset(), paging.limit()).map(page -> {
         emit(events.membershipsListed(userId, page.total(), paging.offset(), paging.limit()));
-        return paging.toJson("groups", page, Group::toApi);
+        return render(query, paging, "memberships", page);
       });
     });
   }

@@ -109,20 +109,33 @@ public final class PoliciesService {
             ? ApiError.conflict("the policy changed meanwhile; read it again and retry") : error));
   }
 
-  /** Policies the caller granted (all for an administrator), optionally of one subject or object. */
+  /**
+   * Policies the caller granted (all for an administrator), optionally of one subject or object, holding every
+   * one of {@code actions} (comma-separated).
+   */
   public Future<JsonObject> list(String accessToken, Map<String, String> query) {
     return users.caller(accessToken).compose(caller -> {
       PageRequest paging = PageRequest.from(query);
       String subject = query.getOrDefault("subject", "");
       String object = query.getOrDefault("object", "");
-      return policies.list(caller.isAdmin() ? "" : caller.id(), subject, object, paging.offset(), paging.limit())
-          .map(page -> {
+      List<String> actions = java.util.Arrays.stream(query.getOrDefault("actions", "").split(","))
+          .map(String::trim).filter(a -> !a.isEmpty()).distinct().toList();
+      for (String action : actions) {
+        if (!Policy.ACTIONS.contains(action)) {
+          throw ApiError.malformed("actions must be among " + String.join(" ", Policy.ACTIONS));
+        }
+      }
+      return policies.list(caller.isAdmin() ? "" : caller.id(), subject, object, actions, paging.offset(),
+          paging.limit()).map(page -> {
         JsonObject filters = new JsonObject();
         if (!subject.isEmpty()) {
           filters.put("subject", subject);
         }
         if (!object.isEmpty()) {
           filters.put("object", object);
+        }
+        if (!actions.isEmpty()) {
+          filters.put("actions", new io.vertx.core.json.JsonArray(actions));
         }
         if (readEvents) {
           publisher.publish(events.policiesListed(page.total(), paging.offset(), paging.limit(), filters));

@@ -71,8 +71,9 @@ public final class PolicyRepository {
         .map(rows -> rows.size() == 0 ? null : policy(rows.iterator().next()));
   }
 
-  /** Policies matching the filters (empty = any), by subject then object. */
-  public Future<Page<Policy>> list(String ownerId, String subject, String object, int offset, int limit) {
+  /** Policies matching the filters (empty = any) and holding every one of {@code actions}, by subject then object. */
+  public Future<Page<Policy>> list(String ownerId, String subject, String object, List<String> actions, int offset,
+      int limit) {
     StringBuilder where = new StringBuilder("FROM user_policies WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     for (String[] filter : new String[][] {{"owner_id", ownerId}, {"subject", subject}, {"object", object}}) {
@@ -80,6 +81,10 @@ public final class PolicyRepository {
         where.append(" AND ").append(filter[0]).append(" = ?");
         args.add(filter[1]);
       }
+    }
+    for (String action : actions) {
+      where.append(" AND actions LIKE ? ESCAPE '!'");
+      args.add(io.fluxgate.sql.Database.containingJsonString(action, ""));
     }
     return db.page(COLUMNS, where.toString(), "subject, object", args, offset, limit, PolicyRepository::policy, null);
   }

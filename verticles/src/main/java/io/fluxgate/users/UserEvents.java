@@ -141,6 +141,12 @@ public final class UserEvents {
     return read("user.refresh_token", new JsonObject().put("user_id", userId));
   }
 
+  /** Every token of the user was revoked (a sign-out); the event names the user, never a token. */
+  public DomainEvent tokensRevoked(String userId) {
+    return DomainEvent.occurred(stream, "user.revoke_token", instance, DomainEvent.NO_REVISION,
+        new JsonObject().put("user_id", userId));
+  }
+
   public DomainEvent identified(String userId) {
     return read("user.identify", new JsonObject().put("user_id", userId));
   }

@@ -23,23 +23,30 @@ public final class UserRepository {
   private final Database db;
   private final String insert;
   private final String byId;
+  private final String accountById;
   private final String byIdentity;
   private final String update;
   private final String updateSecret;
+  private final String revokeTokens;
 
   public UserRepository(Database db) {
     this.db = db;
     this.insert = db.sql("INSERT INTO users (" + COLUMNS + ", secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     this.byId = db.sql("SELECT " + COLUMNS + " FROM users WHERE id = ?");
-    this.byIdentity = db.sql("SELECT " + COLUMNS + ", secret FROM users WHERE identity = ?");
+    this.accountById = db.sql("SELECT " + COLUMNS + ", token_generation FROM users WHERE id = ?");
+    this.byIdentity = db.sql("SELECT " + COLUMNS + ", secret, token_generation FROM users WHERE identity = ?");
     this.update = db.sql("UPDATE users SET name = ?, identity = ?, tags = ?, owner = ?, metadata = ?, status = ?,"
         + " updated_at = ?, updated_by = ?, revision = ? WHERE id = ? AND revision = ?");
-    this.updateSecret = db.sql("UPDATE users SET secret = ?, updated_at = ?, updated_by = ?, revision = ?"
-        + " WHERE id = ? AND revision = ?");
+    this.updateSecret = db.sql("UPDATE users SET secret = ?, updated_at = ?, updated_by = ?, revision = ?,"
+        + " token_generation = token_generation + 1 WHERE id = ? AND revision = ?");
+    this.revokeTokens = db.sql("UPDATE users SET token_generation = token_generation + 1 WHERE id = ?");
   }
 
-  /** A user and its secret hash, for checking credentials. */
-  public record WithSecret(User user, String secretHash) {}
+  /** A user, its secret hash and its current token generation, for checking credentials and issuing tokens. */
+  public record WithSecret(User user, String secretHash, long tokenGeneration) {}
+
+  /** A user with the generation its valid tokens carry: tokens of an earlier one were revoked. */
+  public record Account(User user, long tokenGeneration) {}
 
   public Future<Void> insert(SqlConnection conn, User user, String secretHash) {
     return conn.preparedQuery(insert).execute(Tuple.from(new Object[] {
@@ -57,7 +64,7 @@ public final class UserRepository {
             : Future.failedFuture(new ConcurrentChange("user " + user.id())));
   }
 
-  /** Stores a new secret hash with the change's revision. */
+  /** Stores a new secret hash with the change's revision; every token issued before is revoked with it. */
   public Future<Void> updateSecret(SqlConnection conn, User user, String secretHash) {
     return conn.preparedQuery(updateSecret).execute(Tuple.of(secretHash, user.updatedAt(), user.updatedBy(),
             user.revision(), user.id(), user.revision() - 1))
@@ -65,10 +72,18 @@ public final class UserRepository {
             : Future.failedFuture(new ConcurrentChange("user " + user.id())));
   }
 
+  /** Moves the user's token generation on, so every token issued before is refused from now on. */
+  public Future<Void> revokeTokens(SqlConnection conn, String userId) {
+    return conn.preparedQuery(revokeTokens).execute(Tuple.of(userId)).mapEmpty();
+  }
+
   /** One page of users matching {@code filter}, ordered by creation, and how many match in all. */
   public Future<Page<User>> list(UserFilter filter, int offset, int limit) {
     Where where = new Where().contains("name", filter.name()).contains("identity", filter.identity())
         .equal("owner", filter.owner()).status(filter.status());
+    if (!filter.memberOf().isEmpty()) {
+      where.and("id IN (SELECT subject FROM user_policies WHERE object = ?)", filter.memberOf());
+    }
     if (!filter.visibleTo().isEmpty()) {
       // Owned: users the caller created; shared: members of groups the caller owns.
       String shared = "id IN (SELECT p.subject FROM user_policies p JOIN user_groups g ON g.id = p.object"
@@ -85,22 +100,25 @@ public final class UserRepository {
         filter.metadata().isEmpty() ? null : user -> filter.metadata().matches(user.metadata()));
   }
 
-  /** The users holding a policy on {@code groupId}: the group's members. */
-  public Future<Page<User>> listByGroup(String groupId, int offset, int limit) {
-    return db.page("u.id, u.name, u.identity, u.tags, u.owner, u.metadata, u.status, u.role, u.created_at,"
-            + " u.updated_at, u.updated_by, u.revision",
-        "FROM users u JOIN user_policies p ON p.subject = u.id WHERE p.object = ?", "u.created_at, u.id",
-        java.util.List.of(groupId), offset, limit, UserRepository::user, null);
-  }
-
-  /** What a list asks for; empty strings and lists mean "any". */
+  /** What a list asks for; empty strings and lists mean "any"; {@code memberOf} a group the users hold a policy on. */
   public record UserFilter(String name, String identity, String owner, String status, java.util.List<String> tags,
-      MetadataFilter metadata, String visibleTo, String visibility) {}
+      MetadataFilter metadata, String visibleTo, String visibility, String memberOf) {}
 
 
   public Future<User> findById(String id) {
     return db.inTransaction(conn -> conn.preparedQuery(byId).execute(Tuple.of(id)))
         .map(rows -> rows.size() == 0 ? null : user(rows.iterator().next()));
+  }
+
+  /** The user {@code id} with its token generation, or null; read on every authenticated call. */
+  public Future<Account> findAccount(String id) {
+    return db.inTransaction(conn -> conn.preparedQuery(accountById).execute(Tuple.of(id))).map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      Row row = rows.iterator().next();
+      return new Account(user(row), row.getLong("token_generation"));
+    });
   }
 
   public Future<WithSecret> findByIdentity(String identity) {
@@ -110,7 +128,7 @@ public final class UserRepository {
             return null;
           }
           Row row = rows.iterator().next();
-          return new WithSecret(user(row), row.getString("secret"));
+          return new WithSecret(user(row), row.getString("secret"), row.getLong("token_generation"));
         });
   }
 

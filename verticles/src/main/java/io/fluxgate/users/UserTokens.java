@@ -9,14 +9,20 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.time.Instant;
+import java.util.Arrays;
 
-/** Signed JWTs (HS256): an access token authenticates calls, a refresh token only buys new tokens. */
+/**
+ * Signed JWTs (HS256): an access token authenticates calls, a refresh token only buys new tokens. Both carry the
+ * user's token generation ({@code gen}), which revocation moves on, and a refresh never outlives the sign-in's.
+ */
 public final class UserTokens {
 
   static final String ACCESS = "access";
   static final String REFRESH = "refresh";
   static final String RESET = "reset";
   private static final String ISSUER = "fluxgate.users";
+  private static final String GENERATION = "gen";
 
   private final JWTAuth jwt;
   private final UsersConfig config;
@@ -28,11 +34,21 @@ public final class UserTokens {
         .setJWTOptions(new JWTOptions().setIssuer(ISSUER)));
   }
 
-  /** A pair of tokens for {@code user}, in the API's shape. */
-  public JsonObject issue(User user) {
+  /** A pair of tokens for {@code user} at a sign-in, in the API's shape. */
+  public JsonObject issue(User user, long generation) {
+    return pair(user, generation, config.refreshTokenTtl().toSeconds());
+  }
+
+  /** A new pair for a refresh: its refresh token expires when {@code used} does, so a session ends at last. */
+  public JsonObject refresh(User user, long generation, Claim used) {
+    long left = used.expiresAt() - Instant.now().getEpochSecond();
+    return pair(user, generation, Math.max(1, left));
+  }
+
+  private JsonObject pair(User user, long generation, long refreshSeconds) {
     return new JsonObject()
-        .put("access_token", sign(user.id(), ACCESS, config.accessTokenTtl().toSeconds()))
-        .put("refresh_token", sign(user.id(), REFRESH, config.refreshTokenTtl().toSeconds()))
+        .put("access_token", sign(user.id(), ACCESS, generation, config.accessTokenTtl().toSeconds()))
+        .put("refresh_token", sign(user.id(), REFRESH, generation, refreshSeconds))
         .put("access_type", "Bearer");
   }
 
@@ -60,21 +76,29 @@ public final class UserTokens {
   /** What a reset token says. */
   public record ResetClaim(String userId, long revision) {}
 
-  private String sign(String userId, String type, long ttlSeconds) {
-    return jwt.generateToken(new JsonObject().put("type", type),
+  private String sign(String userId, String type, long generation, long ttlSeconds) {
+    return jwt.generateToken(new JsonObject().put("type", type).put(GENERATION, generation),
         new JWTOptions().setSubject(userId).setIssuer(ISSUER).setExpiresInSeconds((int) ttlSeconds));
   }
 
-  /** The user id in a valid, unexpired token of {@code type}; a 401 otherwise. */
-  public Future<String> verify(String token, String type) {
+  /** What a valid access or refresh token says: whose it is, its generation, when it expires (epoch seconds). */
+  public record Claim(String userId, String type, long generation, long expiresAt) {}
+
+  /** The claim of a valid, unexpired token of one of {@code types}; a 401 otherwise. */
+  public Future<Claim> verify(String token, String... types) {
     return jwt.authenticate(new TokenCredentials(token))
         .recover(e -> Future.failedFuture(ApiError.unauthenticated("invalid or expired token")))
         .compose(principal -> {
           JsonObject claims = principal.principal();
-          if (!type.equals(claims.getString("type")) || claims.getString("sub") == null) {
-            return Future.failedFuture(ApiError.unauthenticated("not an " + type + " token"));
+          String type = claims.getString("type");
+          // Vert.x moves the registered time claims out of the principal into the attributes.
+          if (type == null || !Arrays.asList(types).contains(type) || claims.getString("sub") == null
+              || !(principal.attributes().getValue("exp") instanceof Number expiry)) {
+            return Future.failedFuture(ApiError.unauthenticated("not an " + String.join(" or ", types) + " token"));
           }
-          return Future.succeededFuture(claims.getString("sub"));
+          // Tokens from before generations existed count as generation 0 until their user's first revocation.
+          long generation = claims.getValue(GENERATION) instanceof Number n ? n.longValue() : 0;
+          return Future.succeededFuture(new Claim(claims.getString("sub"), type, generation, expiry.longValue()));
         });
   }
 }

@@ -1,5 +1,6 @@
 package io.fluxgate.users;
 
+import io.fluxgate.api.TokenBuckets;
 import io.fluxgate.config.ConfigException;
 import io.fluxgate.config.ConfigSection;
 import io.fluxgate.config.ConfigTree;
@@ -11,7 +12,8 @@ import java.time.Duration;
 /**
  * The users service, from the {@code users} section ({@code FG_USERS_*}): the first administrator, password rules,
  * token lifetimes, the key that signs tokens (generated into the data directory at first start when not given;
- * give every node of a cluster the same one) and the page password-reset mails link to.
+ * give every node of a cluster the same one), the page password-reset mails link to, the pool that computes bcrypt
+ * and the rate limits of the calls anyone can make without a token.
  */
 public record UsersConfig(
     String adminIdentity,
@@ -23,13 +25,25 @@ public record UsersConfig(
     Duration resetTokenTtl,
     String tokenKey,
     boolean selfRegister,
-    String resetUrl) {
+    String resetUrl,
+    int bcryptThreads,
+    int bcryptQueue,
+    TokenBuckets.Rate signInRate,
+    TokenBuckets.Rate registerRate,
+    TokenBuckets.Rate resetRate,
+    String clientAddressHeader) {
+
+  private static final String RATE = "expected N/duration such as 20/1m or 5/1h, or off";
 
   public static UsersConfig from(ConfigTree tree, Path dataDir) {
     ConfigSection users = tree.section("users");
     String identity = users.string("admin_identity", "");
     String secret = users.string("admin_secret", "");
     int minLength = users.integer("secret_min_length", 8, 1, 1024);
+    if (!identity.isEmpty() && !EmailAddress.isValid(identity)) {
+      throw new ConfigException("invalid configuration users.admin_identity (FG_USERS_ADMIN_IDENTITY) = '"
+          + identity.replaceAll("\\p{Cntrl}", "?") + "': expected an e-mail address");
+    }
     if (identity.isEmpty() != secret.isEmpty()) {
       throw new ConfigException("invalid configuration users.admin_identity / users.admin_secret"
           + " (FG_USERS_ADMIN_IDENTITY, FG_USERS_ADMIN_SECRET): give both or neither");
@@ -49,7 +63,13 @@ public record UsersConfig(
         users.duration("reset_token_ttl", Duration.ofMinutes(15)),
         tokenKey(key, dataDir),
         users.bool("self_register", true),
-        resetUrl(users.string("reset_url", "")));
+        resetUrl(users.string("reset_url", "")),
+        users.integer("bcrypt_threads", Math.max(1, Runtime.getRuntime().availableProcessors() / 2), 1, 256),
+        users.integer("bcrypt_queue", 32, 1, 100_000),
+        users.parsed("rate_sign_in", TokenBuckets.Rate.parse("20/1m"), RATE, TokenBuckets.Rate::parse),
+        users.parsed("rate_register", TokenBuckets.Rate.parse("10/1h"), RATE, TokenBuckets.Rate::parse),
+        users.parsed("rate_reset", TokenBuckets.Rate.parse("5/1h"), RATE, TokenBuckets.Rate::parse),
+        users.string("client_address_header", ""));
   }
 
   /** The shortest HS256 key accepted: the hash's own size, below which tokens can be forged by guessing the key. */
@@ -97,6 +117,9 @@ public record UsersConfig(
     // Never print the secrets with the rest of the configuration.
     return "UsersConfig[adminIdentity=" + adminIdentity + ", secretMinLength="
         + secretMinLength + ", bcryptCost=" + bcryptCost + ", accessTokenTtl=" + accessTokenTtl
-        + ", refreshTokenTtl=" + refreshTokenTtl + ", selfRegister=" + selfRegister + ", resetUrl=" + resetUrl + "]";
+        + ", refreshTokenTtl=" + refreshTokenTtl + ", selfRegister=" + selfRegister + ", resetUrl=" + resetUrl
+        + ", bcryptThreads=" + bcryptThreads + ", bcryptQueue=" + bcryptQueue + ", signInRate=" + signInRate
+        + ", registerRate=" + registerRate + ", resetRate=" + resetRate + ", clientAddressHeader=" + clientAddressHeader
+        + "]";
   }
 }

@@ -92,7 +92,7 @@ public final class UsersService {
         return Future.failedFuture(ApiError.forbidden("only an administrator sets owner or status"));
       }
       String owner = caller.isAdmin() && !wanted.owner().isEmpty() ? wanted.owner() : caller.id();
-      return create(wanted.withOwner(owner), User.Role.USER);
+      return requireUser(owner).compose(v -> create(wanted.withOwner(owner), User.Role.USER));
     });
   }
 
@@ -127,18 +127,30 @@ public final class UsersService {
             return Future.failedFuture(ApiError.unauthenticated("wrong identity or secret"));
           }
           emit(events.tokenIssued(identity, found.user().id()));
-          return Future.succeededFuture(tokens.issue(found.user()));
+          return Future.succeededFuture(tokens.issue(found.user(), found.tokenGeneration()));
         }));
   }
 
-  /** A new token pair for a valid refresh token of an enabled user. */
+  /**
+   * A new token pair for a valid, unrevoked refresh token of an enabled user; the new refresh token expires when
+   * the one used does, so a session ends {@code users.refresh_token_ttl} after its sign-in however often it refreshes.
+   */
   public Future<JsonObject> refreshToken(String refreshToken) {
     return tokens.verify(refreshToken, UserTokens.REFRESH)
-        .compose(this::enabledUser)
-        .map(user -> {
-          emit(events.tokenRefreshed(user.id()));
-          return tokens.issue(user);
-        });
+        .compose(claim -> account(claim).map(account -> {
+          emit(events.tokenRefreshed(account.user().id()));
+          return tokens.refresh(account.user(), account.tokenGeneration(), claim);
+        }));
+  }
+
+  /**
+   * Signs the bearer's user out everywhere: every access and refresh token issued to it so far is refused from now
+   * on, on every node. Either token of a valid pair may ask.
+   */
+  public Future<Void> revokeTokens(String token) {
+    return tokens.verify(token, UserTokens.ACCESS, UserTokens.REFRESH).compose(this::account)
+        .compose(account -> publisher.<Void>commit(conn -> users.revokeTokens(conn, account.user().id())
+            .map(v -> Change.of(null, events.tokensRevoked(account.user().id())))));
   }
 
   public Future<User> profile(String accessToken) {
@@ -159,7 +171,7 @@ public final class UsersService {
 
   /** Changes name and metadata of an account (its own, or any for an administrator). */
   public Future<User> update(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, false, (user, at, by) -> {
+    return change(accessToken, userId, false, false, (user, at, by) -> {
       String name = optionalString(request, "name", MAX_NAME);
       if (!(request.getValue("metadata") instanceof JsonObject metadata)) {
         throw ApiError.malformed("metadata is required and must be an object");
@@ -169,25 +181,38 @@ public final class UsersService {
   }
 
   public Future<User> updateTags(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, false, (user, at, by) -> user.changed(user.name(), user.identity(),
+    return change(accessToken, userId, false, false, (user, at, by) -> user.changed(user.name(), user.identity(),
         strings(request, "tags", true), user.owner(), user.metadata(), user.status(), at, by), events::tagsUpdated);
   }
 
   public Future<User> updateIdentity(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, false, (user, at, by) -> user.changed(user.name(),
-        requiredString(request, "identity", MAX_IDENTITY), user.tags(), user.owner(), user.metadata(), user.status(),
+    return change(accessToken, userId, false, false, (user, at, by) -> user.changed(user.name(),
+        emailIdentity(request, "identity"), user.tags(), user.owner(), user.metadata(), user.status(),
         at, by), events::identityUpdated);
   }
 
+  /** Hands an account to another owner, which must exist; administrators only. */
   public Future<User> updateOwner(String accessToken, String userId, JsonObject request) {
-    return change(accessToken, userId, true, (user, at, by) -> user.changed(user.name(), user.identity(),
-        user.tags(), requiredString(request, "owner", 36), user.metadata(), user.status(), at, by),
+    String owner;
+    try {
+      owner = requiredString(request, "owner", 36);
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return change(accessToken, userId, true, false, () -> requireUser(owner), (user, at, by) -> user.changed(
+        user.name(), user.identity(), user.tags(), owner, user.metadata(), user.status(), at, by),
         events::ownerUpdated);
   }
 
-  /** Enables or disables an account; administrators only, and never their own. */
+  /** Succeeds when {@code userId} names a user; a 404 saying it cannot be the owner otherwise. */
+  Future<Void> requireUser(String userId) {
+    return exists(userId).compose(exists -> exists ? Future.succeededFuture()
+        : Future.failedFuture(ApiError.notFound("no user " + userId + " to be the owner")));
+  }
+
+  /** Enables or disables an account; administrators only, and never their own. A disable revokes its tokens. */
   public Future<User> changeStatus(String accessToken, String userId, boolean enabled) {
-    return change(accessToken, userId, true, (user, at, by) -> {
+    return change(accessToken, userId, true, !enabled, (user, at, by) -> {
       if (user.id().equals(by)) {
         throw ApiError.forbidden("an administrator cannot change its own status");
       }
@@ -196,7 +221,7 @@ public final class UsersService {
     }, events::statusChanged);
   }
 
-  /** Replaces the caller's own secret, given the current one. */
+  /** Replaces the caller's own secret, given the current one; every token issued before is revoked with it. */
   public Future<User> updateSecret(String accessToken, JsonObject request) {
     String oldSecret;
     String newSecret;
@@ -249,7 +274,7 @@ public final class UsersService {
     return Future.succeededFuture();
   }
 
-  /** Sets a new secret with a mailed reset token; the token works once. */
+  /** Sets a new secret with a mailed reset token, which works once; every token issued before is revoked. */
   public Future<Void> resetSecret(JsonObject request) {
     String token;
     String password;
@@ -286,17 +311,8 @@ public final class UsersService {
     JsonObject filters = new JsonObject();
     try {
       paging = PageRequest.from(query);
-      String status = RequestFields.statusFilter(query);
-      List<String> tags = query.containsKey("tags")
-          ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
-          : List.of();
-      String visibility = query.getOrDefault("visibility", "owned");
-      if (!List.of("owned", "shared", "all").contains(visibility)) {
-        throw ApiError.malformed("visibility must be owned, shared or all");
-      }
-      filter = new UserRepository.UserFilter(query.getOrDefault("name", ""), query.getOrDefault("identity", ""),
-          query.getOrDefault("owner", ""), status, tags, MetadataFilter.parse(query.get("metadata")), "", visibility);
-      for (String key : List.of("name", "identity", "owner", "status", "tags", "metadata", "visibility")) {
+      filter = filter(query, "");
+      for (String key : List.of("name", "identity", "owner_id", "owner", "status", "tags", "metadata", "visibility")) {
         if (query.containsKey(key)) {
           filters.put(key, query.get(key));
         }
@@ -306,11 +322,30 @@ public final class UsersService {
     }
     return caller(accessToken).compose(caller -> users.list(caller.isAdmin() ? filter
         : new UserRepository.UserFilter(filter.name(), filter.identity(), filter.owner(), filter.status(),
-            filter.tags(), filter.metadata(), caller.id(), filter.visibility()), paging.offset(), paging.limit()))
+            filter.tags(), filter.metadata(), caller.id(), filter.visibility(), ""), paging.offset(), paging.limit()))
         .map(page -> {
           emit(events.listed(page.total(), paging.offset(), paging.limit(), filters));
           return paging.toJson("users", page, User::toApi);
         });
+  }
+
+  /**
+   * The filters of a users listing: {@code name}, {@code identity}, {@code owner_id} (the reference's name;
+   * {@code owner} is read too), {@code status}, {@code tags}, {@code metadata}, {@code visibility}; a 400 naming a
+   * bad one.
+   */
+  private static UserRepository.UserFilter filter(Map<String, String> query, String memberOf) {
+    String status = RequestFields.statusFilter(query);
+    List<String> tags = query.containsKey("tags")
+        ? Arrays.stream(query.get("tags").split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList()
+        : List.of();
+    String visibility = query.getOrDefault("visibility", "owned");
+    if (!List.of("owned", "shared", "all").contains(visibility)) {
+      throw ApiError.malformed("visibility must be owned, shared or all");
+    }
+    String owner = query.getOrDefault("owner_id", query.getOrDefault("owner", ""));
+    return new UserRepository.UserFilter(query.getOrDefault("name", ""), query.getOrDefault("identity", ""), owner,
+        status, tags, MetadataFilter.parse(query.get("metadata")), "", visibility, memberOf);
   }
 
   /** A change of one account by its owner or, when {@code adminOnly} or not, an administrator. */
@@ -319,19 +354,28 @@ public final class UsersService {
     User apply(User user, String at, String by);
   }
 
-  private Future<User> change(String accessToken, String userId, boolean adminOnly, Mutation mutation,
+  private Future<User> change(String accessToken, String userId, boolean adminOnly, boolean revokesTokens,
+      Mutation mutation, java.util.function.Function<User, io.fluxgate.codecs.DomainEvent> event) {
+    return change(accessToken, userId, adminOnly, revokesTokens, () -> Future.succeededFuture(), mutation, event);
+  }
+
+  // The precondition runs once the caller may make the change, so it tells nothing to anyone else.
+  private Future<User> change(String accessToken, String userId, boolean adminOnly, boolean revokesTokens,
+      java.util.function.Supplier<Future<Void>> precondition, Mutation mutation,
       java.util.function.Function<User, io.fluxgate.codecs.DomainEvent> event) {
     return caller(accessToken).compose(caller -> {
       if (!caller.isAdmin() && (adminOnly || !caller.id().equals(userId))) {
         return Future.failedFuture(ApiError.forbidden(adminOnly
             ? "only an administrator may do this" : "a user changes only its own account"));
       }
-      return users.findById(userId).compose(user -> {
+      return precondition.get().compose(ok -> users.findById(userId)).compose(user -> {
         if (user == null) {
           return Future.failedFuture(ApiError.notFound("no user " + userId));
         }
         User changed = mutation.apply(user, Instant.now().toString(), caller.id());
-        return publisher.commit(conn -> users.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))));
+        return publisher.commit(conn -> users.update(conn, changed)
+            .compose(v -> revokesTokens ? users.revokeTokens(conn, changed.id()) : Future.<Void>succeededFuture())
+            .map(v -> Change.of(changed, event.apply(changed))));
       });
     }).recover(UsersService::explain);
   }
@@ -352,9 +396,15 @@ public final class UsersService {
     return caller(accessToken).onSuccess(user -> emit(events.identified(user.id())));
   }
 
-  /** A page of the users holding a policy on {@code groupId}. */
-  Future<Page<User>> membersOf(String groupId, PageRequest paging) {
-    return users.listByGroup(groupId, paging.offset(), paging.limit());
+  /** A page of the users holding a policy on {@code groupId}, with the filters of a users listing. */
+  Future<Page<User>> membersOf(String groupId, Map<String, String> query, PageRequest paging) {
+    UserRepository.UserFilter filter;
+    try {
+      filter = filter(query, groupId);
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    return users.list(filter, paging.offset(), paging.limit());
   }
 
   /** Whether {@code userId} names an existing user. */
@@ -362,15 +412,23 @@ public final class UsersService {
     return users.findById(userId).map(user -> user != null);
   }
 
-  /** The enabled user an access token belongs to; a 401 otherwise. */
+  /** The enabled user an unrevoked access token belongs to; a 401 otherwise. */
   public Future<User> caller(String accessToken) {
-    return tokens.verify(accessToken, UserTokens.ACCESS).compose(this::enabledUser);
+    return tokens.verify(accessToken, UserTokens.ACCESS).compose(this::account).map(UserRepository.Account::user);
   }
 
-  private Future<User> enabledUser(String userId) {
-    return users.findById(userId).compose(user -> user == null || !user.isEnabled()
-        ? Future.failedFuture(ApiError.unauthenticated("the token's user is unknown or disabled"))
-        : Future.succeededFuture(user));
+  // The row is read on every call, so a revocation on any node holds at once everywhere: tokens are not cached.
+  private Future<UserRepository.Account> account(UserTokens.Claim claim) {
+    return users.findAccount(claim.userId()).compose(account -> {
+      if (account == null || !account.user().isEnabled()) {
+        return Future.failedFuture(ApiError.unauthenticated("the token's user is unknown or disabled"));
+      }
+      if (account.tokenGeneration() != claim.generation()) {
+        return Future.failedFuture(ApiError.unauthenticated(
+            "the token was revoked (sign-out, password change or reset, or disable): sign in again"));
+      }
+      return Future.succeededFuture(account);
+    });
   }
 
   private void emit(io.fluxgate.codecs.DomainEvent event) {
@@ -379,6 +437,15 @@ public final class UsersService {
     }
   }
 
+
+  /** The e-mail address under {@code field} (a dotted path's last part is the key); a 400 naming it otherwise. */
+  static String emailIdentity(JsonObject request, String field) {
+    String identity = requiredString(request, field.substring(field.lastIndexOf('.') + 1), MAX_IDENTITY);
+    if (!EmailAddress.isValid(identity)) {
+      throw ApiError.malformed(field + " must be an e-mail address (no spaces or control characters)");
+    }
+    return identity;
+  }
 
   /** A validated registration request. */
   record NewUser(String name, String identity, String secret, JsonArray tags, String owner, JsonObject metadata,
@@ -392,7 +459,7 @@ public final class UsersService {
       if (!(request.getValue("credentials") instanceof JsonObject credentials)) {
         throw ApiError.malformed("credentials is required and must be an object with identity and secret");
       }
-      String identity = requiredString(credentials, "identity", MAX_IDENTITY);
+      String identity = emailIdentity(credentials, "credentials.identity");
       String secret = requiredString(credentials, "secret", 4096);
       if (secret.length() < secretMinLength) {
         throw ApiError.malformed("credentials.secret must be at least " + secretMinLength + " characters");

@@ -35,6 +35,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
   private final int port;
   private final boolean readEvents;
   private ResetMails mails;
+  private PublicCallLimits limits;
   private UsersService users;
   private GroupsService groups;
   private PoliciesService policies;
@@ -59,8 +60,10 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
       LOG.warn("password reset is off: set users.reset_url (FG_USERS_RESET_URL) to the reset page mails link to");
     }
     mails = new ResetMails(MailClient.create(vertx, smtp.mailConfig()), smtp.from(), config.resetUrl());
+    limits = new PublicCallLimits(config);
     registerMetrics();
-    users = new UsersService(config, new UserRepository(db), new Passwords(vertx, config.bcryptCost()),
+    Passwords passwords = new Passwords(vertx, config.bcryptCost(), config.bcryptThreads(), config.bcryptQueue());
+    users = new UsersService(config, new UserRepository(db), passwords,
         new UserTokens(vertx, config), new UserEvents(streams.users(), instance), publisher, mails, readEvents);
     UserEvents events = new UserEvents(streams.users(), instance);
     PolicyRepository policyRepository = new PolicyRepository(db);
@@ -71,16 +74,18 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     vertx.eventBus().<String>consumer(Addresses.USERS_IDENTIFY, message -> users.identify(message.body())
         .onSuccess(user -> message.reply(new JsonObject().put("id", user.id()).put("admin", user.isAdmin())))
         .onFailure(e -> message.fail(401, e.getMessage())));
+    vertx.eventBus().<String>consumer(Addresses.USERS_EXISTS, message -> users.exists(message.body())
+        .onSuccess(message::reply).onFailure(e -> message.fail(500, e.getMessage())));
     return users.ensureAdmin()
         .compose(v -> ApiServer.listen(vertx, "users", host, port, router))
         .onSuccess(listening -> server = listening);
   }
 
   private void addRoutes(Router router) {
-    router.post("/users").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.post("/users").handler(limits.register()).handler(ctx -> ApiResponses.created(ctx, "/users",
         users.register(optionalBearer(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
     router.get("/users").handler(ctx -> ApiResponses.reply(ctx, 200,
-        users.list(ApiResponses.bearerToken(ctx), query(ctx))));
+        users.list(ApiResponses.bearerToken(ctx), withAll(query(ctx), ctx, "tags"))));
     router.patch("/users/secret").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.updateSecret(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(User::toApi)));
     changeRoute(router, "/users/:userID", users::update);
@@ -91,11 +96,11 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), true).map(User::toApi)));
     router.post("/users/:userID/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), false).map(User::toApi)));
-    router.post("/password/reset-request").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.post("/password/reset-request").handler(limits.reset()).handler(ctx -> ApiResponses.reply(ctx, 201,
         users.requestReset(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
-    router.put("/password/reset").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.put("/password/reset").handler(limits.reset()).handler(ctx -> ApiResponses.reply(ctx, 201,
         users.resetSecret(ApiResponses.jsonBody(ctx)).map(v -> new JsonObject())));
-    router.post("/groups").handler(ctx -> ApiResponses.reply(ctx, 201,
+    router.post("/groups").handler(ctx -> ApiResponses.created(ctx, "/groups",
         groups.create(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Group::toApi)));
     router.get("/groups").handler(ctx -> ApiResponses.reply(ctx, 200,
         groups.list(ApiResponses.bearerToken(ctx), query(ctx))));
@@ -113,7 +118,7 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.post("/groups/:groupId/disable").handler(ctx -> ApiResponses.reply(ctx, 200,
         groups.changeStatus(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), false).map(Group::toApi)));
     router.get("/groups/:groupId/members").handler(ctx -> ApiResponses.reply(ctx, 200,
-        groups.members(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), query(ctx))));
+        groups.members(ApiResponses.bearerToken(ctx), ctx.pathParam("groupId"), withAll(query(ctx), ctx, "tags"))));
     router.get("/users/:userID/memberships").handler(ctx -> ApiResponses.reply(ctx, 200,
         groups.memberships(ApiResponses.bearerToken(ctx), ctx.pathParam("userID"), query(ctx))));
     router.post("/policies").handler(ctx -> ApiResponses.reply(ctx, 201,
@@ -121,17 +126,19 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     router.put("/policies").handler(ctx -> ApiResponses.reply(ctx, 200,
         policies.update(ApiResponses.bearerToken(ctx), ApiResponses.jsonBody(ctx)).map(Policy::toApi)));
     router.get("/policies").handler(ctx -> ApiResponses.reply(ctx, 200,
-        policies.list(ApiResponses.bearerToken(ctx), query(ctx))));
+        policies.list(ApiResponses.bearerToken(ctx), withAll(query(ctx), ctx, "actions"))));
     router.delete("/policies/:subject/:object").handler(ctx -> ApiResponses.noContent(ctx, policies
         .delete(ApiResponses.bearerToken(ctx), ctx.pathParam("subject"), ctx.pathParam("object"))));
     router.get("/users/profile").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.profile(ApiResponses.bearerToken(ctx)).map(User::toApi)));
     router.get("/users/:userID").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.view(ApiResponses.bearerToken(ctx), ctx.pathParam("userID")).map(User::toApi)));
-    router.post("/users/tokens/issue").handler(ctx -> ApiResponses.reply(ctx, 200,
+    router.post("/users/tokens/issue").handler(limits.signIn()).handler(ctx -> ApiResponses.reply(ctx, 200,
         users.issueToken(ApiResponses.jsonBody(ctx))));
     router.post("/users/tokens/refresh").handler(ctx -> ApiResponses.reply(ctx, 200,
         users.refreshToken(ApiResponses.bearerToken(ctx))));
+    router.post("/users/tokens/revoke").handler(ctx -> ApiResponses.noContent(ctx,
+        users.revokeTokens(ApiResponses.bearerToken(ctx))));
   }
 
   /** Counters operators watch on /metrics; absent when the node runs without metrics. */
@@ -140,6 +147,9 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
     if (registry != null) {
       FunctionCounter.builder("fluxgate_users_reset_mail_failures", mails, ResetMails::failures)
           .description("Password-reset mails not sent (SMTP or look-up failures)").register(registry);
+      FunctionCounter.builder("fluxgate_users_rate_limited", limits, PublicCallLimits::refused)
+          .description("Sign-ins, self-registrations and password resets refused with 429 by this node")
+          .register(registry);
     }
   }
 
@@ -150,6 +160,15 @@ public final class UsersVerticle extends VerticleBase implements ServiceEndpoint
 
   private static java.util.Map<String, String> query(RoutingContext ctx) {
     return ApiResponses.query(ctx);
+  }
+
+  // An array parameter of the reference: repeated (actions=a&actions=b) or comma-separated, read as one list.
+  private static java.util.Map<String, String> withAll(java.util.Map<String, String> query, RoutingContext ctx,
+      String key) {
+    if (ctx.queryParams().getAll(key).size() > 1) {
+      query.put(key, String.join(",", ctx.queryParams().getAll(key)));
+    }
+    return query;
   }
 
   /** A PATCH of one user's account with a JSON body. */

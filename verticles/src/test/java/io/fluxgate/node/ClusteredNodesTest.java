@@ -9,7 +9,6 @@ import io.fluxgate.testing.Await;
 import io.fluxgate.testing.TestStores;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -47,11 +46,7 @@ class ClusteredNodesTest {
   @Test
   @Timeout(180)
   void anEventPublishedOnOneNodeIsStoredThereAndDeliveredOnTheOther(@TempDir Path dir) throws Exception {
-    // The shipped file, under a cluster name of this test's own so it never joins a developer's running node.
-    String shipped = Files.readString(Path.of("..", "cluster-config", "cluster.xml"));
-    Path clusterFile = dir.resolve("cluster.xml");
-    Files.writeString(clusterFile, shipped.replace("<cluster-name>fluxgate</cluster-name>",
-        "<cluster-name>" + TestStores.unique("test-") + "</cluster-name>"));
+    Path clusterFile = io.fluxgate.testing.PlatformNode.privateClusterFile(dir);
 
     Node a = Await.result(Node.start(
         NodeSettings.from(new ConfigTree(new JsonObject(), env(dir, "a", clusterFile, "users"))), true),

@@ -16,7 +16,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -56,11 +55,7 @@ class TwoThingsNodesOnPostgresTest {
 
   @Test
   void nodeBsAuthorizationAnswersMatchTheDatabaseAfterABurstThroughNodeA() throws Exception {
-    String shipped = Files.readString(Path.of("..", "cluster-config", "cluster.xml"));
-    Path clusterFile = dir.resolve("cluster.xml");
-    // A cluster name of this test's own, so it never joins another test's or a developer's node.
-    Files.writeString(clusterFile, shipped.replace("<cluster-name>fluxgate</cluster-name>",
-        "<cluster-name>" + TestStores.unique("test-") + "</cluster-name>"));
+    Path clusterFile = PlatformNode.privateClusterFile(dir);
     byte[] serverKey = new byte[32];
     new SecureRandom().nextBytes(serverKey);
     String schema = TestStores.unique("t_");

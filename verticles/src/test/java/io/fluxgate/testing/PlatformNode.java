@@ -76,6 +76,19 @@ public final class PlatformNode implements AutoCloseable {
     return env;
   }
 
+  /** The shipped Hazelcast file under {@code dir}, with a cluster name of its own so no other node ever joins it. */
+  public static Path privateClusterFile(Path dir) {
+    try {
+      String shipped = java.nio.file.Files.readString(Path.of("..", "cluster-config", "cluster.xml"));
+      Path file = dir.resolve("cluster.xml");
+      java.nio.file.Files.writeString(file, shipped.replace("<cluster-name>fluxgate</cluster-name>",
+          "<cluster-name>" + TestStores.unique("test-") + "</cluster-name>"));
+      return file;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   public static PlatformNode start(Map<String, String> env, boolean clustered) {
     Node node = Await.result(Node.start(NodeSettings.from(new ConfigTree(new JsonObject(), env)), clustered),
         Duration.ofSeconds(90));

@@ -80,7 +80,8 @@ abstract class ThingsApiContract {
   /** A things verticle with its own access index, standing for the things service of node {@code instance}. */
   ThingsVerticle deployThings(String instance) {
     ThingsVerticle things = new ThingsVerticle(ThingsConfig.from(new ConfigTree(new JsonObject(), Map.of()), dataDir),
-        fx.db, fx.log.publisher(), fx.streams(), instance, "127.0.0.1", 0, true);
+        fx.db, fx.log.publisher(), fx.streams(), instance, "127.0.0.1", 0, true,
+        io.fluxgate.api.ServiceRequests.DEFAULT_TIMEOUT);
     Await.result(fx.vertx.deployVerticle(things));
     return things;
   }
@@ -364,6 +365,10 @@ abstract class ThingsApiContract {
 
     String bob = user("bob");
     String bobId = profileId(bob);
+    var nobody = patch("/things/" + id + "/owner", alice, new JsonObject().put("owner", UUID_NOBODY));
+    assertThat(nobody.statusCode()).as("the new owner must exist").isEqualTo(404);
+    assertThat(nobody.bodyAsJsonObject().getString("message")).contains(UUID_NOBODY);
+    assertThat(get("/things/" + id, alice).statusCode()).as("still alice's").isEqualTo(200);
     var given = patch("/things/" + id + "/owner", alice, new JsonObject().put("owner", bobId));
     assertThat(given.statusCode()).isEqualTo(200);
     assertThat(awaitEvent("thing.update_owner", 1).fields().getString("owner")).isEqualTo(bobId);
@@ -374,6 +379,28 @@ abstract class ThingsApiContract {
     assertThat(awaitEvent("thing.remove", 1).fields().getString("id")).isEqualTo(id);
     assertThat(get("/things/" + id, bob).statusCode()).isEqualTo(404);
     assertThat(authenticate(id, "a-brand-new-key-1")).isFalse();
+  }
+
+  static final String UUID_NOBODY = "00000000-0000-4000-8000-000000000000";
+
+  @Test
+  void anAdministratorCreatesThingsAndChannelsOnlyForOwnersThatExist() {
+    String admin = token(ADMIN, ADMIN_SECRET);
+    String bobId = profileId(user("bob"));
+    assertThat(post("/things", admin, new JsonObject().put("name", "t").put("owner", UUID_NOBODY)).statusCode())
+        .isEqualTo(404);
+    assertThat(post("/things/bulk", admin, new JsonArray().add(new JsonObject().put("name", "a").put("owner", bobId))
+        .add(new JsonObject().put("name", "b").put("owner", UUID_NOBODY))).statusCode()).isEqualTo(404);
+    assertThat(post("/channels", admin, new JsonObject().put("name", "c").put("owner_id", UUID_NOBODY)).statusCode())
+        .isEqualTo(404);
+    assertThat(get("/things?status=all", admin).bodyAsJsonObject().getLong("total")).as("nothing created").isZero();
+    assertThat(get("/channels", admin).bodyAsJsonObject().getLong("total")).isZero();
+
+    var forBob = post("/things", admin, new JsonObject().put("name", "t").put("owner", bobId));
+    assertThat(forBob.statusCode()).isEqualTo(201);
+    assertThat(forBob.bodyAsJsonObject().getString("owner")).isEqualTo(bobId);
+    assertThat(post("/channels", admin, new JsonObject().put("name", "c").put("owner_id", bobId)).statusCode())
+        .isEqualTo(201);
   }
 
   String profileId(String token) {

@@ -1,6 +1,7 @@
 package io.fluxgate.users;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
@@ -345,6 +346,162 @@ abstract class UsersApiContract {
     awaitEvent("user.view_profile", 1);
   }
 
+  /** Whether {@code pair}'s access token still authenticates and its refresh token still buys tokens. */
+  boolean[] stillValid(JsonObject pair) {
+    return new boolean[] {get("/users/profile", pair.getString("access_token")).statusCode() == 200,
+        post("/users/tokens/refresh", pair.getString("refresh_token"), null).statusCode() == 200};
+  }
+
+  @Test
+  void aSignOutAPasswordChangeOrResetAndADisableEndEveryEarlierToken() throws Exception {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    JsonObject laptop = tokens("alice@example.com", "alice-secret");
+    JsonObject phone = tokens("alice@example.com", "alice-secret");
+
+    // An explicit sign-out with either token ends every session of the user, not just the one asking.
+    assertThat(post("/users/tokens/revoke", null, null).statusCode()).isEqualTo(401);
+    assertThat(post("/users/tokens/revoke", laptop.getString("refresh_token"), null).statusCode()).isEqualTo(204);
+    assertThat(stillValid(laptop)).containsExactly(false, false);
+    assertThat(stillValid(phone)).containsExactly(false, false);
+    var again = post("/users/tokens/revoke", phone.getString("access_token"), null);
+    assertThat(again.statusCode()).as("a revoked token cannot revoke").isEqualTo(401);
+    assertThat(again.bodyAsJsonObject().getString("message")).contains("revoked");
+    DomainEvent revoked = awaitEvent("user.revoke_token", 1);
+    assertThat(revoked.fields().getString("user_id")).isEqualTo(alice);
+    assertThat(revoked.revision()).isEqualTo(DomainEvent.NO_REVISION);
+
+    // A password change ends the tokens it was made with, too.
+    JsonObject beforeChange = tokens("alice@example.com", "alice-secret");
+    assertThat(stillValid(beforeChange)).containsExactly(true, true);
+    secretsUsed.add("changed-secret");
+    assertThat(patch("/users/secret", beforeChange.getString("access_token"), new JsonObject()
+        .put("old_secret", "alice-secret").put("new_secret", "changed-secret")).statusCode()).isEqualTo(200);
+    assertThat(stillValid(beforeChange)).containsExactly(false, false);
+
+    // A disable ends them, and enabling the user again does not bring them back.
+    JsonObject beforeDisable = tokens("alice@example.com", "changed-secret");
+    assertThat(post("/users/" + alice + "/disable", adminToken, null).statusCode()).isEqualTo(200);
+    assertThat(post("/users/" + alice + "/enable", adminToken, null).statusCode()).isEqualTo(200);
+    assertThat(stillValid(beforeDisable)).containsExactly(false, false);
+    var identified = fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, beforeDisable.getString("access_token"));
+    assertThat(((io.vertx.core.eventbus.ReplyException) Await.failure(identified)).failureCode())
+        .as("other services asking over the bus are refused alike").isEqualTo(401);
+
+    // A reset through the mailed link ends them as well.
+    JsonObject beforeReset = tokens("alice@example.com", "changed-secret");
+    assertThat(requestReset("alice@example.com").statusCode()).isEqualTo(201);
+    String resetToken = mailedResetToken();
+    secretsUsed.add("reset-secret-1");
+    assertThat(reset(resetToken, "reset-secret-1", "reset-secret-1").statusCode()).isEqualTo(201);
+    assertThat(stillValid(beforeReset)).containsExactly(false, false);
+
+    assertThat(stillValid(tokens("alice@example.com", "reset-secret-1"))).containsExactly(true, true);
+    assertThat(eventsOf("user.revoke_token")).as("one event per sign-out, none for the others").hasSize(1);
+  }
+
+  @Test
+  void aRefreshNeverExtendsTheSessionBeyondItsSignIn() throws Exception {
+    register("alice", "alice@example.com", "alice-secret");
+    JsonObject signIn = tokens("alice@example.com", "alice-secret");
+    // JWT times are whole seconds: wait until the clock has moved past the sign-in's second.
+    long issuedAt = claims(signIn.getString("refresh_token")).getLong("iat");
+    Await.until("the next second", Duration.ofSeconds(3), () -> System.currentTimeMillis() / 1000 > issuedAt);
+
+    var refreshed = post("/users/tokens/refresh", signIn.getString("refresh_token"), null);
+    assertThat(refreshed.statusCode()).isEqualTo(200);
+    JsonObject renewed = claims(refreshed.bodyAsJsonObject().getString("refresh_token"));
+    assertThat(renewed.getLong("iat")).isGreaterThan(issuedAt);
+    assertThat(renewed.getLong("exp")).as("the refreshed refresh token ends when the sign-in's does")
+        .isEqualTo(claims(signIn.getString("refresh_token")).getLong("exp"));
+  }
+
+  /** The claims of a JWT, read without checking its signature. */
+  static JsonObject claims(String jwt) {
+    return new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(jwt.split("\\.")[1]),
+        java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The token of the one reset mail received so far. */
+  String mailedResetToken() {
+    assertThat(SMTP.waitForIncomingEmail(10_000, 1)).isTrue();
+    String body = GreenMailUtil.getBody(SMTP.getReceivedMessages()[0]);
+    var link = java.util.regex.Pattern.compile("\\?token=(\\S+)").matcher(body);
+    assertThat(link.find()).as(body).isTrue();
+    secretsUsed.add(link.group(1));
+    return link.group(1);
+  }
+
+  HttpResponse<Buffer> from(String client, io.vertx.core.http.HttpMethod method, String path, JsonObject body) {
+    return Await.result(http.request(method, port, "127.0.0.1", path).putHeader("X-Client-Address", client)
+        .sendJsonObject(body));
+  }
+
+  void assertTooManyRequests(HttpResponse<Buffer> response, String whose) {
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(429);
+    assertThat(response.getHeader("Content-Type")).isEqualTo("application/json");
+    assertThat(response.bodyAsJsonObject().getString("error")).isEqualTo("too many requests");
+    assertThat(response.bodyAsJsonObject().getString("message")).contains(whose);
+    assertThat(Integer.parseInt(response.getHeader("Retry-After"))).isBetween(1, 3600);
+  }
+
+  @Test
+  void signInsRegistrationsAndResetsAreLimitedPerIdentityAndPerClientAddress() throws Exception {
+    Await.result(fx.vertx.undeploy(deployment));
+    // The proxy's header names the client, so the test speaks from several addresses.
+    deploy(config(Map.of("FG_USERS_RATE_SIGN_IN", "3/1h", "FG_USERS_RATE_REGISTER", "2/1h",
+        "FG_USERS_RATE_RESET", "2/1h", "FG_USERS_CLIENT_ADDRESS_HEADER", "X-Client-Address")));
+    var POST = io.vertx.core.http.HttpMethod.POST;
+    register("alice", "alice@example.com", "alice-secret");
+    JsonObject wrong = new JsonObject().put("identity", "alice@example.com").put("secret", "not-her-secret");
+
+    // Per identity: the fourth guess at alice's secret is refused, whichever address it comes from.
+    for (int i = 0; i < 3; i++) {
+      assertThat(from("10.0.0." + i, POST, "/users/tokens/issue", wrong).statusCode()).isEqualTo(401);
+    }
+    assertTooManyRequests(from("10.0.0.9", POST, "/users/tokens/issue",
+        new JsonObject().put("identity", "ALICE@example.com").put("secret", "alice-secret")), "identity");
+    assertThat(from("10.0.0.9", POST, "/users/tokens/issue",
+        new JsonObject().put("identity", ADMIN).put("secret", ADMIN_SECRET)).statusCode()).isEqualTo(200);
+
+    // Per address: the fourth sign-in from one address is refused, whoever it names.
+    for (int i = 0; i < 3; i++) {
+      assertThat(from("10.0.1.1", POST, "/users/tokens/issue", new JsonObject()
+          .put("identity", "nobody" + i + "@example.com").put("secret", "whatever-it-is")).statusCode()).isEqualTo(401);
+    }
+    assertTooManyRequests(from("10.0.1.1", POST, "/users/tokens/issue", new JsonObject()
+        .put("identity", "nobody9@example.com").put("secret", "whatever-it-is")), "address");
+
+    // Self-registration, per address; a signed-in user creating accounts is not counted.
+    assertThat(from("10.0.2.1", POST, "/users", newUser("b1", "b1@example.com", "bob-secret-1")).statusCode())
+        .isEqualTo(201);
+    assertThat(from("10.0.2.1", POST, "/users", newUser("b2", "b2@example.com", "bob-secret-1")).statusCode())
+        .isEqualTo(201);
+    assertTooManyRequests(from("10.0.2.1", POST, "/users", newUser("b3", "b3@example.com", "bob-secret-1")),
+        "address");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    var byAdmin = Await.result(http.post(port, "127.0.0.1", "/users").putHeader("X-Client-Address", "10.0.2.1")
+        .bearerTokenAuthentication(adminToken).sendJsonObject(newUser("b4", "b4@example.com", "bob-secret-1")));
+    assertThat(byAdmin.statusCode()).isEqualTo(201);
+
+    // Password reset, per e-mail address; a refused request mails nothing.
+    for (int i = 0; i < 2; i++) {
+      assertThat(from("10.0.3." + i, POST, "/password/reset-request",
+          new JsonObject().put("email", "alice@example.com")).statusCode()).isEqualTo(201);
+    }
+    assertTooManyRequests(from("10.0.3.9", POST, "/password/reset-request",
+        new JsonObject().put("email", "alice@example.com")), "identity");
+    assertThat(SMTP.waitForIncomingEmail(10_000, 2)).isTrue();
+    assertThat(from("10.0.3.9", io.vertx.core.http.HttpMethod.PUT, "/password/reset", new JsonObject()
+        .put("token", "x").put("password", "p-123456").put("confirm_password", "p-123456")).statusCode())
+        .as("the reset itself counts per address too").isEqualTo(401);
+    assertTooManyRequests(from("10.0.3.9", io.vertx.core.http.HttpMethod.PUT, "/password/reset", new JsonObject()
+        .put("token", "x").put("password", "p-123456").put("confirm_password", "p-123456")), "address");
+
+    assertThat(usersInDatabase()).as("the administrator, alice, b1, b2 and b4").isEqualTo(5);
+    assertThat(SMTP.getReceivedMessages()).hasSize(2);
+  }
+
   @Test
   void forgedAndExpiredTokensGet401() throws Exception {
     String aliceId = register("alice", "alice@example.com", "alice-secret");
@@ -356,7 +513,7 @@ abstract class UsersApiContract {
 
     String forged = new UserTokens(fx.vertx, config(Map.of("FG_USERS_TOKEN_KEY", "another-key-entirely-of-at-least-32-bytes")))
         .issue(new User(aliceId, "", "", new io.vertx.core.json.JsonArray(),
-            "", new JsonObject(), "enabled", User.Role.ADMIN, "", "", "", 1))
+            "", new JsonObject(), "enabled", User.Role.ADMIN, "", "", "", 1), 0)
         .getString("access_token");
     assertThat(get("/users/profile", forged).statusCode()).isEqualTo(401);
     assertThat(get("/users/profile", "not-a-jwt").statusCode()).isEqualTo(401);
@@ -463,6 +620,71 @@ abstract class UsersApiContract {
     assertThat(patch("/users/" + bob + "/owner", adminToken, new JsonObject().put("owner", alice))
         .bodyAsJsonObject().getString("owner")).isEqualTo(alice);
     assertThat(awaitEvent("user.update_owner", 1).fields().getString("owner")).isEqualTo(alice);
+  }
+
+  @Test
+  void aNewOwnerMustExist() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String nobody = java.util.UUID.randomUUID().toString();
+
+    var refused = patch("/users/" + bob + "/owner", adminToken, new JsonObject().put("owner", nobody));
+    assertThat(refused.statusCode()).isEqualTo(404);
+    assertThat(refused.bodyAsJsonObject().getString("message")).contains(nobody);
+    assertThat(get("/users/" + bob, adminToken).bodyAsJsonObject().getString("owner")).isNull();
+    assertThat(patch("/users/" + bob + "/owner", adminToken, new JsonObject().put("owner", alice)).statusCode())
+        .isEqualTo(200);
+    assertThat(post("/users", adminToken, newUser("carol", "carol@example.com", "carol-secret").put("owner", nobody))
+        .statusCode()).isEqualTo(404);
+    assertThat(usersInDatabase()).isEqualTo(3);
+
+    // Groups take the reference's owner_id: an administrator may name an existing owner, nobody else another one.
+    assertThat(post("/groups", adminToken, new JsonObject().put("name", "g").put("owner_id", nobody)).statusCode())
+        .isEqualTo(404);
+    var forAlice = post("/groups", adminToken, new JsonObject().put("name", "g").put("owner_id", alice));
+    assertThat(forAlice.statusCode()).as(forAlice.bodyAsString()).isEqualTo(201);
+    assertThat(forAlice.bodyAsJsonObject().getString("owner_id")).isEqualTo(alice);
+    assertThat(get("/groups/" + forAlice.bodyAsJsonObject().getString("id"), aliceToken).statusCode()).isEqualTo(200);
+    assertThat(post("/groups", aliceToken, new JsonObject().put("name", "h").put("owner_id", bob)).statusCode())
+        .isEqualTo(403);
+    assertThat(eventsOf("user.update_owner")).hasSize(1);
+  }
+
+  @Test
+  void anIdentityIsAnEmailAddressAndCreatedEntitiesHaveTheirLocation() {
+    Await.result(fx.vertx.undeploy(deployment));
+    deploy(config(Map.of("FG_USERS_RATE_REGISTER", "off")));
+    for (String bad : new String[] {"alice", "alice@", "@example.com", "alice@example.com\r\nBcc: x@example.com",
+        " alice@example.com", "al ice@example.com", "alice..b@example.com", "alice@-example.com",
+        "a\u0007@example.com"}) {
+      var refused = post("/users", null, newUser("alice", bad, "alice-secret"));
+      assertThat(refused.statusCode()).as(bad).isEqualTo(400);
+      assertThat(refused.bodyAsJsonObject().getString("message")).as(bad).contains("credentials.identity");
+    }
+    assertThat(usersInDatabase()).as("only the administrator").isEqualTo(1);
+
+    var created = post("/users", null, newUser("alice", "alice.o'brien+ops@sub.example.com", "alice-secret"));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    String alice = created.bodyAsJsonObject().getString("id");
+    assertThat(created.getHeader("Location")).isEqualTo("/users/" + alice);
+    assertThat(post("/users", null, newUser("jürgen", "jürgen@bücher.example", "jurgen-secret")).statusCode())
+        .isEqualTo(201);
+    String token = tokens("alice.o'brien+ops@sub.example.com", "alice-secret").getString("access_token");
+    assertThat(patch("/users/" + alice + "/identity", token, new JsonObject().put("identity", "alice\n@example.com"))
+        .statusCode()).isEqualTo(400);
+
+    var group = post("/groups", token, new JsonObject().put("name", "plant"));
+    assertThat(group.statusCode()).isEqualTo(201);
+    assertThat(group.getHeader("Location")).isEqualTo("/groups/" + group.bodyAsJsonObject().getString("id"));
+    // level is 1 to 5 on every listing of groups, as children and parents had it.
+    assertThat(get("/groups?level=0", token).statusCode()).isEqualTo(400);
+    assertThat(get("/groups?level=99", token).statusCode()).isEqualTo(400);
+    assertThat(get("/groups?level=1", token).bodyAsJsonObject().getLong("total")).isEqualTo(1);
+
+    assertThatThrownBy(() -> config(Map.of("FG_USERS_ADMIN_IDENTITY", "admin")))
+        .isInstanceOf(io.fluxgate.config.ConfigException.class).hasMessageContaining("FG_USERS_ADMIN_IDENTITY");
   }
 
   @Test
@@ -756,6 +978,75 @@ abstract class UsersApiContract {
     assertThat(status.fields().getString("status")).isEqualTo("disabled");
   }
 
+  void grant(String token, String subject, String object, String... actions) {
+    var response = post("/policies", token, new JsonObject().put("subject", subject).put("object", object)
+        .put("actions", new io.vertx.core.json.JsonArray(List.of(actions))));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+  }
+
+  static List<String> ids(JsonObject page, String key) {
+    return page.getJsonArray(key).stream().map(item -> ((JsonObject) item).getString("id")).toList();
+  }
+
+  @Test
+  void listingsTakeTheFiltersOfTheReferenceUnderItsNames() {
+    String alice = register("alice", "alice@example.com", "alice-secret");
+    String bob = register("bob", "bob@example.com", "bob-secret-1");
+    String carol = register("carol", "carol@example.com", "carol-secret");
+    String adminToken = tokens(ADMIN, ADMIN_SECRET).getString("access_token");
+    String aliceToken = tokens("alice@example.com", "alice-secret").getString("access_token");
+    String bobToken = tokens("bob@example.com", "bob-secret-1").getString("access_token");
+    var dave = post("/users", adminToken, newUser("dave", "dave@example.com", "dave-secret").put("owner", alice));
+    assertThat(dave.statusCode()).as(dave.bodyAsString()).isEqualTo(201);
+
+    // GET /users: owner_id (the reference's name), and owner as before.
+    assertThat(ids(get("/users?owner_id=" + alice, adminToken).bodyAsJsonObject(), "users"))
+        .containsExactly(dave.bodyAsJsonObject().getString("id"));
+    assertThat(get("/users?owner=" + alice, adminToken).bodyAsJsonObject().getLong("total")).isEqualTo(1);
+
+    String plant = createGroup(aliceToken, "plant", null);
+    String line = createGroup(aliceToken, "line", plant);
+    grant(aliceToken, bob, plant, "g_list");
+    grant(aliceToken, carol, plant, "g_list", "g_update");
+    grant(aliceToken, bob, line, "g_list");
+
+    // GET /groups/{id}/members: name, identity, tags, metadata, status as for users.
+    assertThat(ids(get("/groups/" + plant + "/members", aliceToken).bodyAsJsonObject(), "members"))
+        .containsExactlyInAnyOrder(bob, carol);
+    assertThat(ids(get("/groups/" + plant + "/members?name=car", aliceToken).bodyAsJsonObject(), "members"))
+        .containsExactly(carol);
+    assertThat(ids(get("/groups/" + plant + "/members?identity=BOB", aliceToken).bodyAsJsonObject(), "members"))
+        .containsExactly(bob);
+    assertThat(get("/groups/" + plant + "/members?status=nope", aliceToken).statusCode()).isEqualTo(400);
+
+    // GET /users/{id}/memberships: name, parentId, level, ownerId, tree as for groups.
+    assertThat(ids(get("/users/" + bob + "/memberships", bobToken).bodyAsJsonObject(), "memberships"))
+        .containsExactly(plant, line);
+    assertThat(ids(get("/users/" + bob + "/memberships?name=lin", bobToken).bodyAsJsonObject(), "memberships"))
+        .containsExactly(line);
+    assertThat(ids(get("/users/" + bob + "/memberships?parentId=" + plant, bobToken).bodyAsJsonObject(),
+        "memberships")).containsExactly(line);
+    assertThat(ids(get("/users/" + bob + "/memberships?level=1", bobToken).bodyAsJsonObject(), "memberships"))
+        .containsExactly(plant);
+    assertThat(ids(get("/users/" + bob + "/memberships?ownerId=" + bob, bobToken).bodyAsJsonObject(),
+        "memberships")).isEmpty();
+    JsonObject tree = get("/users/" + bob + "/memberships?tree=true", bobToken).bodyAsJsonObject();
+    assertThat(ids(tree, "memberships")).containsExactly(plant);
+    assertThat(tree.getJsonArray("memberships").getJsonObject(0).getJsonArray("children").getJsonObject(0)
+        .getString("id")).isEqualTo(line);
+    assertThat(get("/users/" + bob + "/memberships?level=9", bobToken).statusCode()).isEqualTo(400);
+
+    // GET /policies: actions, repeated or comma-separated; a policy must hold them all.
+    assertThat(get("/policies?actions=g_list", aliceToken).bodyAsJsonObject().getLong("total")).isEqualTo(3);
+    assertThat(get("/policies?actions=g_update", aliceToken).bodyAsJsonObject().getJsonArray("policies")
+        .getJsonObject(0).getString("subject")).isEqualTo(carol);
+    assertThat(get("/policies?actions=g_list&actions=g_update", aliceToken).bodyAsJsonObject().getLong("total"))
+        .isEqualTo(1);
+    assertThat(get("/policies?actions=g_list,g_update", aliceToken).bodyAsJsonObject().getLong("total"))
+        .isEqualTo(1);
+    assertThat(get("/policies?actions=fly", aliceToken).statusCode()).isEqualTo(400);
+  }
+
   @Test
   void policiesGrantActionsOnGroupsAndMakeMembers() {
     String alice = register("alice", "alice@example.com", "alice-secret");
@@ -779,8 +1070,13 @@ abstract class UsersApiContract {
     assertThat(get("/groups/" + plant, bobToken).statusCode()).as("g_list lets bob see it").isEqualTo(200);
     assertThat(put("/groups/" + plant, bobToken, new JsonObject().put("name", "bob's")).statusCode()).isEqualTo(403);
     JsonObject members = get("/groups/" + plant + "/members", aliceToken).bodyAsJsonObject();
-    assertThat(members.getJsonArray("users").getJsonObject(0).getString("id")).isEqualTo(bob);
-    assertThat(names(get("/users/" + bob + "/memberships", bobToken).bodyAsJsonObject())).containsExactly("plant");
+    // The reference's page keys: members of a group, memberships of a user.
+    assertThat(members.fieldNames()).containsExactlyInAnyOrder("total", "offset", "limit", "members");
+    assertThat(members.getJsonArray("members").getJsonObject(0).getString("id")).isEqualTo(bob);
+    JsonObject memberships = get("/users/" + bob + "/memberships", bobToken).bodyAsJsonObject();
+    assertThat(memberships.fieldNames()).containsExactlyInAnyOrder("total", "offset", "limit", "memberships");
+    assertThat(memberships.getJsonArray("memberships").stream().map(g -> ((JsonObject) g).getString("name")))
+        .containsExactly("plant");
     assertThat(get("/users/" + alice + "/memberships", bobToken).statusCode()).isEqualTo(403);
     assertThat(get("/policies", aliceToken).bodyAsJsonObject().getLong("total")).isEqualTo(1);
     JsonObject shared = get("/users?visibility=shared", aliceToken).bodyAsJsonObject();
@@ -823,15 +1119,18 @@ abstract class UsersApiContract {
     post("/users/tokens/issue", null, new JsonObject().put("identity", "alice@example.com").put("secret", "a-wrong-one"));
     JsonObject refreshed = post("/users/tokens/refresh", pair.getString("refresh_token"), null).bodyAsJsonObject();
     get("/users/profile", refreshed.getString("access_token"));
+    Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, pair.getString("access_token")));
+    awaitEvent("user.identify", 1);
     patch("/users/secret", refreshed.getString("access_token"),
         new JsonObject().put("old_secret", "alice-secret").put("new_secret", "alice-second-secret"));
     awaitEvent("user.update_secret", 1);
-    Await.result(fx.vertx.eventBus().request(Addresses.USERS_IDENTIFY, pair.getString("access_token")));
-    awaitEvent("user.identify", 1);
+    JsonObject last = tokens("alice@example.com", "alice-second-secret");
+    assertThat(post("/users/tokens/revoke", last.getString("access_token"), null).statusCode()).isEqualTo(204);
+    awaitEvent("user.revoke_token", 1);
 
     List<String> secrets = List.of("alice-secret", "alice-second-secret", "a-wrong-one", ADMIN_SECRET, pair.getString("access_token"),
         pair.getString("refresh_token"), refreshed.getString("access_token"), refreshed.getString("refresh_token"),
-        "$2a$", "$2y$");
+        last.getString("access_token"), last.getString("refresh_token"), "$2a$", "$2y$");
     for (DomainEvent event : events) {
       String json = event.toJson().encode();
       for (String secret : secrets) {
