@@ -264,8 +264,8 @@ public final class BootstrapService {
   public Future<JsonObject> bootstrap(String externalId, String externalKey) {
     if (failures.blocked(externalId)) {
       emit(events.bootstrapped(externalId, false, ""));
-      return Future.failedFuture(new ApiError(ApiError.Kind.TOO_MANY_REQUESTS,
-          "too many failed bootstrap attempts for this external id; try again later"));
+      return Future.failedFuture(ApiError.tooManyRequests(
+          "too many failed bootstrap attempts for this external id; try again later", failures.retryAfter(externalId)));
     }
     return configs.findForDevice(externalId).compose(found -> {
       if (found == null || externalKey == null || !secrets.matches(externalKey, found.externalKeyHash())) {

@@ -36,6 +36,15 @@ public final class FailedAttempts {
     return failures != null && failures.count() >= max;
   }
 
+  /** How long until attempts for {@code externalId} are taken again: zero when they are now. */
+  public Duration retryAfter(String externalId) {
+    Failures failures = current(externalId);
+    if (failures == null || failures.count() < max) {
+      return Duration.ZERO;
+    }
+    return Duration.ofNanos(Math.max(0, failures.since() + windowNanos - clock.getAsLong()));
+  }
+
   public void failed(String externalId) {
     Failures failures = current(externalId);
     byId.remove(externalId);

@@ -351,7 +351,10 @@ abstract class BootstrapApiContract {
     for (int i = 0; i < 3; i++) {
       assertError(node.deviceBootstrap("guessed", "guess-" + i), 401, "external key");
     }
-    assertError(node.deviceBootstrap("guessed", "ext-key-right"), 429, "too many failed");
+    var refused = node.deviceBootstrap("guessed", "ext-key-right");
+    assertError(refused, 429, "too many failed");
+    assertThat(Long.parseLong(refused.getHeader("Retry-After"))).as("seconds until the id is taken again")
+        .isPositive();
     assertThat(node.deviceBootstrap("neighbour", "ext-key-other").statusCode()).isEqualTo(200);
     Await.until("five failed thing.bootstrap events", Duration.ofSeconds(20), () -> node.eventsOf("thing.bootstrap")
         .stream().filter(e -> !e.fields().getBoolean("success")).count() >= 4);

@@ -19,8 +19,12 @@ class FailedAttemptsTest {
     attempts.failed("dev-1");
     assertThat(attempts.blocked("dev-1")).isTrue();
     assertThat(attempts.blocked("dev-2")).isFalse();
+    now.addAndGet(Duration.ofMinutes(4).toNanos());
+    assertThat(attempts.retryAfter("dev-1")).as("until the first failure's window has passed")
+        .isEqualTo(Duration.ofMinutes(6));
+    assertThat(attempts.retryAfter("dev-2")).isZero();
 
-    now.addAndGet(Duration.ofMinutes(10).plusNanos(1).toNanos());
+    now.addAndGet(Duration.ofMinutes(6).plusNanos(1).toNanos());
     assertThat(attempts.blocked("dev-1")).isFalse();
   }
 
