@@ -102,7 +102,7 @@ public final class InterceptorAppendBenchmark {
    * Publishes from a context of its own, as a service would, and waits until the interceptor has had every append
    * acknowledged (and, with {@code consumer}, until a local consumer has received every event).
    */
-  private static double interceptorRound(Vertx vertx, EventLogVerticle log, String stream, int events,
+  static double interceptorRound(Vertx vertx, EventLogVerticle log, String stream, int events,
       boolean consumer) throws Exception {
     DomainEvent[] batch = new DomainEvent[events];
     for (int n = 0; n < events; n++) {
@@ -133,7 +133,7 @@ public final class InterceptorAppendBenchmark {
     return events / (elapsed / 1e9);
   }
 
-  private static DomainEvent event(String stream, int n) {
+  static DomainEvent event(String stream, int n) {
     return DomainEvent.occurred(stream, "thing.view", "bench", DomainEvent.NO_REVISION,
         new JsonObject().put("id", "thing-" + n).put("name", "pump-station-17").put("status", "enabled"));
   }
@@ -183,19 +183,19 @@ public final class InterceptorAppendBenchmark {
       (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   /** A round's rate and the CPU time this process spent per event in it. */
-  private record Round(double rate, double cpuMicrosPerEvent) {}
+  record Round(double rate, double cpuMicrosPerEvent) {}
 
-  private interface RoundBody {
+  interface RoundBody {
     double run() throws Exception;
   }
 
-  private static Round measured(int events, RoundBody body) throws Exception {
+  static Round measured(int events, RoundBody body) throws Exception {
     long cpu = OS.getProcessCpuTime();
     double rate = body.run();
     return new Round(rate, (OS.getProcessCpuTime() - cpu) / 1_000.0 / events);
   }
 
-  private static double median(List<Double> values) {
+  static double median(List<Double> values) {
     double[] sorted = values.stream().mapToDouble(Double::doubleValue).toArray();
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];

@@ -10,7 +10,6 @@ import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.rabbitmq.RabbitEventStore;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -50,12 +49,16 @@ public final class RabbitProbe implements AutoCloseable {
           .headers(Map.of("x-fluxgate-marker", marker)).build(), new byte[0]);
       channel.waitForConfirmsOrDie(10_000);
       channel.basicQos(500);
-      channel.basicConsume(queue, false, Map.of("x-stream-offset", start), new DefaultConsumer(channel) {
+      String consumer = channel.basicConsume(queue, false, Map.of("x-stream-offset", start), new DefaultConsumer(channel) {
         @Override
-        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
-            throws IOException {
-          getChannel().basicAck(envelope.getDeliveryTag(), false);
+        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
           if (end.isDone()) {
+            return;
+          }
+          try {
+            getChannel().basicAck(envelope.getDeliveryTag(), false);
+          } catch (IOException | RuntimeException e) {
+            end.completeExceptionally(e);
             return;
           }
           Object id = properties.getHeaders() == null ? null : properties.getHeaders().get("x-fluxgate-marker");
@@ -69,16 +72,62 @@ public final class RabbitProbe implements AutoCloseable {
         }
       });
       end.get(30, TimeUnit.SECONDS);
+      channel.basicCancel(consumer);
       return read;
     } finally {
-      channel.abort();
+      // Closed, not aborted: a channel number reused before the broker's close-ok mixes up the next replies.
+      channel.close();
     }
   }
 
-  /** Whether the stream queue of {@code stream} holds a message whose {@code message_id} is {@code eventId}. */
-  public boolean holds(String stream, String eventId, long occurredAtNanos) throws Exception {
-    Date from = new Date(occurredAtNanos / 1_000_000 - 10_000);
-    return read(stream, from).stream().anyMatch(m -> eventId.equals(m.properties().getMessageId()));
+  /** A consumer that follows a stream queue from its first message and keeps the message ids it saw. */
+  private final class Follower extends DefaultConsumer {
+    private final java.util.Set<String> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Map<String, CompletableFuture<Void>> markers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    Follower(Channel channel) {
+      super(channel);
+    }
+
+    @Override
+    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
+        throws IOException {
+      getChannel().basicAck(envelope.getDeliveryTag(), false);
+      Object marker = properties.getHeaders() == null ? null : properties.getHeaders().get("x-fluxgate-marker");
+      if (marker != null) {
+        markers.computeIfAbsent(marker.toString(), m -> new CompletableFuture<>()).complete(null);
+      } else if (properties.getMessageId() != null) {
+        ids.add(properties.getMessageId());
+      }
+    }
+  }
+
+  private final Map<String, Follower> followers = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Whether the stream queue of {@code stream} holds a message whose {@code message_id} is {@code eventId}: a
+   * follower of the queue (started at the first call) has seen it by the time it sees a marker published now.
+   */
+  public synchronized boolean holds(String stream, String eventId) throws Exception {
+    String queue = RabbitEventStore.queue(stream);
+    Follower follower = followers.get(stream);
+    if (follower == null) {
+      Channel channel = connection.createChannel();
+      channel.basicQos(1_000);
+      follower = new Follower(channel);
+      channel.basicConsume(queue, false, Map.of("x-stream-offset", "first"), follower);
+      followers.put(stream, follower);
+    }
+    String marker = UUID.randomUUID().toString();
+    CompletableFuture<Void> seen = follower.markers.computeIfAbsent(marker, m -> new CompletableFuture<>());
+    try (Channel publisher = connection.createChannel()) {
+      publisher.confirmSelect();
+      publisher.basicPublish("", queue, new AMQP.BasicProperties.Builder().type("fluxgate.marker")
+          .headers(Map.of("x-fluxgate-marker", marker)).build(), new byte[0]);
+      publisher.waitForConfirmsOrDie(10_000);
+    }
+    seen.get(30, TimeUnit.SECONDS);
+    return follower.ids.contains(eventId);
   }
 
   /** Deletes the stream queues of every known stream under {@code prefix}, with their dead-letter queues. */

@@ -150,6 +150,10 @@ final class RabbitConsumerWorker extends StreamQueueReader {
 
   @Override
   void passed(long offset) {
+    if (stopped.future().isComplete()) {
+      // A handler that answered after the stop gave up on it: the next start reads its event again.
+      return;
+    }
     toSave = offset + 1;
     if (saving.isComplete()) {
       save();

@@ -67,7 +67,8 @@ public final class RabbitEventStore implements EventStore {
     this.settings = (RabbitSettings) config.store();
     this.factory = factory;
     this.publisher = new RabbitPublisher(vertx, factory, settings.describe());
-    this.offsets = new ConsumerOffsets(db);
+    // Commands that only read the log (events tail) open the store without a state database.
+    this.offsets = db == null ? null : new ConsumerOffsets(db);
   }
 
   /**
@@ -203,6 +204,7 @@ public final class RabbitEventStore implements EventStore {
   Future<Void> publishMarker(String stream, String id, Context context) {
     AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
         .type(MARKER_TYPE)
+        .messageId(id)
         .deliveryMode(2)
         .headers(Map.of(MARKER_HEADER, id))
         .build();
@@ -236,6 +238,10 @@ public final class RabbitEventStore implements EventStore {
 
   @Override
   public Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler) {
+    if (offsets == null) {
+      return Future.failedFuture("durable consumers of the RabbitMQ store keep their offsets in the state database,"
+          + " and this store was opened without one");
+    }
     Context context = vertx.getOrCreateContext();
     Delivery delivery = new Delivery(vertx, config, consumer, handler, this::append);
     return onContext(context, () -> ensureStream(stream).compose(v -> {

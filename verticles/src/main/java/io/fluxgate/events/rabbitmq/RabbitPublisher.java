@@ -51,6 +51,8 @@ final class RabbitPublisher {
       return size() > REMEMBERED;
     }
   };
+  /** Message ids the broker returned as unroutable, until their confirm arrives. */
+  private final java.util.Set<String> unroutable = ConcurrentHashMap.newKeySet();
   private volatile Channel channel;
   private Connection connection;
   private volatile boolean closed;
@@ -72,7 +74,7 @@ final class RabbitPublisher {
     }
   }
 
-  private record Pending(Promise<Void> promise, ContextHandoff<Ack> acks, String eventId) {}
+  private record Pending(Promise<Void> promise, ContextHandoff<Ack> acks, String eventId, String messageId) {}
 
   /** Connects (blocking the publisher's thread, not the caller's); fails with the broker's or socket's reason. */
   Future<Void> start() {
@@ -133,9 +135,10 @@ final class RabbitPublisher {
       return;
     }
     long sequence = open.getNextPublishSeqNo();
-    pending.put(sequence, new Pending(published, handoff, eventId));
+    pending.put(sequence, new Pending(published, handoff, eventId, properties.getMessageId()));
     try {
-      open.basicPublish(exchange, routingKey, properties, body);
+      // Mandatory: a message no queue took (a stream queue not back yet after a broker restart) is returned, not lost.
+      open.basicPublish(exchange, routingKey, true, properties, body);
     } catch (Exception e) {
       if (pending.remove(sequence) != null) {
         handoff.hand(new Ack(published, e));
@@ -163,6 +166,13 @@ final class RabbitPublisher {
         @Override
         public void handleNack(long sequence, boolean multiple) {
           settle(sequence, multiple, new IllegalStateException("RabbitMQ did not take the message (nack)"));
+        }
+      });
+      // The broker returns an unroutable message before it confirms it: the confirm then fails the append.
+      confirming.addReturnListener(returned -> {
+        String id = returned.getProperties().getMessageId();
+        if (id != null) {
+          unroutable.add(id);
         }
       });
       opened.addShutdownListener(cause -> {
@@ -193,6 +203,10 @@ final class RabbitPublisher {
   }
 
   private void settled(Pending pending, Throwable error) {
+    if (pending.messageId() != null && unroutable.remove(pending.messageId()) && error == null) {
+      error = new IllegalStateException("RabbitMQ routed the message to no queue (is the stream queue of "
+          + "its stream there?)");
+    }
     if (error == null && pending.eventId() != null) {
       synchronized (confirmed) {
         confirmed.put(pending.eventId(), Boolean.TRUE);

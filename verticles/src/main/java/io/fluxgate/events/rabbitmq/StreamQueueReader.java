@@ -26,6 +26,8 @@ abstract class StreamQueueReader implements EventStore.Subscription {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamQueueReader.class);
   private static final long RETRY_MS = 1_000;
+  /** How long a stop waits for the handler in progress. */
+  private static final long STOP_GRACE_MS = 5_000;
   /** How many recent event ids a reader remembers to drop a duplicate that reached the stream twice. */
   private static final int REMEMBERED = 10_000;
 
@@ -266,6 +268,9 @@ abstract class StreamQueueReader implements EventStore.Subscription {
         }
         if (!busy) {
           finishOnce();
+        } else {
+          // A handler that never answers must not hold the node's shutdown: its event comes again at the next start.
+          context.owner().setTimer(STOP_GRACE_MS, id -> finishOnce());
         }
       }
       stopped.future().onComplete(r -> caller.runOnContext(x -> done.complete()));
