@@ -103,6 +103,7 @@ public final class RabbitProbe implements AutoCloseable {
   }
 
   private final Map<String, Follower> followers = new java.util.concurrent.ConcurrentHashMap<>();
+  private Channel markerChannel;
 
   /**
    * Whether the stream queue of {@code stream} holds a message whose {@code message_id} is {@code eventId}: a
@@ -120,12 +121,13 @@ public final class RabbitProbe implements AutoCloseable {
     }
     String marker = UUID.randomUUID().toString();
     CompletableFuture<Void> seen = follower.markers.computeIfAbsent(marker, m -> new CompletableFuture<>());
-    try (Channel publisher = connection.createChannel()) {
-      publisher.confirmSelect();
-      publisher.basicPublish("", queue, new AMQP.BasicProperties.Builder().type("fluxgate.marker")
-          .headers(Map.of("x-fluxgate-marker", marker)).build(), new byte[0]);
-      publisher.waitForConfirmsOrDie(10_000);
+    if (markerChannel == null) {
+      markerChannel = connection.createChannel();
+      markerChannel.confirmSelect();
     }
+    markerChannel.basicPublish("", queue, new AMQP.BasicProperties.Builder().type("fluxgate.marker")
+        .headers(Map.of("x-fluxgate-marker", marker)).build(), new byte[0]);
+    markerChannel.waitForConfirmsOrDie(10_000);
     seen.get(30, TimeUnit.SECONDS);
     return follower.ids.contains(eventId);
   }
