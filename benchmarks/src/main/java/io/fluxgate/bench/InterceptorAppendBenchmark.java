@@ -43,17 +43,9 @@ public final class InterceptorAppendBenchmark {
     String url = args.length > 2 ? args[2] : "nats://127.0.0.1:4222";
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
 
-    EventStoreConfig config = EventStoreConfig.from(new ConfigTree(new JsonObject(),
-        // A round is one burst: hold all of it, since this measures throughput and not the es.max_pending bound.
-        Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", url, "FG_ES_PREFIX", prefix,
-            "FG_ES_MAX_PENDING", String.valueOf(Math.max(events, 20_000)))));
+    EventStoreConfig config = config("nats", url, prefix, events);
     Vertx vertx = Vertx.vertx();
-    Codecs.register(vertx.eventBus());
-    Database db = vertx.executeBlocking(() -> null).compose(v -> Database.open(vertx, new DatabaseConfig(
-        "jdbc:h2:mem:" + prefix + ";DB_CLOSE_DELAY=-1", Path.of("target"), "", 2)))
-        .toCompletionStage().toCompletableFuture().get();
-    EventLogVerticle log = new EventLogVerticle(db, config);
-    vertx.deployVerticle(log).toCompletionStage().toCompletableFuture().get();
+    EventLogVerticle log = startEventLog(vertx, config, prefix);
     Connection raw = Nats.connect(url);
     JetStream js = raw.jetStream();
 
@@ -96,6 +88,25 @@ public final class InterceptorAppendBenchmark {
         PurgeOptions.subject(Addresses.events(prefix) + ".>"));
     raw.close();
     vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  /** The event-log settings of a benchmark run on store {@code type} under a stream prefix of its own. */
+  static EventStoreConfig config(String type, String url, String prefix, int events) {
+    return EventStoreConfig.from(new ConfigTree(new JsonObject(),
+        // A round is one burst: hold all of it, since this measures throughput and not the es.max_pending bound.
+        Map.of("FG_ES_TYPE", type, "FG_ES_URL", url, "FG_ES_PREFIX", prefix,
+            "FG_ES_MAX_PENDING", String.valueOf(Math.max(events, 20_000)))));
+  }
+
+  /** Deploys the event log (its interceptor on {@code vertx}'s bus) over an in-memory H2 of its own. */
+  static EventLogVerticle startEventLog(Vertx vertx, EventStoreConfig config, String prefix) throws Exception {
+    Codecs.register(vertx.eventBus());
+    Database db = vertx.executeBlocking(() -> null).compose(v -> Database.open(vertx, new DatabaseConfig(
+        "jdbc:h2:mem:" + prefix + ";DB_CLOSE_DELAY=-1", Path.of("target"), "", 2)))
+        .toCompletionStage().toCompletableFuture().get();
+    EventLogVerticle log = new EventLogVerticle(db, config);
+    vertx.deployVerticle(log).toCompletionStage().toCompletableFuture().get();
+    return log;
   }
 
   /**

@@ -6,17 +6,11 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.ConfirmListener;
 import io.fluxgate.codecs.Addresses;
-import io.fluxgate.codecs.Codecs;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
-import io.fluxgate.config.ConfigTree;
 import io.fluxgate.events.EventLogVerticle;
 import io.fluxgate.events.EventStoreConfig;
-import io.fluxgate.sql.Database;
-import io.fluxgate.sql.DatabaseConfig;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -42,16 +36,9 @@ public final class RabbitAppendBenchmark {
     String url = args.length > 2 ? args[2] : "amqp://guest:guest@127.0.0.1:5672/%2f";
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
 
-    EventStoreConfig config = EventStoreConfig.from(new ConfigTree(new JsonObject(),
-        Map.of("FG_ES_TYPE", "rabbitmq", "FG_ES_URL", url, "FG_ES_PREFIX", prefix,
-            "FG_ES_MAX_PENDING", String.valueOf(Math.max(events, 20_000)))));
+    EventStoreConfig config = InterceptorAppendBenchmark.config("rabbitmq", url, prefix, events);
     Vertx vertx = Vertx.vertx();
-    Codecs.register(vertx.eventBus());
-    Database db = vertx.executeBlocking(() -> null).compose(v -> Database.open(vertx, new DatabaseConfig(
-        "jdbc:h2:mem:" + prefix + ";DB_CLOSE_DELAY=-1", Path.of("target"), "", 2)))
-        .toCompletionStage().toCompletableFuture().get();
-    EventLogVerticle log = new EventLogVerticle(db, config);
-    vertx.deployVerticle(log).toCompletionStage().toCompletableFuture().get();
+    EventLogVerticle log = InterceptorAppendBenchmark.startEventLog(vertx, config, prefix);
     ConnectionFactory factory = new ConnectionFactory();
     factory.setUri(url);
     Connection raw = factory.newConnection("fluxgate-bench-raw");

@@ -55,6 +55,11 @@ abstract class EventStoreContract {
   }
 
   List<DomainEvent> append(int from, int count) {
+    return append(fx, from, count);
+  }
+
+  /** Appends things events numbered {@code from} on to {@code fx}'s store, waiting for every acknowledgement. */
+  static List<DomainEvent> append(EventLogFixture fx, int from, int count) {
     List<DomainEvent> events = new ArrayList<>();
     List<Future<Void>> acks = new ArrayList<>();
     for (int i = from; i < from + count; i++) {

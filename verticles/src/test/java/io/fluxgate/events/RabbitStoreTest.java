@@ -38,15 +38,7 @@ class RabbitStoreTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   private static List<DomainEvent> append(EventLogFixture fx, int from, int count) {
-    List<DomainEvent> events = new ArrayList<>();
-    List<Future<Void>> acks = new ArrayList<>();
-    for (int i = from; i < from + count; i++) {
-      DomainEvent event = fx.thingEvent("thing.create", i);
-      events.add(event);
-      acks.add(fx.store().append(event));
-    }
-    Await.result(Future.all(acks));
-    return events;
+    return EventStoreContract.append(fx, from, count);
   }
 
   @Test
