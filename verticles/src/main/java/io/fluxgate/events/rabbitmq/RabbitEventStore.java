@@ -80,6 +80,11 @@ public final class RabbitEventStore implements EventStore {
     ConnectionFactory factory = new ConnectionFactory();
     try {
       factory.setUri(settings.url());
+      if (settings.url().startsWith("amqps://")) {
+        // setUri alone trusts every certificate: check it against the JVM's trust store, and the host name.
+        factory.useSslProtocol(javax.net.ssl.SSLContext.getDefault());
+        factory.enableHostnameVerification();
+      }
     } catch (Exception e) {
       return Future.failedFuture(new ConfigException("invalid configuration es.url (FG_ES_URL) = '"
           + settings.describe() + "': " + e.getMessage()));
@@ -120,6 +125,8 @@ public final class RabbitEventStore implements EventStore {
     topology = RabbitMQClient.create(vertx, new RabbitMQOptions()
         .setUri(settings.url())
         .setConnectionName("fluxgate-topology")
+        // With ssl set, the client replaces the trust-everything context of an amqps URI by a verifying one.
+        .setSsl(settings.url().startsWith("amqps://"))
         .setAutomaticRecoveryEnabled(false)
         .setReconnectAttempts(Integer.MAX_VALUE)
         .setReconnectInterval(500));

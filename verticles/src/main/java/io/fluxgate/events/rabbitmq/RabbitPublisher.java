@@ -12,6 +12,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -52,7 +53,7 @@ final class RabbitPublisher {
     }
   };
   /** Message ids the broker returned as unroutable, until their confirm arrives. */
-  private final java.util.Set<String> unroutable = ConcurrentHashMap.newKeySet();
+  private final Set<String> unroutable = ConcurrentHashMap.newKeySet();
   private volatile Channel channel;
   private Connection connection;
   private volatile boolean closed;
