@@ -213,6 +213,31 @@ abstract class EventStoreContract {
     assertThat(ids(seen)).containsExactly(event.eventId(), next.eventId());
   }
 
+  /**
+   * Two instances of one consumer name (two nodes): each event is handled by one of them, once, and each sees its
+   * share in stream order (the store may split the stream between them or let one read while the other stands by).
+   */
+  @Test
+  void twoInstancesOfOneConsumerNameHandleEachEventOnceInOrder() {
+    Queue<DomainEvent> first = new ConcurrentLinkedQueue<>();
+    Queue<DomainEvent> second = new ConcurrentLinkedQueue<>();
+    Subscription one = recordInto(first, "bootstrap", StartFrom.BEGINNING);
+    Subscription two = recordInto(second, "bootstrap", StartFrom.BEGINNING);
+    List<DomainEvent> appended = new ArrayList<>();
+    for (int round = 0; round < 10; round++) {
+      appended.addAll(append(round * 20, 20));
+    }
+    Await.until("200 events handled", WAIT, () -> first.size() + second.size() >= 200);
+    // Stopped, both hand over nothing more: a duplicate would be in the lists now.
+    Await.result(Future.all(one.stop(), two.stop()));
+    List<String> all = new ArrayList<>(ids(first));
+    all.addAll(ids(second));
+    assertThat(all).as("each event handled once").containsExactlyInAnyOrderElementsOf(ids(appended));
+    for (Queue<DomainEvent> seen : List.of(first, second)) {
+      assertThat(ids(seen)).as("each instance's share in stream order").isSortedAccordingTo(String::compareTo);
+    }
+  }
+
   @Test
   void readToEndReplaysTheStreamUpToTheLastEventOfTheCallInOrder() {
     List<DomainEvent> first = append(0, 30);
