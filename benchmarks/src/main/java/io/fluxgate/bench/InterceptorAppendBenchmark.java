@@ -43,17 +43,9 @@ public final class InterceptorAppendBenchmark {
     String url = args.length > 2 ? args[2] : "nats://127.0.0.1:4222";
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
 
-    EventStoreConfig config = EventStoreConfig.from(new ConfigTree(new JsonObject(),
-        // A round is one burst: hold all of it, since this measures throughput and not the es.max_pending bound.
-        Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", url, "FG_ES_PREFIX", prefix,
-            "FG_ES_MAX_PENDING", String.valueOf(Math.max(events, 20_000)))));
+    EventStoreConfig config = config("nats", url, prefix, events);
     Vertx vertx = Vertx.vertx();
-    Codecs.register(vertx.eventBus());
-    Database db = vertx.executeBlocking(() -> null).compose(v -> Database.open(vertx, new DatabaseConfig(
-        "jdbc:h2:mem:" + prefix + ";DB_CLOSE_DELAY=-1", Path.of("target"), "", 2)))
-        .toCompletionStage().toCompletableFuture().get();
-    EventLogVerticle log = new EventLogVerticle(db, config);
-    vertx.deployVerticle(log).toCompletionStage().toCompletableFuture().get();
+    EventLogVerticle log = startEventLog(vertx, config, prefix);
     Connection raw = Nats.connect(url);
     JetStream js = raw.jetStream();
 
@@ -98,11 +90,30 @@ public final class InterceptorAppendBenchmark {
     vertx.close().toCompletionStage().toCompletableFuture().get();
   }
 
+  /** The event-log settings of a benchmark run on store {@code type} under a stream prefix of its own. */
+  static EventStoreConfig config(String type, String url, String prefix, int events) {
+    return EventStoreConfig.from(new ConfigTree(new JsonObject(),
+        // A round is one burst: hold all of it, since this measures throughput and not the es.max_pending bound.
+        Map.of("FG_ES_TYPE", type, "FG_ES_URL", url, "FG_ES_PREFIX", prefix,
+            "FG_ES_MAX_PENDING", String.valueOf(Math.max(events, 20_000)))));
+  }
+
+  /** Deploys the event log (its interceptor on {@code vertx}'s bus) over an in-memory H2 of its own. */
+  static EventLogVerticle startEventLog(Vertx vertx, EventStoreConfig config, String prefix) throws Exception {
+    Codecs.register(vertx.eventBus());
+    Database db = vertx.executeBlocking(() -> null).compose(v -> Database.open(vertx, new DatabaseConfig(
+        "jdbc:h2:mem:" + prefix + ";DB_CLOSE_DELAY=-1", Path.of("target"), "", 2)))
+        .toCompletionStage().toCompletableFuture().get();
+    EventLogVerticle log = new EventLogVerticle(db, config);
+    vertx.deployVerticle(log).toCompletionStage().toCompletableFuture().get();
+    return log;
+  }
+
   /**
    * Publishes from a context of its own, as a service would, and waits until the interceptor has had every append
    * acknowledged (and, with {@code consumer}, until a local consumer has received every event).
    */
-  private static double interceptorRound(Vertx vertx, EventLogVerticle log, String stream, int events,
+  static double interceptorRound(Vertx vertx, EventLogVerticle log, String stream, int events,
       boolean consumer) throws Exception {
     DomainEvent[] batch = new DomainEvent[events];
     for (int n = 0; n < events; n++) {
@@ -133,7 +144,7 @@ public final class InterceptorAppendBenchmark {
     return events / (elapsed / 1e9);
   }
 
-  private static DomainEvent event(String stream, int n) {
+  static DomainEvent event(String stream, int n) {
     return DomainEvent.occurred(stream, "thing.view", "bench", DomainEvent.NO_REVISION,
         new JsonObject().put("id", "thing-" + n).put("name", "pump-station-17").put("status", "enabled"));
   }
@@ -183,19 +194,19 @@ public final class InterceptorAppendBenchmark {
       (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   /** A round's rate and the CPU time this process spent per event in it. */
-  private record Round(double rate, double cpuMicrosPerEvent) {}
+  record Round(double rate, double cpuMicrosPerEvent) {}
 
-  private interface RoundBody {
+  interface RoundBody {
     double run() throws Exception;
   }
 
-  private static Round measured(int events, RoundBody body) throws Exception {
+  static Round measured(int events, RoundBody body) throws Exception {
     long cpu = OS.getProcessCpuTime();
     double rate = body.run();
     return new Round(rate, (OS.getProcessCpuTime() - cpu) / 1_000.0 / events);
   }
 
-  private static double median(List<Double> values) {
+  static double median(List<Double> values) {
     double[] sorted = values.stream().mapToDouble(Double::doubleValue).toArray();
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];

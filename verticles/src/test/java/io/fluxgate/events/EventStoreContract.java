@@ -2,6 +2,7 @@ package io.fluxgate.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventStore.StartFrom;
@@ -15,6 +16,8 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +55,11 @@ abstract class EventStoreContract {
   }
 
   List<DomainEvent> append(int from, int count) {
+    return append(fx, from, count);
+  }
+
+  /** Appends things events numbered {@code from} on to {@code fx}'s store, waiting for every acknowledgement. */
+  static List<DomainEvent> append(EventLogFixture fx, int from, int count) {
     List<DomainEvent> events = new ArrayList<>();
     List<Future<Void>> acks = new ArrayList<>();
     for (int i = from; i < from + count; i++) {
@@ -203,6 +211,106 @@ abstract class EventStoreContract {
     Await.until("2 events", WAIT, () -> seen.size() >= 2);
     sleep(300);
     assertThat(ids(seen)).containsExactly(event.eventId(), next.eventId());
+  }
+
+  /**
+   * Two instances of one consumer name (two nodes): each event is handled by one of them, once, and each sees its
+   * share in stream order (the store may split the stream between them or let one read while the other stands by).
+   */
+  @Test
+  void twoInstancesOfOneConsumerNameHandleEachEventOnceInOrder() {
+    Queue<DomainEvent> first = new ConcurrentLinkedQueue<>();
+    Queue<DomainEvent> second = new ConcurrentLinkedQueue<>();
+    Subscription one = recordInto(first, "bootstrap", StartFrom.BEGINNING);
+    Subscription two = recordInto(second, "bootstrap", StartFrom.BEGINNING);
+    List<DomainEvent> appended = new ArrayList<>();
+    for (int round = 0; round < 10; round++) {
+      appended.addAll(append(round * 20, 20));
+    }
+    Await.until("200 events handled", WAIT, () -> first.size() + second.size() >= 200);
+    // Stopped, both hand over nothing more: a duplicate would be in the lists now.
+    Await.result(Future.all(one.stop(), two.stop()));
+    List<String> all = new ArrayList<>(ids(first));
+    all.addAll(ids(second));
+    assertThat(all).as("each event handled once").containsExactlyInAnyOrderElementsOf(ids(appended));
+    for (Queue<DomainEvent> seen : List.of(first, second)) {
+      assertThat(ids(seen)).as("each instance's share in stream order").isSortedAccordingTo(String::compareTo);
+    }
+  }
+
+  @Test
+  void readToEndReplaysTheStreamUpToTheLastEventOfTheCallInOrder() {
+    List<DomainEvent> first = append(0, 30);
+    Queue<DomainEvent> read = new ConcurrentLinkedQueue<>();
+    assertThat(Await.result(fx.store().readToEnd(fx.streams().things(), read::add))).isEqualTo(30L);
+    assertThat(ids(read)).containsExactlyElementsOf(ids(first));
+
+    List<DomainEvent> all = new ArrayList<>(first);
+    all.addAll(append(30, 10));
+    Queue<DomainEvent> again = new ConcurrentLinkedQueue<>();
+    assertThat(Await.result(fx.store().readToEnd(fx.streams().things(), again::add))).isEqualTo(40L);
+    assertThat(ids(again)).containsExactlyElementsOf(ids(all));
+    assertThat(Await.result(fx.store().readToEnd(fx.streams().users(), e -> { }))).isZero();
+  }
+
+  /**
+   * As if a node died after the store acknowledged its events and before it cleared their outbox rows, and came
+   * back later than the store's de-duplication window (where the store has a short one): the relay sends the rows
+   * again, and each event is still in the stream once.
+   */
+  @Test
+  void outboxRowsRelayedAfterTheDeduplicationWindowLeaveEachEventOnce() throws Exception {
+    fx.stopEventLog();
+    EventStore store = Await.result(EventStores.open(fx.vertx, fx.config, fx.db));
+    List<DomainEvent> acknowledged = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      DomainEvent event = fx.thingEvent("thing.create", i);
+      acknowledged.add(event);
+      Await.result(store.append(event));
+    }
+    Duration window = store.deduplicationWindow();
+    Await.result(store.close());
+    Await.result(fx.db.inTransaction(conn -> new Outbox(fx.db).record(conn, acknowledged)));
+    if (window.compareTo(Duration.ofSeconds(10)) < 0) {
+      // Past the window: from here on only the store's look-up (held) or a reader keeps the copy out.
+      sleep(window.toMillis() + 1_000);
+    }
+
+    EventLogFixture second = EventLogFixture.start(fx.vertx, fx.dbConfig, fx.config);
+    Await.until("the outbox drained", WAIT, () -> Await.result(second.log.outbox().size()) == 0);
+    DomainEvent last = second.thingEvent("thing.update", 9);
+    Await.result(second.store().append(last));
+    Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+    Await.result(second.store().tail(second.streams().things(), StartFrom.BEGINNING, stored::add));
+    Await.until("the stream read up to the last event", WAIT, () -> ids(stored).contains(last.eventId()));
+    List<DomainEvent> all = new ArrayList<>(acknowledged);
+    all.add(last);
+    assertThat(ids(stored)).as("each event once").containsExactlyElementsOf(ids(all));
+    second.stopEventLog();
+    Await.result(second.db.close());
+  }
+
+  @Test
+  void anEventAboveTheSizeLimitIsRefusedBeforeItsCommandCommits() {
+    Await.result(fx.db.inTransaction(conn -> conn.query("CREATE TABLE gadgets (id VARCHAR(64) PRIMARY KEY)")
+        .execute()));
+    Throwable refusal = Await.failure(fx.log.publisher().commit(conn -> {
+      DomainEvent big = DomainEvent.occurred(fx.streams().things(), "thing.create", "test-node", 1, new JsonObject()
+          .put("id", "gadget-big").put("blob", "x".repeat(fx.config.maxEventBytes() + 100)));
+      return conn.preparedQuery(fx.db.sql("INSERT INTO gadgets (id) VALUES (?)")).execute(Tuple.of("gadget-big"))
+          .map(rows -> Change.of("gadget-big", big));
+    }));
+    assertThat(refusal).isInstanceOf(Outbox.EventTooLarge.class)
+        .hasMessageContaining(String.valueOf(fx.config.maxEventBytes()));
+    long gadgets = Await.result(fx.db.inTransaction(conn -> conn.query("SELECT COUNT(*) AS n FROM gadgets").execute()))
+        .iterator().next().getLong("n");
+    assertThat(gadgets).as("the command's change is rolled back").isZero();
+    assertThat(Await.result(fx.log.outbox().size())).isZero();
+    // The stream goes on: a normal event after the refusal is stored and read back.
+    List<DomainEvent> after = append(0, 1);
+    Queue<DomainEvent> read = new ConcurrentLinkedQueue<>();
+    Await.result(fx.store().readToEnd(fx.streams().things(), read::add));
+    assertThat(ids(read)).containsExactlyElementsOf(ids(after));
   }
 
   /** A deployed verticle, for an event-loop context of the test's own. */

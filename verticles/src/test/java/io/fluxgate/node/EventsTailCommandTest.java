@@ -44,6 +44,30 @@ class EventsTailCommandTest {
   }
 
   @Test
+  @Timeout(60)
+  void printsARabbitMqStreamFromTheBeginning() {
+    EventStoreConfig config = TestStores.events("rabbitmq", TestStores.RABBITMQ_URL);
+    try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(), config)) {
+      List<DomainEvent> appended = List.of(fx.thingEvent("thing.create", 0), fx.thingEvent("thing.update", 1));
+      appended.forEach(e -> Await.result(fx.store().append(e)));
+
+      StringWriter out = new StringWriter();
+      int status = Fluxgate.run(
+          new String[] {"events", "tail", "--stream", "things", "--from", "beginning", "--limit", "2"},
+          Map.of("FG_ES_TYPE", "rabbitmq", "FG_ES_URL", TestStores.RABBITMQ_URL, "FG_ES_PREFIX", config.prefix()),
+          new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
+
+      assertThat(status).isZero();
+      List<String> lines = out.toString().lines().toList();
+      assertThat(lines).hasSize(2);
+      for (int i = 0; i < 2; i++) {
+        assertThat(DomainEvent.fromJson(config.prefix() + ".things", new JsonObject(lines.get(i))))
+            .isEqualTo(appended.get(i));
+      }
+    }
+  }
+
+  @Test
   void rejectsAnUnknownStartingPoint() {
     StringWriter err = new StringWriter();
     int status = Fluxgate.run(new String[] {"events", "tail", "--stream", "things", "--from", "yesterday"},

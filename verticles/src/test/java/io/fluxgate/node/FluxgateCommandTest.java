@@ -124,6 +124,18 @@ class FluxgateCommandTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void aRabbitMqPasswordRefusedStopsTheStartWithExit2NamingTheSetting(@TempDir Path dir) {
+    Outcome outcome = run(Map.of("FG_ES_TYPE", "rabbitmq", "FG_ES_URL", "amqp://guest:not-this-one@127.0.0.1:5672/%2f",
+        "FG_DATA_DIR", dir.toString(), "FG_METRICS_ENABLED", "false", "FG_USERS_HTTP_PORT", "0",
+        "FG_THINGS_HTTP_PORT", "0", "FG_BOOTSTRAP_HTTP_PORT", "0", "FG_HTTP_ADAPTER_PORT", "0", "FG_MQTT_PORT", "0",
+        "FG_MQTT_WS_PORT", "0"), "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("es.url (FG_ES_URL)", "amqp://guest:***@127.0.0.1:5672/%2f",
+        "refused the user name or password").doesNotContain("not-this-one").doesNotContain("\tat ");
+  }
+
+  @Test
   void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("fluxgate.json");
     Files.writeString(file, "{\"es\": {\"type\": \"nats\", \"max_attempts\": 0}}");

@@ -92,6 +92,8 @@ public final class EventLogFixture implements AutoCloseable {
         TestStores.purgeNats(config);
       } else if (config.type().equals("redis")) {
         TestStores.purgeRedis(config);
+      } else if (config.type().equals("rabbitmq")) {
+        TestStores.purgeRabbit(config);
       }
     }
   }

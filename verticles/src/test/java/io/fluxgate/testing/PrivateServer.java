@@ -32,7 +32,12 @@ abstract class PrivateServer implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("server.log").toFile())
         .start();
-    Await.until(command.get(0) + " on port " + port, Duration.ofSeconds(15), this::answers);
+    Await.until(getClass().getSimpleName() + " on port " + port, startTimeout(), this::answers);
+  }
+
+  /** How long the server may take to answer on its port. */
+  Duration startTimeout() {
+    return Duration.ofSeconds(15);
   }
 
   public void stop() throws InterruptedException {

@@ -8,7 +8,8 @@ public enum StoreBackend {
   SQL_ON_H2,
   SQL_ON_POSTGRES,
   NATS,
-  REDIS;
+  REDIS,
+  RABBITMQ;
 
   public DatabaseConfig database() {
     return this == SQL_ON_POSTGRES ? TestStores.postgres() : TestStores.h2();
@@ -18,6 +19,7 @@ public enum StoreBackend {
     return switch (this) {
       case NATS -> TestStores.events("nats", TestStores.NATS_URL);
       case REDIS -> TestStores.events("redis", TestStores.REDIS_URL);
+      case RABBITMQ -> TestStores.events("rabbitmq", TestStores.RABBITMQ_URL);
       default -> TestStores.events("sql", "");
     };
   }

@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The real services the tests run against (PostgreSQL, NATS JetStream, Redis on loopback, overridable with
- * {@code FG_TEST_PG_URL}, {@code FG_TEST_NATS_URL} and {@code FG_TEST_REDIS_URL}), with a private schema or stream
- * prefix per test so tests never see each other's data.
+ * The real services the tests run against (PostgreSQL, NATS JetStream, Redis, RabbitMQ on loopback, overridable
+ * with {@code FG_TEST_PG_URL}, {@code FG_TEST_NATS_URL}, {@code FG_TEST_REDIS_URL} and {@code FG_TEST_RABBITMQ_URL}),
+ * with a private schema or stream prefix per test so tests never see each other's data.
  */
 public final class TestStores {
 
@@ -24,6 +24,8 @@ public final class TestStores {
   public static final String NATS_URL = System.getenv().getOrDefault("FG_TEST_NATS_URL", "nats://127.0.0.1:4222");
   public static final String REDIS_URL =
       System.getenv().getOrDefault("FG_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+  public static final String RABBITMQ_URL =
+      System.getenv().getOrDefault("FG_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
 
   private TestStores() {}
 
@@ -93,6 +95,15 @@ public final class TestStores {
   public static void purgeRedis(EventStoreConfig config) {
     try (var redis = new RedisProbe(((io.fluxgate.events.redis.RedisSettings) config.store()).url())) {
       redis.deleteKeys(config.prefix());
+    } catch (Exception e) {
+      // A private server may be gone already; the shared one is best-effort tidied.
+    }
+  }
+
+  /** Deletes a test's stream queues ({@code events.<prefix>.*}, dead letters too) from RabbitMQ. */
+  public static void purgeRabbit(EventStoreConfig config) {
+    try (RabbitProbe rabbit = new RabbitProbe(((io.fluxgate.events.rabbitmq.RabbitSettings) config.store()).url())) {
+      rabbit.deleteStreams(config.prefix());
     } catch (Exception e) {
       // A private server may be gone already; the shared one is best-effort tidied.
     }

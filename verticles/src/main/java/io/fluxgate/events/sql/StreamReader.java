@@ -14,12 +14,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads one stream of the SQL store in sequence order, one batch at a time, for a durable consumer (its cursor
- * kept in {@code event_cursors}, moved after each handled batch) or for a tail (cursor in memory only). It polls,
+ * kept in {@code event_cursors}, moved after each handled batch, read by one instance of the consumer name at a time
+ * under a lease on the cursor) or for a tail (cursor in memory only). It polls,
  * and is woken at once by appends made on this node.
  */
 final class StreamReader {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamReader.class);
+  /** How long a durable consumer's lease on its cursor lasts unless renewed (each read renews it). */
+  private static final long LEASE_MS = 10_000;
 
   private final SqlEventStore store;
   private final String stream;
@@ -30,6 +33,12 @@ final class StreamReader {
   private final String selectCursor;
   private final String insertCursor;
   private final String updateCursor;
+  private final String claimLease;
+  private final String releaseLease;
+  /** This instance, as the cursor's {@code owner} while it holds the lease. */
+  private final String owner = java.util.UUID.randomUUID().toString();
+  /** Whether this instance holds the lease (else it stands by while another instance reads). */
+  private boolean active;
   private final String selectLast;
   private Context context;
   private long position;
@@ -53,7 +62,11 @@ final class StreamReader {
     this.selectCursor = db.sql("SELECT position FROM event_cursors WHERE stream = ? AND consumer = ?");
     this.insertCursor = db.sql("INSERT INTO event_cursors (stream, consumer, position) SELECT ?, ?, CAST(? AS BIGINT)"
         + " WHERE NOT EXISTS (SELECT 1 FROM event_cursors WHERE stream = ? AND consumer = ?)");
-    this.updateCursor = db.sql("UPDATE event_cursors SET position = ? WHERE stream = ? AND consumer = ?");
+    this.updateCursor = db.sql("UPDATE event_cursors SET position = ? WHERE stream = ? AND consumer = ? AND owner = ?");
+    this.claimLease = db.sql("UPDATE event_cursors SET owner = ?, lease_until = ? WHERE stream = ? AND consumer = ?"
+        + " AND (owner IS NULL OR owner = ? OR lease_until < ?)");
+    this.releaseLease = db.sql("UPDATE event_cursors SET owner = NULL, lease_until = 0"
+        + " WHERE stream = ? AND consumer = ? AND owner = ?");
     this.selectLast = db.sql("SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE stream = ?");
   }
 
@@ -116,9 +129,9 @@ final class StreamReader {
       return;
     }
     reading = true;
-    store.db().inTransaction(conn -> conn.preparedQuery(selectBatch).execute(Tuple.of(stream, position)))
-        .compose(this::handleBatch)
-        .onComplete(result -> {
+    Future<Integer> batch = durable() ? lease().compose(held -> held ? readBatch() : Future.succeededFuture(0))
+        : readBatch();
+    batch.onComplete(result -> {
           reading = false;
           if (result.failed()) {
             LOG.warn("reading stream {} for {} failed, retrying: {}", stream, describe(), result.cause().toString());
@@ -130,6 +143,37 @@ final class StreamReader {
           } else {
             timer = store.vertx().setTimer(store.config().pollInterval().toMillis(), id -> read());
           }
+        });
+  }
+
+  private Future<Integer> readBatch() {
+    return store.db().inTransaction(conn -> conn.preparedQuery(selectBatch).execute(Tuple.of(stream, position)))
+        .compose(this::handleBatch);
+  }
+
+  /**
+   * Takes or renews this instance's lease on the cursor, so one instance of a consumer name reads at a time; on
+   * taking it over, starts from the cursor as the previous holder left it.
+   */
+  private Future<Boolean> lease() {
+    long now = System.currentTimeMillis();
+    long until = now + Math.max(LEASE_MS, store.config().pollInterval().toMillis() * 4);
+    return store.db().inTransaction(conn -> conn.preparedQuery(claimLease)
+            .execute(Tuple.of(owner, until, stream, consumer, owner, now)))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            active = false;
+            return Future.succeededFuture(false);
+          }
+          if (active) {
+            return Future.succeededFuture(true);
+          }
+          return store.db().inTransaction(conn -> conn.preparedQuery(selectCursor).execute(Tuple.of(stream, consumer)))
+              .map(cursor -> {
+                position = cursor.iterator().next().getLong("position");
+                active = true;
+                return true;
+              });
         });
   }
 
@@ -149,7 +193,7 @@ final class StreamReader {
     }
     long end = last;
     return chain.compose(v -> store.db().inTransaction(conn ->
-            conn.preparedQuery(updateCursor).execute(Tuple.of(end, stream, consumer))))
+            conn.preparedQuery(updateCursor).execute(Tuple.of(end, stream, consumer, owner))))
         .map(count);
   }
 
@@ -168,6 +212,9 @@ final class StreamReader {
         idle.tryComplete();
       }
     });
-    return idle.future();
+    // Released at once, so another instance takes the cursor over without waiting for the lease to run out.
+    return idle.future().compose(v -> !durable() || !active ? Future.<Void>succeededFuture()
+        : store.db().inTransaction(conn -> conn.preparedQuery(releaseLease).execute(Tuple.of(stream, consumer, owner)))
+            .<Void>mapEmpty().recover(e -> Future.succeededFuture()));
   }
 }

@@ -1,0 +1,123 @@
+package io.fluxgate.bench;
+
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.EventLogVerticle;
+import io.fluxgate.events.EventStoreConfig;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.ProtocolVersion;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Appends N events to Redis Streams through the event-bus interceptor (publish on the bus, the store's append
+ * script, deliver) and, in the same run, sends the same entries as plain pipelined {@code XADD}s with
+ * vertx-redis-client on one connection; prints events per second of both.
+ *
+ * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.fluxgate.bench.RedisAppendBenchmark
+ * [events=100000] [rounds=5] [redis-url=redis://127.0.0.1:6379]}
+ */
+public final class RedisAppendBenchmark {
+
+  public static void main(String[] args) throws Exception {
+    int events = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    String url = args.length > 2 ? args[2] : "redis://127.0.0.1:6379";
+    String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8);
+
+    EventStoreConfig config = InterceptorAppendBenchmark.config("redis", url, prefix, events);
+    Vertx vertx = Vertx.vertx();
+    EventLogVerticle log = InterceptorAppendBenchmark.startEventLog(vertx, config, prefix);
+    Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(url)
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2).setMaxWaitingHandlers(events * 2));
+    RedisConnection raw = client.connect().toCompletionStage().toCompletableFuture().get();
+
+    System.out.printf("events per round: %d, rounds: %d, Redis %s, %d cores, %s%n", events, rounds, url,
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+    List<Double> viaInterceptor = new ArrayList<>();
+    List<Double> viaRaw = new ArrayList<>();
+    List<Double> cpuInterceptor = new ArrayList<>();
+    List<Double> cpuRaw = new ArrayList<>();
+    for (int round = 0; round <= rounds; round++) {
+      var interceptor = InterceptorAppendBenchmark.measured(events,
+          () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false));
+      var direct = InterceptorAppendBenchmark.measured(events, () -> rawRound(vertx, raw, prefix + ".raw", events));
+      if (round == 0) {
+        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s%n", interceptor.rate(), direct.rate());
+        continue;
+      }
+      viaInterceptor.add(interceptor.rate());
+      viaRaw.add(direct.rate());
+      cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
+      cpuRaw.add(direct.cpuMicrosPerEvent());
+      System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), raw pipelined XADD %.0f/s (%.1f us"
+          + " CPU/event), ratio %.2f%n", round, interceptor.rate(), interceptor.cpuMicrosPerEvent(), direct.rate(),
+          direct.cpuMicrosPerEvent(), interceptor.rate() / direct.rate());
+    }
+    double i = InterceptorAppendBenchmark.median(viaInterceptor);
+    double r = InterceptorAppendBenchmark.median(viaRaw);
+    System.out.printf("median: interceptor %.0f events/s (%.1f us CPU/event), raw pipelined XADD %.0f events/s"
+        + " (%.1f us CPU/event), ratio %.2f%n", i, InterceptorAppendBenchmark.median(cpuInterceptor), r,
+        InterceptorAppendBenchmark.median(cpuRaw), i / r);
+    var stats = log.stats();
+    System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
+        stats.appended(), stats.failedAppends(), stats.dropped());
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+    // Leave the shared server as it was: this run's keys only held benchmark traffic.
+    Vertx cleaner = Vertx.vertx();
+    Redis tidy = Redis.createClient(cleaner, url);
+    for (String key : List.of(prefix + ".things", prefix + ".raw")) {
+      tidy.send(Request.cmd(Command.DEL).arg(key)).toCompletionStage().toCompletableFuture().get();
+    }
+    String cursor = "0";
+    do {
+      var page = tidy.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(prefix + ".*").arg("COUNT")
+          .arg(10_000)).toCompletionStage().toCompletableFuture().get();
+      cursor = page.get(0).toString();
+      for (var key : page.get(1)) {
+        tidy.send(Request.cmd(Command.DEL).arg(key.toString())).toCompletionStage().toCompletableFuture().get();
+      }
+    } while (!cursor.equals("0"));
+    cleaner.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  /** The same entries as plain XADDs (one field per top-level key), all sent before the first reply is read. */
+  private static double rawRound(Vertx vertx, RedisConnection connection, String stream, int events)
+      throws Exception {
+    Request[] requests = new Request[events];
+    for (int n = 0; n < events; n++) {
+      DomainEvent event = InterceptorAppendBenchmark.event(stream, n);
+      Request xadd = Request.cmd(Command.XADD).arg(stream).arg("*")
+          .arg(DomainEvent.OPERATION).arg(event.operation())
+          .arg(DomainEvent.OCCURRED_AT).arg(event.occurredAt())
+          .arg(DomainEvent.EVENT_ID).arg(event.eventId())
+          .arg(DomainEvent.INSTANCE).arg(event.instance());
+      event.fields().forEach(field -> xadd.arg(field.getKey()).arg(String.valueOf(field.getValue())));
+      requests[n] = xadd;
+    }
+    AtomicInteger answered = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(1);
+    long start = System.nanoTime();
+    vertx.runOnContext(v -> {
+      for (Request request : requests) {
+        connection.send(request).onComplete(r -> {
+          if (answered.incrementAndGet() == events) {
+            done.countDown();
+          }
+        });
+      }
+    });
+    if (!done.await(120, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("raw round did not finish");
+    }
+    return events / ((System.nanoTime() - start) / 1e9);
+  }
+}

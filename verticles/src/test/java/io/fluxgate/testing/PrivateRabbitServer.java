@@ -1,0 +1,53 @@
+package io.fluxgate.testing;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A RabbitMQ node of the test's own: its own node name, AMQP and distribution ports, data and log directories and
+ * no plugins; its data survives a stop, so a restart finds its queues again.
+ */
+public final class PrivateRabbitServer extends PrivateServer {
+
+  private final int distributionPort = TestStores.freePort();
+
+  public PrivateRabbitServer() throws IOException {
+    super("rabbitmq");
+    java.nio.file.Files.writeString(dir.resolve("enabled_plugins"), "[].\n");
+  }
+
+  /** The URL with the default user, as {@code es.url} takes it. */
+  public String url() {
+    return "amqp://guest:guest@127.0.0.1:" + port + "/%2f";
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public PrivateRabbitServer start() throws IOException {
+    launch();
+    return this;
+  }
+
+  @Override
+  Duration startTimeout() {
+    return Duration.ofSeconds(60);
+  }
+
+  @Override
+  List<String> command() {
+    // The script under /usr/lib runs the node as the current user; the one on the PATH switches to rabbitmq.
+    return List.of("env",
+        "RABBITMQ_NODENAME=fgtest" + port + "@localhost",
+        "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+        "RABBITMQ_NODE_PORT=" + port,
+        "RABBITMQ_DIST_PORT=" + distributionPort,
+        "RABBITMQ_MNESIA_BASE=" + dir.resolve("mnesia"),
+        "RABBITMQ_LOG_BASE=" + dir.resolve("log"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE=" + dir.resolve("enabled_plugins"),
+        "RABBITMQ_CONFIG_FILE=" + dir.resolve("none"),
+        "/usr/lib/rabbitmq/bin/rabbitmq-server");
+  }
+}
