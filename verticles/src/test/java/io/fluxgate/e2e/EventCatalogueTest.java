@@ -47,7 +47,7 @@ class EventCatalogueTest {
 
   /** The stores the catalogue shows, in the order of the docs. */
   enum CatalogueStore {
-    NATS("NATS JetStream"), REDIS("Redis Streams"), SQL("SQL log (embedded H2, PostgreSQL)");
+    NATS("NATS JetStream"), REDIS("Redis Streams"), RABBITMQ("RabbitMQ"), SQL("SQL log (embedded H2, PostgreSQL)");
 
     final String title;
 
@@ -103,6 +103,7 @@ class EventCatalogueTest {
     EventStoreConfig es = switch (store) {
       case NATS -> TestStores.events("nats", TestStores.NATS_URL);
       case REDIS -> TestStores.events("redis", TestStores.REDIS_URL);
+      case RABBITMQ -> TestStores.events("rabbitmq", TestStores.RABBITMQ_URL);
       case SQL -> TestStores.events("sql", "");
     };
     overrides.put("FG_ES_TYPE", es.type());
@@ -128,6 +129,7 @@ class EventCatalogueTest {
       switch (store) {
         case NATS -> TestStores.purgeNats(es);
         case REDIS -> TestStores.purgeRedis(es);
+        case RABBITMQ -> TestStores.purgeRabbit(es);
         default -> { }
       }
     }
@@ -172,6 +174,7 @@ class EventCatalogueTest {
     return switch (store) {
       case NATS -> StoreCaptures.nats(es);
       case REDIS -> StoreCaptures.redis(es);
+      case RABBITMQ -> StoreCaptures.rabbit(es);
       case SQL -> {
         try (var db = DriverManager.getConnection(dbUrl + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "sa", "")) {
           yield StoreCaptures.sql(db, es);

@@ -95,6 +95,64 @@ final class StoreCaptures {
     return events;
   }
 
+  /**
+   * Every message of the stream queues {@code events.<prefix>.<stream>}, read from the first offset with amqp-client
+   * as an integrator's stream consumer would, skipping the store's end markers; a read ends after a quiet second.
+   */
+  static List<CapturedEvent> rabbit(EventStoreConfig config) throws Exception {
+    io.fluxgate.events.rabbitmq.RabbitSettings settings = (io.fluxgate.events.rabbitmq.RabbitSettings) config.store();
+    var factory = new com.rabbitmq.client.ConnectionFactory();
+    factory.setUri(settings.url());
+    List<CapturedEvent> events = new ArrayList<>();
+    try (var connection = factory.newConnection("fluxgate-catalogue")) {
+      for (String stream : STREAMS) {
+        String queue = "events." + config.prefix() + "." + stream;
+        var channel = connection.createChannel();
+        channel.basicQos(100);
+        var received = new java.util.concurrent.LinkedBlockingQueue<CapturedEvent>();
+        String tag = channel.basicConsume(queue, false, java.util.Map.of("x-stream-offset", "first"),
+            new com.rabbitmq.client.DefaultConsumer(channel) {
+              @Override
+              public void handleDelivery(String consumerTag, com.rabbitmq.client.Envelope envelope,
+                  com.rabbitmq.client.AMQP.BasicProperties properties, byte[] data) throws java.io.IOException {
+                channel.basicAck(envelope.getDeliveryTag(), false);
+                if (data.length == 0 || "fluxgate.marker".equals(properties.getType())) {
+                  return;
+                }
+                JsonObject body = new JsonObject(new String(data, StandardCharsets.UTF_8));
+                StringBuilder text = new StringBuilder("exchange: ").append(envelope.getExchange())
+                    .append("\nrouting key: ").append(envelope.getRoutingKey())
+                    .append("\nqueue: ").append(queue).append(" (x-queue-type stream)\n");
+                List<String> fields = new ArrayList<>(List.of("exchange", "routing key"));
+                property(text, fields, "message_id", properties.getMessageId());
+                property(text, fields, "content_type", properties.getContentType());
+                property(text, fields, "delivery_mode", properties.getDeliveryMode());
+                property(text, fields, "timestamp", properties.getTimestamp() == null ? null
+                    : properties.getTimestamp().toInstant());
+                property(text, fields, "app_id", properties.getAppId());
+                text.append('\n').append(body.encode());
+                received.add(new CapturedEvent("rabbitmq", body.getString("operation"), body, fields,
+                    text.toString()));
+              }
+            });
+        CapturedEvent next;
+        while ((next = received.poll(1, java.util.concurrent.TimeUnit.SECONDS)) != null) {
+          events.add(next);
+        }
+        channel.basicCancel(tag);
+        channel.close();
+      }
+    }
+    return events;
+  }
+
+  private static void property(StringBuilder text, List<String> fields, String name, Object value) {
+    if (value != null) {
+      text.append(name).append(": ").append(value).append('\n');
+      fields.add(name);
+    }
+  }
+
   /** Every row of the {@code events} table of the test's streams, by sequence. */
   static List<CapturedEvent> sql(Connection db, EventStoreConfig config) throws Exception {
     List<CapturedEvent> events = new ArrayList<>();
