@@ -11,7 +11,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * SQL of bootstrap configs, their channels, and the revisions the things-stream consumer applied. Secrets go in
@@ -236,7 +238,7 @@ public final class BootstrapRepository {
   /** Every config with its channel ids, without its secrets (none is opened), for replay to compare. */
   public Future<List<ConfigWithoutSecrets>> all() {
     return db.inTransaction(conn -> conn.preparedQuery(allChannels).execute().compose(channelRows -> {
-      java.util.Map<String, List<String>> named = new java.util.HashMap<>();
+      Map<String, List<String>> named = new HashMap<>();
       channelRows.forEach(row -> named.computeIfAbsent(row.getString("thing_id"), k -> new ArrayList<>())
           .add(row.getString("channel_id")));
       return conn.preparedQuery(all).execute().map(rows -> {

@@ -15,10 +15,12 @@ import io.fluxgate.sql.SqlErrors;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -264,7 +266,7 @@ public final class BootstrapService {
   }
 
   // The removal's revision follows the config as it is in the transaction, whatever a reaction did since.
-  private Future<Change<DeviceConfig>> removeCurrent(io.vertx.sqlclient.SqlConnection conn, String thingId) {
+  private Future<Change<DeviceConfig>> removeCurrent(SqlConnection conn, String thingId) {
     return configs.find(conn, thingId).compose(current -> current == null
         ? Future.failedFuture(ApiError.notFound("no config for thing " + thingId))
         : configs.delete(conn, thingId).map(v -> Change.of(current, events.removed(current))));
@@ -308,7 +310,7 @@ public final class BootstrapService {
   }
 
   private Future<DeviceConfig> change(Requester requester, String thingId, Mutation mutation,
-      java.util.function.Function<DeviceConfig, DomainEvent> event) {
+      Function<DeviceConfig, DomainEvent> event) {
     return owned(requester, thingId).compose(config -> commitChange(thingId, mutation, false, event))
         .recover(BootstrapService::explain);
   }
@@ -318,7 +320,7 @@ public final class BootstrapService {
    * that moved its revision since the caller read it (a connect bootstrap itself caused) is built on, not refused.
    */
   private Future<DeviceConfig> commitChange(String thingId, Mutation mutation, boolean withChannels,
-      java.util.function.Function<DeviceConfig, DomainEvent> event) {
+      Function<DeviceConfig, DomainEvent> event) {
     return publisher.commit(conn -> configs.find(conn, thingId).compose(current -> {
       if (current == null) {
         return Future.failedFuture(ApiError.notFound("no config for thing " + thingId));

@@ -43,12 +43,6 @@ public record DeviceConfig(String thingId, String owner, String name, String ext
     return changed(name, content, clientCert, clientKey, caCert, state, channels);
   }
 
-  /** What replay rebuilds of this config: everything but its secrets and creation time. */
-  public ConfigWithoutSecrets withoutSecrets() {
-    return new ConfigWithoutSecrets(thingId, externalId, owner, name, content, state, channelIds(), clientCert,
-        caCert, revision);
-  }
-
   /** The owner's view: everything, secrets included ({@code withSecrets}) or left out (a listing). */
   public JsonObject toApi(boolean withSecrets) {
     JsonObject json = new JsonObject().put("thing_id", thingId).put("owner", owner);
