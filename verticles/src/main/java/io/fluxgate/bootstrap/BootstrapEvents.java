@@ -6,7 +6,9 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The events of the bootstrap stream, built as the event contract lists them: never an external key, thing key or
- * client key. Changes of a config carry its revision; the reactions to things events ({@code *_handler}) do not.
+ * client key. Every event that changes a config carries the config's revision after the change, the reactions to
+ * things events ({@code *_handler}) included; those that change bootstrap's copy of a channel carry the channel's
+ * revision (the things stream's), since a channel's name is one fact shared by every config naming it.
  */
 public final class BootstrapEvents {
 
@@ -65,25 +67,32 @@ public final class BootstrapEvents {
         .put("thing_id", thingId));
   }
 
-  public DomainEvent configRemovedFor(String thingId) {
-    return unversioned("config.remove_handler", new JsonObject().put("thing_id", thingId));
+  /** The thing of {@code c} was removed, and with it the config: one revision after its last. */
+  public DomainEvent configRemovedFor(DeviceConfig c) {
+    return change("config.remove_handler", c.revision() + 1, new JsonObject().put("thing_id", c.thingId()));
   }
 
-  public DomainEvent channelUpdatedFor(String channelId, String name, JsonObject metadata) {
-    return unversioned("channel.update_handler", new JsonObject().put("channel_id", channelId).put("name", name)
+  /** Bootstrap's copy of a channel changed to the channel's {@code revision}. */
+  public DomainEvent channelUpdatedFor(String channelId, String name, JsonObject metadata, long revision) {
+    return change("channel.update_handler", revision, new JsonObject().put("channel_id", channelId).put("name", name)
         .put("metadata", metadata.isEmpty() ? null : metadata));
   }
 
-  public DomainEvent channelRemovedFor(String channelId) {
-    return unversioned("channel.remove_handler", new JsonObject().put("channel_id", channelId));
+  /** The channel was removed (at its {@code revision}): its copy is gone and it left every config. */
+  public DomainEvent channelRemovedFor(String channelId, long revision) {
+    return change("channel.remove_handler", revision, new JsonObject().put("channel_id", channelId));
   }
 
-  public DomainEvent connectedFor(String thingId, String channelId) {
-    return unversioned("thing.connect_handler", new JsonObject().put("thing_id", thingId).put("channel_id", channelId));
+  /** The channel joined {@code c}, the config after it. */
+  public DomainEvent connectedFor(DeviceConfig c, String channelId) {
+    return change("thing.connect_handler", c.revision(), new JsonObject().put("thing_id", c.thingId())
+        .put("channel_id", channelId));
   }
 
-  public DomainEvent disconnectedFor(String thingId, String channelId) {
-    return unversioned("thing.disconnect_handler", new JsonObject().put("thing_id", thingId).put("channel_id", channelId));
+  /** The channel left {@code c}, the config after it. */
+  public DomainEvent disconnectedFor(DeviceConfig c, String channelId) {
+    return change("thing.disconnect_handler", c.revision(), new JsonObject().put("thing_id", c.thingId())
+        .put("channel_id", channelId));
   }
 
   private DomainEvent change(String operation, long revision, JsonObject fields) {

@@ -4,7 +4,6 @@ import io.fluxgate.config.SecretBox;
 import io.fluxgate.sql.ConcurrentChange;
 import io.fluxgate.sql.Database;
 import io.fluxgate.sql.Page;
-import io.fluxgate.sql.SqlErrors;
 import io.fluxgate.sql.Where;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +11,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * SQL of bootstrap configs, their channels, and the revisions the things-stream consumer applied. Secrets go in
@@ -45,6 +46,10 @@ public final class BootstrapRepository {
   private final String applied;
   private final String insertApplied;
   private final String updateApplied;
+  private final String touch;
+  private final String all;
+  private final String allChannels;
+  private final String allChannelCopies;
 
   public BootstrapRepository(Database db, SecretBox secrets) {
     this.db = db;
@@ -74,6 +79,15 @@ public final class BootstrapRepository {
     this.applied = db.sql("SELECT revision FROM bootstrap_applied WHERE entity = ?");
     this.insertApplied = db.sql("INSERT INTO bootstrap_applied (entity, revision) VALUES (?, ?)");
     this.updateApplied = db.sql("UPDATE bootstrap_applied SET revision = ? WHERE entity = ?");
+    this.touch = db.sql("UPDATE bootstrap_configs SET revision = ? WHERE thing_id = ? AND revision = ?");
+    this.all = db.sql("SELECT " + COLUMNS + " FROM bootstrap_configs");
+    this.allChannels = db.sql("SELECT thing_id, channel_id FROM bootstrap_config_channels ORDER BY thing_id, position");
+    this.allChannelCopies = db.sql("SELECT id, name, metadata, revision FROM bootstrap_channels");
+  }
+
+  /** A repository for reads that open no secret (replay runs without the bootstrap server key). */
+  public static BootstrapRepository withoutSecrets(Database db) {
+    return new BootstrapRepository(db, null);
   }
 
   /** A config as found for a device: the config and the keyed hash of its external key. */
@@ -187,35 +201,68 @@ public final class BootstrapRepository {
 
   // ---- kept current from the things stream ----
 
-  /** Keeps a channel's name and metadata at {@code revision}, unless a newer revision is held already. */
-  public Future<Void> putChannel(SqlConnection conn, String id, String name, JsonObject metadata, long revision) {
+  /**
+   * Keeps a channel's name and metadata at {@code revision}, unless a newer revision is held already; answers whether
+   * the copy changed.
+   */
+  public Future<Boolean> putChannel(SqlConnection conn, String id, String name, JsonObject metadata, long revision) {
     return conn.preparedQuery(channelRevision).execute(Tuple.of(id)).compose(rows -> {
       if (rows.size() == 0) {
-        return conn.preparedQuery(insertChannelInfo).execute(Tuple.of(id, name, metadata.encode(), revision));
+        return conn.preparedQuery(insertChannelInfo).execute(Tuple.of(id, name, metadata.encode(), revision))
+            .map(true);
       }
       if (rows.iterator().next().getLong("revision") >= revision) {
-        return Future.succeededFuture();
+        return Future.succeededFuture(false);
       }
-      return conn.preparedQuery(updateChannelInfo).execute(Tuple.of(name, metadata.encode(), revision, id));
-    }).mapEmpty();
+      return conn.preparedQuery(updateChannelInfo).execute(Tuple.of(name, metadata.encode(), revision, id)).map(true);
+    });
+  }
+
+  /** Drops the copy of a removed channel and takes it out of every config; answers whether either held it. */
+  public Future<Boolean> removeChannel(SqlConnection conn, String channelId) {
+    return conn.preparedQuery(deleteChannelInfo).execute(Tuple.of(channelId))
+        .compose(copies -> conn.preparedQuery(deleteChannelEverywhere).execute(Tuple.of(channelId))
+            .map(named -> copies.rowCount() + named.rowCount() > 0));
   }
 
   /**
-   * {@link #putChannel} in a transaction of its own, tried again once when the consumer of the things stream inserted
-   * the same channel meanwhile (the second try finds the row and keeps the newer revision).
+   * Moves a config to {@code c}'s revision (a reaction changed its channel list); fails with {@link ConcurrentChange}
+   * if the revision before it changed meanwhile.
    */
-  public Future<Void> keepChannel(ConfigChannel channel, long revision) {
-    return db.inTransaction(conn -> putChannel(conn, channel.id(), channel.name(), channel.metadata(), revision))
-        .recover(error -> SqlErrors.isUniqueViolation(error)
-            ? db.inTransaction(conn -> putChannel(conn, channel.id(), channel.name(), channel.metadata(), revision))
-            : Future.failedFuture(error));
+  public Future<Void> touch(SqlConnection conn, DeviceConfig c) {
+    return conn.preparedQuery(touch).execute(Tuple.of(c.revision(), c.thingId(), c.revision() - 1))
+        .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture()
+            : Future.<Void>failedFuture(new ConcurrentChange("config " + c.thingId())));
   }
 
-  /** Takes a removed channel out of every config; answers how many configs named it. */
-  public Future<Integer> removeChannel(SqlConnection conn, String channelId) {
-    return conn.preparedQuery(deleteChannelInfo).execute(Tuple.of(channelId))
-        .compose(v -> conn.preparedQuery(deleteChannelEverywhere).execute(Tuple.of(channelId)))
-        .map(rows -> rows.rowCount());
+  /** Every config with its channel ids, without its secrets (none is opened), for replay to compare. */
+  public Future<List<ConfigWithoutSecrets>> all() {
+    return db.inTransaction(conn -> conn.preparedQuery(allChannels).execute().compose(channelRows -> {
+      Map<String, List<String>> named = new HashMap<>();
+      channelRows.forEach(row -> named.computeIfAbsent(row.getString("thing_id"), k -> new ArrayList<>())
+          .add(row.getString("channel_id")));
+      return conn.preparedQuery(all).execute().map(rows -> {
+        List<ConfigWithoutSecrets> configs = new ArrayList<>();
+        rows.forEach(row -> configs.add(new ConfigWithoutSecrets(row.getString("thing_id"),
+            row.getString("external_id"), row.getString("owner"), row.getString("name"), row.getString("content"),
+            row.getInteger("state"), named.getOrDefault(row.getString("thing_id"), List.of()),
+            row.getString("client_cert"), row.getString("ca_cert"), row.getLong("revision"))));
+        return configs;
+      });
+    }));
+  }
+
+  /** A channel's name and metadata as bootstrap keeps them, at the channel's revision. */
+  public record ChannelCopy(ConfigChannel channel, long revision) {}
+
+  /** Every channel copy bootstrap keeps, for replay to compare. */
+  public Future<List<ChannelCopy>> channelCopies() {
+    return db.inTransaction(conn -> conn.preparedQuery(allChannelCopies).execute()).map(rows -> {
+      List<ChannelCopy> copies = new ArrayList<>();
+      rows.forEach(row -> copies.add(new ChannelCopy(new ConfigChannel(row.getString("id"), row.getString("name"),
+          new JsonObject(row.getString("metadata"))), row.getLong("revision"))));
+      return copies;
+    });
   }
 
   /** How many configs name {@code channelId}. */

@@ -15,10 +15,12 @@ import io.fluxgate.sql.SqlErrors;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,9 +132,18 @@ public final class BootstrapService {
   private Future<Void> keepChannels(List<ThingsClient.ChannelInfo> channels) {
     Future<Void> chain = Future.succeededFuture();
     for (ThingsClient.ChannelInfo info : channels) {
-      chain = chain.compose(v -> configs.keepChannel(info.channel(), info.revision()));
+      chain = chain.compose(v -> keepChannel(info).recover(error -> SqlErrors.isUniqueViolation(error)
+          ? keepChannel(info) : Future.failedFuture(error)));
     }
     return chain;
+  }
+
+  // Tried again once on a unique violation: the things-stream consumer inserted the same channel meanwhile.
+  private Future<Void> keepChannel(ThingsClient.ChannelInfo info) {
+    ConfigChannel c = info.channel();
+    return publisher.commit(conn -> configs.putChannel(conn, c.id(), c.name(), c.metadata(), info.revision())
+        .map(changed -> new Change<Void>(null, changed
+            ? List.of(events.channelUpdatedFor(c.id(), c.name(), c.metadata(), info.revision())) : List.of())));
   }
 
   /** A config of the requester, with its secrets. */
@@ -190,10 +201,10 @@ public final class BootstrapService {
       List<String> added = channelIds.stream().filter(id -> !config.channelIds().contains(id)).toList();
       Future<Void> linked = config.active() ? connect(requester, thingId, added)
           .compose(v -> disconnect(requester, thingId, dropped)) : Future.succeededFuture();
-      DeviceConfig changed = config.changed(config.name(), config.content(), config.clientCert(), config.clientKey(),
-          config.caCert(), config.state(), channels.stream().map(ThingsClient.ChannelInfo::channel).toList());
-      return linked.compose(v -> keepChannels(channels)).compose(v -> publisher.commit(conn -> configs
-          .updateWithChannels(conn, changed).map(x -> Change.of(changed, events.connectionsUpdated(changed)))));
+      List<ConfigChannel> named = channels.stream().map(ThingsClient.ChannelInfo::channel).toList();
+      return linked.compose(v -> keepChannels(channels)).compose(v -> commitChange(thingId,
+          c -> c.changed(c.name(), c.content(), c.clientCert(), c.clientKey(), c.caCert(), c.state(), named),
+          true, events::connectionsUpdated));
     })).map(config -> config.toApi(false)).recover(BootstrapService::explain);
   }
 
@@ -222,10 +233,8 @@ public final class BootstrapService {
     if (config.state() == state) {
       return Future.succeededFuture();
     }
-    DeviceConfig changed = config.changed(config.name(), config.content(), config.clientCert(), config.clientKey(),
-        config.caCert(), state, config.channels());
-    return publisher.commit(conn -> configs.update(conn, changed).map(v -> Change.of(changed,
-        events.stateChanged(changed)))).mapEmpty();
+    return commitChange(config.thingId(), c -> c.changed(c.name(), c.content(), c.clientCert(), c.clientKey(),
+        c.caCert(), state, c.channels()), false, events::stateChanged).mapEmpty();
   }
 
   private Future<Void> connect(Requester requester, String thingId, List<String> channelIds) {
@@ -246,15 +255,21 @@ public final class BootstrapService {
 
   /** Removes a config; an active one's thing is disconnected from its channels afterwards. */
   public Future<Void> remove(Requester requester, String thingId) {
-    return owned(requester, thingId).compose(config -> publisher.commit(conn -> configs.delete(conn, thingId)
-            .map(v -> Change.of(config, events.removed(config))))
+    return owned(requester, thingId).compose(config -> publisher.commit(conn -> removeCurrent(conn, thingId)))
         .compose(removed -> removed.active()
             ? disconnect(requester, thingId, removed.channelIds()).recover(error -> {
               LOG.warn("config of thing {} removed; disconnecting it from its channels failed: {}", thingId,
                   error.getMessage());
               return Future.succeededFuture();
             })
-            : Future.succeededFuture()));
+            : Future.succeededFuture());
+  }
+
+  // The removal's revision follows the config as it is in the transaction, whatever a reaction did since.
+  private Future<Change<DeviceConfig>> removeCurrent(SqlConnection conn, String thingId) {
+    return configs.find(conn, thingId).compose(current -> current == null
+        ? Future.failedFuture(ApiError.notFound("no config for thing " + thingId))
+        : configs.delete(conn, thingId).map(v -> Change.of(current, events.removed(current))));
   }
 
   /**
@@ -295,11 +310,25 @@ public final class BootstrapService {
   }
 
   private Future<DeviceConfig> change(Requester requester, String thingId, Mutation mutation,
-      java.util.function.Function<DeviceConfig, DomainEvent> event) {
-    return owned(requester, thingId).compose(config -> {
-      DeviceConfig changed = mutation.apply(config);
-      return publisher.commit(conn -> configs.update(conn, changed).map(v -> Change.of(changed, event.apply(changed))));
-    }).recover(BootstrapService::explain);
+      Function<DeviceConfig, DomainEvent> event) {
+    return owned(requester, thingId).compose(config -> commitChange(thingId, mutation, false, event))
+        .recover(BootstrapService::explain);
+  }
+
+  /**
+   * Applies {@code mutation} to the config as it is inside the transaction, so that a reaction to the things stream
+   * that moved its revision since the caller read it (a connect bootstrap itself caused) is built on, not refused.
+   */
+  private Future<DeviceConfig> commitChange(String thingId, Mutation mutation, boolean withChannels,
+      Function<DeviceConfig, DomainEvent> event) {
+    return publisher.commit(conn -> configs.find(conn, thingId).compose(current -> {
+      if (current == null) {
+        return Future.failedFuture(ApiError.notFound("no config for thing " + thingId));
+      }
+      DeviceConfig changed = mutation.apply(current);
+      return (withChannels ? configs.updateWithChannels(conn, changed) : configs.update(conn, changed))
+          .map(v -> Change.of(changed, event.apply(changed)));
+    }));
   }
 
   /** The config if it exists (404) and the requester owns it (403). */

@@ -38,6 +38,11 @@ public record DeviceConfig(String thingId, String owner, String name, String ext
         caCert, state, List.copyOf(channels), createdAt, revision + 1);
   }
 
+  /** The config after a reaction to the things stream changed its channel list: one revision later. */
+  public DeviceConfig withChannelsChanged(List<ConfigChannel> channels) {
+    return changed(name, content, clientCert, clientKey, caCert, state, channels);
+  }
+
   /** The owner's view: everything, secrets included ({@code withSecrets}) or left out (a listing). */
   public JsonObject toApi(boolean withSecrets) {
     JsonObject json = new JsonObject().put("thing_id", thingId).put("owner", owner);

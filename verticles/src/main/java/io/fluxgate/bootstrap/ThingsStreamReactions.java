@@ -8,7 +8,9 @@ import io.fluxgate.things.ChannelChange;
 import io.fluxgate.things.ConnectionChange;
 import io.fluxgate.things.ThingChange;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,7 +19,8 @@ import java.util.List;
  * disconnect adds the channel to or takes it out of the thing's config. Events are typed by the things stream's own
  * changes and applied per entity by revision, the check and the reaction in one transaction with the reaction's
  * {@code *_handler} event: an event not newer than the last applied to its entity (a duplicate, a replay, an older
- * one delivered late) changes nothing, so handling is idempotent.
+ * one delivered late) changes nothing, so handling is idempotent. A reaction that changes a config moves the config's
+ * revision in the same transaction, and its event carries it.
  */
 public final class ThingsStreamReactions {
 
@@ -68,43 +71,52 @@ public final class ThingsStreamReactions {
 
   private Future<List<DomainEvent>> react(SqlConnection conn, EntityChange change) {
     if (change instanceof ThingChange.Removed removed) {
-      return configs.delete(conn, removed.id()).map(had -> had ? List.of(events.configRemovedFor(removed.id()))
-          : List.of());
+      return configs.find(conn, removed.id()).compose(config -> config == null ? Future.succeededFuture(List.of())
+          : configs.delete(conn, removed.id()).map(v -> List.of(events.configRemovedFor(config))));
     }
     if (change instanceof ChannelChange.Created created) {
-      return configs.putChannel(conn, created.id(), created.name(), created.metadata(), created.revision())
-          .map(v -> List.of());
+      return keepCopy(conn, created.id(), created.name(), created.metadata(), created.revision());
     }
     if (change instanceof ChannelChange.Updated updated) {
-      return configs.putChannel(conn, updated.id(), updated.name(), updated.metadata(), updated.revision())
-          .compose(v -> configs.configsWithChannel(conn, updated.id()))
-          .map(n -> n > 0 ? List.of(events.channelUpdatedFor(updated.id(), updated.name(), updated.metadata()))
-              : List.of());
+      return keepCopy(conn, updated.id(), updated.name(), updated.metadata(), updated.revision());
     }
     if (change instanceof ChannelChange.Removed removed) {
-      return configs.removeChannel(conn, removed.id()).map(n -> n > 0
-          ? List.of(events.channelRemovedFor(removed.id())) : List.of());
+      return configs.removeChannel(conn, removed.id()).map(had -> had
+          ? List.of(events.channelRemovedFor(removed.id(), removed.revision())) : List.of());
     }
     if (change instanceof ConnectionChange.Connected connected) {
       return configs.find(conn, connected.thingId()).compose(config -> {
         if (config == null || config.channelIds().contains(connected.channelId())) {
           return Future.succeededFuture(List.of());
         }
+        List<ConfigChannel> channels = new ArrayList<>(config.channels());
+        channels.add(new ConfigChannel(connected.channelId(), "", new JsonObject()));
+        DeviceConfig after = config.withChannelsChanged(channels);
         return configs.addChannel(conn, connected.thingId(), connected.channelId())
-            .map(v -> List.of(events.connectedFor(connected.thingId(), connected.channelId())));
+            .compose(v -> configs.touch(conn, after))
+            .map(v -> List.of(events.connectedFor(after, connected.channelId())));
       });
     }
     if (change instanceof ConnectionChange.Disconnected disconnected) {
       // An inactive config's thing is disconnected by bootstrap itself (state 0): its channel list stays.
       return configs.find(conn, disconnected.thingId()).compose(config -> {
-        if (config == null || !config.active()) {
+        if (config == null || !config.active() || !config.channelIds().contains(disconnected.channelId())) {
           return Future.succeededFuture(List.of());
         }
+        DeviceConfig after = config.withChannelsChanged(config.channels().stream()
+            .filter(c -> !c.id().equals(disconnected.channelId())).toList());
         return configs.removeChannel(conn, disconnected.thingId(), disconnected.channelId())
-            .map(had -> had ? List.of(events.disconnectedFor(disconnected.thingId(), disconnected.channelId()))
-                : List.of());
+            .compose(had -> configs.touch(conn, after))
+            .map(v -> List.of(events.disconnectedFor(after, disconnected.channelId())));
       });
     }
     return Future.succeededFuture(List.of());
+  }
+
+  // Every change of bootstrap's copy of a channel is an event, so that replay rebuilds the copy from this stream.
+  private Future<List<DomainEvent>> keepCopy(SqlConnection conn, String id, String name, JsonObject metadata,
+      long revision) {
+    return configs.putChannel(conn, id, name, metadata, revision).map(changed -> changed
+        ? List.of(events.channelUpdatedFor(id, name, metadata, revision)) : List.of());
   }
 }

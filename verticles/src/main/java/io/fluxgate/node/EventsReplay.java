@@ -2,6 +2,9 @@ package io.fluxgate.node;
 
 import static io.fluxgate.node.EventsCommand.await;
 
+import io.fluxgate.bootstrap.BootstrapFold;
+import io.fluxgate.bootstrap.BootstrapRepository;
+import io.fluxgate.bootstrap.ConfigChannel;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.config.ConfigException;
 import io.fluxgate.events.EventStore;
@@ -44,7 +47,7 @@ final class EventsReplay implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "Configuration file, as for serve.")
   Path config;
 
-  @Option(names = "--stream", defaultValue = "all", paramLabel = "STREAM", description = "users, things or all.")
+  @Option(names = "--stream", defaultValue = "all", paramLabel = "STREAM", description = "users, things, bootstrap or all.")
   String stream;
 
   @Option(names = "--verify", description = "Compare the rebuilt state with the database; exit 1 on a difference.")
@@ -57,9 +60,13 @@ final class EventsReplay implements Callable<Integer> {
     DatabaseConfig dbConfig = settings.db();
     EventStoreConfig esConfig = settings.es();
     String which = stream.toLowerCase(Locale.ROOT);
-    if (!List.of("users", "things", "all").contains(which)) {
-      throw new ConfigException("invalid option --stream = '" + stream + "': expected users, things or all");
+    if (!List.of("users", "things", "bootstrap", "all").contains(which)) {
+      throw new ConfigException("invalid option --stream = '" + stream
+          + "': expected users, things, bootstrap or all");
     }
+    boolean users = which.equals("users") || which.equals("all");
+    boolean things = which.equals("things") || which.equals("all");
+    boolean bootstrap = which.equals("bootstrap") || which.equals("all");
     Streams streams = new Streams(esConfig.prefix());
     PrintWriter out = fluxgate.spec.commandLine().getOut();
     Progress progress = new Progress(out, System.console() != null);
@@ -69,44 +76,64 @@ final class EventsReplay implements Callable<Integer> {
       Database db = await(Database.open(vertx, dbConfig));
       EventStore store = await(EventStores.open(vertx, esConfig, db));
       try {
-        UsersFold users = new UsersFold();
-        ThingsFold things = new ThingsFold();
-        if (!which.equals("things")) {
+        UsersFold usersFold = new UsersFold();
+        ThingsFold thingsFold = new ThingsFold();
+        BootstrapFold bootstrapFold = new BootstrapFold();
+        if (users) {
           long n = await(store.readToEnd(streams.users(), e -> {
-            users.apply(e);
+            usersFold.apply(e);
             progress.tick();
           }));
           progress.done(streams.users(), n);
         }
-        if (!which.equals("users")) {
+        if (things) {
           long n = await(store.readToEnd(streams.things(), e -> {
-            things.apply(e);
+            thingsFold.apply(e);
             progress.tick();
           }));
           progress.done(streams.things(), n);
         }
-        out.printf("rebuilt: %d users, %d groups, %d policies, %d things, %d channels, %d connections%n",
-            users.users().size(), users.groups().size(), users.policies().size(), things.things().size(),
-            things.channels().size(), things.connections().size());
+        if (bootstrap) {
+          long n = await(store.readToEnd(streams.bootstrap(), e -> {
+            bootstrapFold.apply(e);
+            progress.tick();
+          }));
+          progress.done(streams.bootstrap(), n);
+        }
+        out.printf("rebuilt: %d users, %d groups, %d policies, %d things, %d channels, %d connections,"
+            + " %d bootstrap configs, %d bootstrap channels%n",
+            usersFold.users().size(), usersFold.groups().size(), usersFold.policies().size(),
+            thingsFold.things().size(), thingsFold.channels().size(), thingsFold.connections().size(),
+            bootstrapFold.configCount(), bootstrapFold.channels().size());
         if (!verify) {
           return 0;
         }
         List<String> differences = new ArrayList<>();
-        if (!which.equals("things")) {
-          compare("user", users.users().current(), await(new UserRepository(db).all()), u -> u.id(),
+        if (users) {
+          compare("user", usersFold.users().current(), await(new UserRepository(db).all()), u -> u.id(),
               u -> u.toApi().put("role", u.roleName()), differences);
-          compare("group", users.groups().current(), await(new GroupRepository(db).all()), g -> g.id(),
+          compare("group", usersFold.groups().current(), await(new GroupRepository(db).all()), g -> g.id(),
               g -> g.toApi(), differences);
-          compare("policy", users.policies().current(), await(new PolicyRepository(db).all()),
+          compare("policy", usersFold.policies().current(), await(new PolicyRepository(db).all()),
               p -> p.subject() + "/" + p.object(), p -> p.toApi(), differences);
         }
-        if (!which.equals("users")) {
-          compare("thing", things.things().current(), await(new ThingRepository(db).all()), t -> t.id(),
+        if (things) {
+          compare("thing", thingsFold.things().current(), await(new ThingRepository(db).all()), t -> t.id(),
               t -> t.toApi(""), differences);
-          compare("channel", things.channels().current(), await(new ChannelRepository(db).all()), c -> c.id(),
+          compare("channel", thingsFold.channels().current(), await(new ChannelRepository(db).all()), c -> c.id(),
               c -> c.toApi(), differences);
-          compare("connection", things.connections().current(), await(new ConnectionRepository(db).all()),
+          compare("connection", thingsFold.connections().current(), await(new ConnectionRepository(db).all()),
               c -> c.thingId() + "/" + c.channelId(), c -> c.toApi(), differences);
+        }
+        if (bootstrap) {
+          BootstrapRepository configs = BootstrapRepository.withoutSecrets(db);
+          compare("bootstrap config", bootstrapFold.configs(), await(configs.all()), c -> c.thingId(),
+              c -> c.toJson(), differences);
+          Map<String, JsonObject> rebuiltCopies = new TreeMap<>();
+          bootstrapFold.channels().current().forEach((id, c) -> rebuiltCopies.put(id,
+              copy(c, bootstrapFold.channels().revision(id))));
+          compare("bootstrap channel", rebuiltCopies, await(configs.channelCopies()).stream()
+              .map(c -> copy(c.channel(), c.revision())).toList(), c -> c.getString("id"), c -> c, differences);
         }
         differences.forEach(out::println);
         out.println(differences.isEmpty() ? "verified: the log and the database agree"
@@ -150,6 +177,11 @@ final class EventsReplay implements Callable<Integer> {
         }
       }
     }
+  }
+
+  private static JsonObject copy(ConfigChannel channel, long revision) {
+    return new JsonObject().put("id", channel.id()).put("name", channel.name())
+        .put("metadata", channel.metadata()).put("revision", revision);
   }
 
   private static String show(Object value) {

@@ -91,7 +91,8 @@ abstract class BootstrapConsumerContract {
     String kept = node.config(alice, configRequest("stays")).getString("thing_id");
 
     assertThat(node.things("DELETE", "/things/" + thingId, alice, null).statusCode()).isEqualTo(204);
-    node.awaitEvent("config.remove_handler", e -> thingId.equals(e.fields().getString("thing_id")));
+    DomainEvent removed = node.awaitEvent("config.remove_handler", e -> thingId.equals(e.fields().getString("thing_id")));
+    assertThat(removed.revision()).as("one after the config's create").isEqualTo(2);
     assertThat(node.bootstrap("GET", "/things/configs/" + thingId, alice, null).statusCode()).isEqualTo(404);
     assertThat(node.deviceBootstrap("gone-soon", "key-of-gone-soon").statusCode()).isEqualTo(404);
     assertThat(view(node, alice, kept).getString("external_id")).isEqualTo("stays");
@@ -109,15 +110,17 @@ abstract class BootstrapConsumerContract {
     var renamed = node.things("PUT", "/channels/" + c1, alice, new JsonObject().put("name", "renamed")
         .put("metadata", new JsonObject().put("zone", "north")));
     assertThat(renamed.statusCode()).as(renamed.bodyAsString()).isEqualTo(200);
-    DomainEvent updated = node.awaitEvent("channel.update_handler", e -> c1.equals(e.fields().getString("channel_id")));
-    assertThat(updated.fields().getString("name")).isEqualTo("renamed");
+    DomainEvent updated = node.awaitEvent("channel.update_handler", e -> c1.equals(e.fields().getString("channel_id"))
+        && "renamed".equals(e.fields().getString("name")));
+    assertThat(updated.revision()).as("the channel's, as the things stream counts it").isEqualTo(2);
     JsonObject expected = new JsonObject().put("id", c1).put("name", "renamed")
         .put("metadata", new JsonObject().put("zone", "north"));
     assertThat(view(node, alice, first).getJsonArray("channels").getJsonObject(0)).isEqualTo(expected);
     assertThat(view(node, alice, second).getJsonArray("channels").getJsonObject(0)).isEqualTo(expected);
 
     assertThat(node.things("DELETE", "/channels/" + c2, alice, null).statusCode()).isEqualTo(204);
-    node.awaitEvent("channel.remove_handler", e -> c2.equals(e.fields().getString("channel_id")));
+    DomainEvent removed = node.awaitEvent("channel.remove_handler", e -> c2.equals(e.fields().getString("channel_id")));
+    assertThat(removed.revision()).isEqualTo(2);
     assertThat(channelIds(view(node, alice, first))).containsExactly(c1);
   }
 
@@ -134,16 +137,21 @@ abstract class BootstrapConsumerContract {
     var connected = node.things("POST", "/connect", alice, new JsonObject()
         .put("subjects", new JsonArray().add(thingId)).put("objects", new JsonArray().add(c3)));
     assertThat(connected.statusCode()).as(connected.bodyAsString()).isEqualTo(201);
-    node.awaitEvent("thing.connect_handler", e -> c3.equals(e.fields().getString("channel_id"))
+    DomainEvent joined = node.awaitEvent("thing.connect_handler", e -> c3.equals(e.fields().getString("channel_id"))
         && thingId.equals(e.fields().getString("thing_id")));
     assertThat(channelIds(view(node, alice, thingId))).containsExactly(c1, c3);
+    // Created 1, state 2: the reaction moved the config to 3, in its row and its event.
+    assertThat(joined.revision()).isEqualTo(3);
+    assertThat(node.query("SELECT revision FROM bootstrap_configs WHERE thing_id = ?", thingId)).containsExactly("3");
 
     var disconnected = node.things("POST", "/disconnect", alice, new JsonObject()
         .put("subjects", new JsonArray().add(thingId)).put("objects", new JsonArray().add(c1)));
     assertThat(disconnected.statusCode()).as(disconnected.bodyAsString()).isEqualTo(204);
-    node.awaitEvent("thing.disconnect_handler", e -> c1.equals(e.fields().getString("channel_id"))
+    DomainEvent left = node.awaitEvent("thing.disconnect_handler", e -> c1.equals(e.fields().getString("channel_id"))
         && thingId.equals(e.fields().getString("thing_id")));
     assertThat(channelIds(view(node, alice, thingId))).containsExactly(c3);
+    assertThat(left.revision()).isEqualTo(4);
+    assertThat(node.query("SELECT revision FROM bootstrap_configs WHERE thing_id = ?", thingId)).containsExactly("4");
     // Bootstrap's own connect of c1 (state 1) reached the consumer too, and changed nothing: c1 was there already.
     assertThat(node.eventsOf("thing.connect_handler")).hasSize(1);
   }
@@ -167,7 +175,8 @@ abstract class BootstrapConsumerContract {
 
     BootstrapPlatform bootstrapOnly = start("bootstrap");
     bootstrapOnly.awaitEvent("config.remove_handler", e -> thingId.equals(e.fields().getString("thing_id")));
-    bootstrapOnly.awaitEvent("channel.update_handler", e -> channel.equals(e.fields().getString("channel_id")));
+    bootstrapOnly.awaitEvent("channel.update_handler", e -> channel.equals(e.fields().getString("channel_id"))
+        && "after".equals(e.fields().getString("name")));
     assertThat(bootstrapOnly.query("SELECT COUNT(*) FROM bootstrap_configs WHERE thing_id = ?", thingId))
         .containsExactly("0");
     assertThat(bootstrapOnly.query("SELECT external_id FROM bootstrap_configs WHERE thing_id = ?", kept))

@@ -2,11 +2,16 @@ package io.fluxgate.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fluxgate.testing.Await;
 import io.fluxgate.testing.PlatformNode;
 import io.fluxgate.testing.TestStores;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,8 +56,29 @@ class E2eCommandTest {
       assertThat(e2e.out()).contains("thing.create", "mqtt.publish_qos2", "http.publish", "thing.bootstrap",
           "p99 (ms)").doesNotContain("skipped");
 
+      awaitBootstrapCaughtUp(env);
       Run replay = run(env, "events", "replay", "--stream", "all", "--verify");
       assertThat(replay.status()).as(replay.out() + replay.err()).isZero();
+    }
+  }
+
+  /** Bootstrap has reacted to every things event, and every event is in the store: the log can match the database. */
+  static void awaitBootstrapCaughtUp(Map<String, String> env) {
+    String jdbcUrl = env.get("FG_DB_URL") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+    Await.until("bootstrap's cursor at the end of the things stream", Duration.ofSeconds(30), () -> count(jdbcUrl,
+        "SELECT COUNT(*) FROM event_cursors WHERE stream = 'fluxgate.things' AND consumer = 'bootstrap'"
+            + " AND position = (SELECT MAX(seq) FROM events WHERE stream = 'fluxgate.things')") == 1);
+    Await.until("every event in the store", Duration.ofSeconds(30),
+        () -> count(jdbcUrl, "SELECT COUNT(*) FROM event_outbox") == 0);
+  }
+
+  private static long count(String jdbcUrl, String sql) {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, "sa", "");
+        ResultSet rows = c.createStatement().executeQuery(sql)) {
+      rows.next();
+      return rows.getLong(1);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
