@@ -34,6 +34,15 @@ public final class Addresses {
     return EVENTS_PREFIX + stream;
   }
 
+  /**
+   * Where a committed change's events are also published at once, unpersisted and without waiting for the event
+   * store (which may be slow or down), for those who must react before the log delivers: the MQTT adapter taking a
+   * right away. The same events follow on {@link #events} once stored; consumers drop the second copy by event id.
+   */
+  public static String committed(String stream) {
+    return "fluxgate.committed." + stream;
+  }
+
   /** The stream of an events address, or null when the address carries no domain events. */
   public static String streamOf(String address) {
     return address.startsWith(EVENTS_PREFIX) ? address.substring(EVENTS_PREFIX.length()) : null;

@@ -96,30 +96,6 @@ final class Broker {
     }));
   }
 
-  /**
-   * A thing whose key changed, that was disabled or removed loses its open connections at once (reason
-   * {@code credentials_revoked}); it may connect again with what is valid now.
-   */
-  void revokeIfLocked(DomainEvent event) {
-    String operation = event.operation();
-    boolean locked = operation.equals("thing.update_secret") || operation.equals("thing.remove")
-        || (operation.equals("thing.change_status") && "disabled".equals(event.fields().getString("status")));
-    if (!locked) {
-      return;
-    }
-    String thingId = event.fields().getString("id");
-    for (Session session : sessions.values()) {
-      if (session.thingId().equals(thingId)) {
-        session.home().context().runOnContext(v -> {
-          DeviceConnection connection = session.connection();
-          if (connection != null) {
-            connection.revoked();
-          }
-        });
-      }
-    }
-  }
-
   /** The sessions living on {@code router}'s event loop. */
   java.util.List<Session> sessionsAt(ChannelRouter router) {
     return sessions.values().stream().filter(session -> session.home() == router).toList();

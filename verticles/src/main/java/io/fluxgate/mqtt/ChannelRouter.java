@@ -1,11 +1,14 @@
 package io.fluxgate.mqtt;
 
 import io.fluxgate.codecs.ChannelMessage;
+import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.ContextHandoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -115,6 +118,82 @@ final class ChannelRouter {
     }
   }
 
+  /**
+   * Takes away what a things event says a thing may no longer do, from the sessions of this loop, online and offline
+   * alike. A thing whose key changed, that was disabled or removed loses its open connections (reason
+   * {@code credentials_revoked}; a removed thing its sessions too); a thing disconnected from a channel, or whose
+   * connection lost {@code m_read}, and every thing of a channel disabled or removed, lose their subscriptions to
+   * that channel and what was queued from it. Publishing needs nothing here: the access cache has forgotten the
+   * right, so the next publish asks again.
+   */
+  void revoke(DomainEvent event) {
+    JsonObject fields = event.fields();
+    switch (event.operation()) {
+      case "thing.update_secret" -> closeConnections(fields.getString("id"), false);
+      case "thing.remove" -> closeConnections(fields.getString("id"), true);
+      case "thing.change_status" -> {
+        if ("disabled".equals(fields.getString("status"))) {
+          closeConnections(fields.getString("id"), false);
+        }
+      }
+      case "thing.disconnect" -> revokeReading(fields.getString("channel_id"), fields.getString("thing_id"));
+      case "thing.update_connection" -> {
+        JsonArray actions = fields.getJsonArray("actions");
+        if (actions == null || !actions.contains("m_read")) {
+          revokeReading(fields.getString("channel_id"), fields.getString("thing_id"));
+        }
+      }
+      case "channel.change_status" -> {
+        if ("disabled".equals(fields.getString("status"))) {
+          revokeReading(fields.getString("id"), null);
+        }
+      }
+      case "channel.remove" -> revokeReading(fields.getString("id"), null);
+      default -> {
+      }
+    }
+  }
+
+  private void closeConnections(String thingId, boolean endSessions) {
+    for (Session session : broker.sessionsAt(this)) {
+      if (session.thingId().equals(thingId)) {
+        DeviceConnection connection = session.connection();
+        if (connection != null) {
+          connection.revoked();
+        }
+        if (endSessions) {
+          removeAll(session);
+          broker.release(session);
+        }
+      }
+    }
+  }
+
+  /**
+   * The sessions of {@code thingId} (null: every session) lose their subscriptions to {@code channelId} and the
+   * messages of that channel still queued for them.
+   */
+  private void revokeReading(String channelId, String thingId) {
+    if (channelId == null) {
+      return;
+    }
+    Route route = routes.get(channelId);
+
+    if (route == null) {
+      return;
+    }
+    for (Map.Entry<Session, List<Subscription>> entry : List.copyOf(route.sessions.entrySet())) {
+      Session session = entry.getKey();
+      if (thingId == null || session.thingId().equals(thingId)) {
+        for (Subscription subscription : List.copyOf(entry.getValue())) {
+          session.subscriptions().remove(subscription.filter());
+          remove(session, subscription);
+        }
+        session.forget(channelId);
+      }
+    }
+  }
+
   void removeAll(Session session) {
     for (Subscription subscription : List.copyOf(session.subscriptions().values())) {
       remove(session, subscription);
@@ -141,6 +220,7 @@ final class ChannelRouter {
   }
 
   private static void route(Route route, ChannelMessage message) {
+
     for (Map.Entry<Session, List<Subscription>> entry : route.sessions.entrySet()) {
       int best = -1;
       for (Subscription subscription : entry.getValue()) {

@@ -180,8 +180,8 @@ final class DeviceConnection {
     session.persistent(persistentRequested());
     session.expiryMillis(expiryMillis());
     List<Future<Void>> routes = new ArrayList<>();
-    for (Subscription subscription : session.subscriptions().values()) {
-      routes.add(router.add(session, subscription));
+    for (Subscription subscription : List.copyOf(session.subscriptions().values())) {
+      routes.add(restore(subscription));
     }
     return Future.all(routes).map(v -> {
       endpoint.publishHandler(this::published);
@@ -207,6 +207,25 @@ final class DeviceConnection {
       session.resume();
       return null;
     });
+  }
+
+  /**
+   * A subscription of the session from before, routed again if the thing may still read its channel; otherwise it
+   * goes, with what the channel queued for the session meanwhile.
+   */
+  private Future<Void> restore(Subscription subscription) {
+    String channelId = subscription.topic().channelId();
+    return broker.access.authorize(thingId, channelId, ThingAccess.Action.SUBSCRIBE)
+        .otherwise(false)
+        .compose(allowed -> {
+          if (allowed) {
+            return router.add(session, subscription);
+          }
+          session.subscriptions().remove(subscription.filter());
+          session.forgetAll(channelId);
+          broker.metrics.refusedSubscriptions.increment();
+          return Future.succeededFuture();
+        });
   }
 
   /** v5: the session expiry interval asked for (0xFFFFFFFF: never), 3.1.1: none; capped by the node either way. */
@@ -557,6 +576,9 @@ final class DeviceConnection {
 
   /** The thing's key changed, or it was disabled or removed. */
   void revoked() {
+    if (endpointClosed) {
+      return;
+    }
     closeReason = "credentials_revoked";
     if (v5) {
       endpoint.disconnect(MqttDisconnectReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);

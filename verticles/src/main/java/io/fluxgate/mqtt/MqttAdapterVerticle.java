@@ -1,9 +1,7 @@
 package io.fluxgate.mqtt;
 
 import io.fluxgate.api.ServiceEndpoint;
-import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.ChannelMessage;
-import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventPublisher;
 import io.vertx.core.DeploymentOptions;
@@ -14,8 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The MQTT adapter of a node: builds what its server instances share (access cache, sessions, retained messages,
- * metrics), keeps the cache in step with the things events, and deploys one server instance per event loop on
- * the same ports.
+ * metrics) and deploys one server instance per event loop on the same ports; each keeps in step with the things
+ * events itself.
  */
 public final class MqttAdapterVerticle extends VerticleBase implements ServiceEndpoint {
 
@@ -48,16 +46,11 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
     if (!vertx.isClustered()) {
       vertx.eventBus().<ChannelMessage>localConsumer(ChannelMessage.LOCAL_ADDRESS, m -> broker.route(m.body()));
     }
-    return vertx.eventBus().<DomainEvent>consumer(Addresses.events(streams.things()),
-            message -> {
-              access.invalidate(message.body());
-              broker.revokeIfLocked(message.body());
-            }).completion()
-        .compose(v -> vertx.deployVerticle(() -> {
-          MqttServerVerticle server = new MqttServerVerticle(broker, tcp, config.wsPort() >= 0, ws);
+    return vertx.deployVerticle(() -> {
+          MqttServerVerticle server = new MqttServerVerticle(broker, streams.things(), tcp, config.wsPort() >= 0, ws);
           deployed.add(server);
           return server;
-        }, new DeploymentOptions().setInstances(config.instances())))
+        }, new DeploymentOptions().setInstances(config.instances()))
         .onSuccess(id -> {
           port = deployed.get(0).actualPort();
           wsPort = deployed.get(0).actualWebSocketPort();

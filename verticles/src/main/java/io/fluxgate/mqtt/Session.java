@@ -108,6 +108,21 @@ final class Session {
     nextPacketId = previous.nextPacketId;
   }
 
+  /** Drops the queued messages of {@code channelId}, which this session may no longer read. */
+  void forget(String channelId) {
+    if (queue.removeIf(pending -> pending.message().channelId().equals(channelId))) {
+      updateCongestion();
+    }
+  }
+
+  /** Drops the messages of {@code channelId}, queued or in flight: a restored session may no longer read it. */
+  void forgetAll(String channelId) {
+    if (!inflight.isEmpty()) {
+      inflight.values().removeIf(pending -> pending.message().channelId().equals(channelId));
+    }
+    forget(channelId);
+  }
+
   /** A routed message for this session, at the QoS it gets. */
   void deliver(ChannelMessage message, int qos) {
     deliver(message, qos, false);

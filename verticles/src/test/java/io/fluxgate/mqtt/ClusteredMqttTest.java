@@ -21,18 +21,24 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two nodes in one Hazelcast cluster (the shipped file): node A runs users, things and MQTT; node B runs MQTT
  * only. A device on A reaches a subscriber on B, B authenticating its devices through A's things service, and a
- * retained message published on A is served to a late subscriber on B.
+ * retained message published on A is served to a late subscriber on B; a right taken away on A is gone on B once
+ * A's API has answered.
  */
 class ClusteredMqttTest {
 
-  @Test
-  @Timeout(180)
-  void aDeviceOnOneNodeReachesASubscriberOnTheOther(@TempDir Path dir) throws Exception {
+  /** The settings of a node in a cluster of this test's own (the shipped file, a unique cluster name). */
+  static Map<String, String> cluster(Path dir) throws java.io.IOException {
     String shipped = Files.readString(Path.of("..", "cluster-config", "cluster.xml"));
     Path clusterFile = dir.resolve("cluster.xml");
     Files.writeString(clusterFile, shipped.replace("<cluster-name>fluxgate</cluster-name>",
         "<cluster-name>" + TestStores.unique("mqtt-") + "</cluster-name>"));
-    Map<String, String> cluster = Map.of("FG_CLUSTER_CONFIG", clusterFile.toString(), "FG_MQTT_INSTANCES", "2");
+    return Map.of("FG_CLUSTER_CONFIG", clusterFile.toString(), "FG_MQTT_INSTANCES", "2");
+  }
+
+  @Test
+  @Timeout(180)
+  void aDeviceOnOneNodeReachesASubscriberOnTheOther(@TempDir Path dir) throws Exception {
+    Map<String, String> cluster = cluster(dir);
 
     try (PlatformNode a = PlatformNode.start(PlatformNode.env("node-a", dir.resolve("a"), "users,things,mqtt",
         cluster), true)) {
@@ -74,4 +80,65 @@ class ClusteredMqttTest {
     }
   }
 
+
+  @Test
+  @Timeout(180)
+  void aThingDisconnectedOnOneNodeStopsReceivingAndPublishingOnTheOther(@TempDir Path dir) throws Exception {
+    Map<String, String> cluster = cluster(dir);
+    try (PlatformNode a = PlatformNode.start(PlatformNode.env("node-a", dir.resolve("a"), "users,things,mqtt",
+        cluster), true)) {
+      try (PlatformNode b = PlatformNode.start(PlatformNode.env("node-b", dir.resolve("b"), "mqtt", cluster), true)) {
+        String revoked = a.channel("revoked");
+        String kept = a.channel("kept");
+        JsonObject sensor = a.thing("sensor");
+        JsonObject display = a.thing("display");
+        for (String channel : new String[] {revoked, kept}) {
+          a.connect(sensor.getString("id"), channel, "m_write");
+          a.connect(display.getString("id"), channel, "m_read", "m_write");
+        }
+        MqttClient publisher = new MqttClient("tcp://127.0.0.1:" + a.port("mqtt"), "sensor-on-a",
+            new MemoryPersistence());
+        publisher.connect(MqttInbox.signIn(sensor));
+        MqttClient subscriber = new MqttClient("tcp://127.0.0.1:" + b.port("mqtt"), "display-on-b",
+            new MemoryPersistence());
+        MqttInbox received = MqttInbox.of(subscriber);
+        subscriber.connect(MqttInbox.signIn(display));
+        subscriber.subscribe(new String[] {"channels/" + revoked + "/messages", "channels/" + kept + "/messages"},
+            new int[] {1, 1});
+        publisher.publish("channels/" + revoked + "/messages", "before".getBytes(StandardCharsets.UTF_8), 1, false);
+        assertThat(received.nextText()).isEqualTo("before");
+        var displayV5 = new org.eclipse.paho.mqttv5.client.MqttAsyncClient("tcp://127.0.0.1:" + b.port("mqtt"),
+            "display-v5-on-b", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        var options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+        options.setUserName(display.getString("id"));
+        options.setPassword(display.getJsonObject("credentials").getString("secret")
+            .getBytes(StandardCharsets.UTF_8));
+        displayV5.connect(options).waitForCompletion(10_000);
+        assertThat(publishV5(displayV5, revoked, "allowed")).isZero();
+        assertThat(received.nextText()).isEqualTo("allowed");
+
+        a.disconnect(display.getString("id"), revoked);
+
+        assertThat(publishV5(displayV5, revoked, "refused")).as("PUBACK not authorized on node B").isEqualTo(0x87);
+        publisher.publish("channels/" + revoked + "/messages", "after".getBytes(StandardCharsets.UTF_8), 1, false);
+        publisher.publish("channels/" + kept + "/messages", "marker".getBytes(StandardCharsets.UTF_8), 1, false);
+        assertThat(received.nextText()).as("the marker, published after the revoked message, comes first")
+            .isEqualTo("marker");
+        displayV5.disconnect().waitForCompletion(10_000);
+        displayV5.close();
+        publisher.disconnect();
+        subscriber.disconnect();
+        publisher.close();
+        subscriber.close();
+      }
+    }
+  }
+
+  private static int publishV5(org.eclipse.paho.mqttv5.client.MqttAsyncClient client, String channel, String text)
+      throws Exception {
+    var token = client.publish("channels/" + channel + "/messages", new org.eclipse.paho.mqttv5.common.MqttMessage(
+        text.getBytes(StandardCharsets.UTF_8), 1, false, null));
+    token.waitForCompletion(10_000);
+    return token.getReasonCodes()[0];
+  }
 }
