@@ -114,6 +114,12 @@ final class Broker {
     });
   }
 
+  /** Whether a newer connection of the same client id took {@code session} over (its device came back). */
+  boolean resumed(Session session) {
+    Session now = sessions.get(session.clientId());
+    return now != null && now != session;
+  }
+
   /** Forgets a session that ended (unless a newer connection claimed the client id meanwhile). */
   void release(Session session) {
     sessions.remove(session.clientId(), session);

@@ -220,18 +220,48 @@ final class ChannelRouter {
   }
 
   private static void route(Route route, ChannelMessage message) {
-
     for (Map.Entry<Session, List<Subscription>> entry : route.sessions.entrySet()) {
       int best = -1;
+      boolean options = false;
       for (Subscription subscription : entry.getValue()) {
-        if (subscription.qos() > best && subscription.topic().matches(message.subtopic())) {
+        if (!subscription.plain()) {
+          options = true;
+        } else if (subscription.qos() > best && subscription.topic().matches(message.subtopic())) {
           best = subscription.qos();
         }
       }
-      if (best >= 0) {
+      if (options) {
+        routeWithOptions(entry.getKey(), entry.getValue(), message);
+      } else if (best >= 0) {
         // One copy per session, at the best QoS among its matching filters.
         entry.getKey().deliver(message, Math.min(message.qos(), best));
       }
+    }
+  }
+
+  /**
+   * The same for a session with MQTT 5 subscription options: No Local filters skip its own messages, the copy
+   * keeps the publisher's retain flag if a matching filter asks for it, and carries every matching identifier.
+   */
+  private static void routeWithOptions(Session session, List<Subscription> subscriptions, ChannelMessage message) {
+    int best = -1;
+    boolean retain = false;
+    int[] identifiers = null;
+    for (Subscription subscription : subscriptions) {
+      if (!subscription.topic().matches(message.subtopic())
+          || (subscription.noLocal() && message.origin() == session)) {
+        continue;
+      }
+      best = Math.max(best, subscription.qos());
+      retain |= subscription.retainAsPublished() && message.retain();
+      if (subscription.identifier() != 0) {
+        identifiers = identifiers == null ? new int[] {subscription.identifier()}
+            : java.util.Arrays.copyOf(identifiers, identifiers.length + 1);
+        identifiers[identifiers.length - 1] = subscription.identifier();
+      }
+    }
+    if (best >= 0) {
+      session.deliver(message, Math.min(message.qos(), best), retain, identifiers);
     }
   }
 }

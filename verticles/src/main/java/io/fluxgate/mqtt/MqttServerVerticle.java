@@ -63,7 +63,7 @@ final class MqttServerVerticle extends VerticleBase {
         .setPort(listenPort)
         .setMaxMessageSize(config.maxMessageSize())
         .setTimeoutOnConnect((int) Math.max(1, config.connectTimeout().toSeconds()))
-        .setAutoClientId(true)
+        .setAutoClientId(false)
         .setMaxClientIdLength(config.maxClientIdLength());
     if (webSocket) {
       // Without a compression option vertx-mqtt 5.0.7 breaks every WebSocket connection (see shared notes §4).
