@@ -27,6 +27,12 @@ public final class Addresses {
   /** Things service, for bootstrap: {@code {"owner", "thing_ids", "channel_ids"}} in, disconnected or a failure. */
   public static final String THINGS_DISCONNECT = "fluxgate.things.disconnect";
 
+  /**
+   * MQTT adapters: {@code {"channel_id", "group", "filter"}} published when a node has the first member of a shared
+   * subscription, so every node sends that channel's messages to the group's address.
+   */
+  public static final String MQTT_SHARED_GROUPS = "fluxgate.mqtt.shared-groups";
+
   private Addresses() {}
 
   /** The address on which the events of {@code stream} (for example {@code fluxgate.things}) are published. */

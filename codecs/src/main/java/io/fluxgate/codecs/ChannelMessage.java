@@ -27,6 +27,14 @@ public record ChannelMessage(String channelId, String subtopic, String publisher
   }
 
   /**
+   * The bus address of one shared subscription ({@code $share/<group>/<filter>}) of a channel: its members listen
+   * there, and the node a message is published on sends it there once, to one of them.
+   */
+  public static String sharedAddress(String channelId, String group, String subtopicFilter) {
+    return "fluxgate.shared." + channelId + "/" + group + "/" + subtopicFilter;
+  }
+
+  /**
    * Where an adapter publishes this message: in a cluster the channel's address, which reaches every node with
    * subscribers; on a single node the MQTT adapter's hand-off, which routes to its subscribers without the bus.
    */

@@ -38,6 +38,19 @@ final class ChannelRouter {
     final Map<Session, List<Subscription>> sessions = new LinkedHashMap<>();
   }
 
+  /**
+   * The members on this loop of one shared subscription, with their subscriptions, and the consumer of its group's
+   * address: each message sent there goes to one member, in turn.
+   */
+  private static final class SharedRoute {
+    MessageConsumer<ChannelMessage> consumer;
+    final List<Session> members = new ArrayList<>(2);
+    final Map<Session, Subscription> subscriptions = new HashMap<>();
+    int next;
+  }
+
+  private final Map<String, SharedRoute> shared = new HashMap<>();
+
   ChannelRouter(Context context, EventBus bus, Broker broker, boolean clustered) {
     this.context = context;
     this.bus = bus;
@@ -77,6 +90,9 @@ final class ChannelRouter {
 
   /** Adds (or replaces, for the same filter) a subscription; completes once the bus delivers its channel here. */
   Future<Void> add(Session session, Subscription subscription) {
+    if (subscription.shared()) {
+      return addShared(session, subscription);
+    }
     String channelId = subscription.topic().channelId();
     Route route = routes.get(channelId);
     if (route == null) {
@@ -95,7 +111,69 @@ final class ChannelRouter {
     return route.consumer == null ? Future.succeededFuture() : route.consumer.completion();
   }
 
+  private Future<Void> addShared(Session session, Subscription subscription) {
+    String address = subscription.sharedAddress();
+    SharedRoute route = shared.get(address);
+    if (route == null) {
+      SharedRoute created = new SharedRoute();
+      created.consumer = bus.consumer(address, message -> deliverShared(created, address, message.body()));
+      shared.put(address, created);
+      route = created;
+    }
+    if (route.subscriptions.put(session, subscription) == null) {
+      route.members.add(session);
+    }
+    return route.consumer.completion();
+  }
+
+  /** One member of the shared subscription gets the message, in turn; none left here: another loop or node does. */
+  private void deliverShared(SharedRoute route, String address, ChannelMessage message) {
+    if (route.members.isEmpty()) {
+      bus.send(address, message);
+      return;
+    }
+    Session member = route.members.get(route.next++ % route.members.size());
+    Subscription subscription = route.subscriptions.get(member);
+    int[] identifiers = subscription.identifier() == 0 ? null : new int[] {subscription.identifier()};
+    member.deliver(message, Math.min(message.qos(), subscription.qos()), false, identifiers, address);
+  }
+
+  /**
+   * A member leaves a shared subscription (unsubscribed, gone offline, revoked): what it was given and did not
+   * acknowledge goes to another member, once this loop no longer takes the group's messages for it.
+   */
+  private void removeShared(Session session, Subscription subscription) {
+    String address = subscription.sharedAddress();
+    SharedRoute route = shared.get(address);
+    if (route == null || route.subscriptions.remove(session) == null) {
+      return;
+    }
+    route.members.remove(session);
+    List<ChannelMessage> reclaimed = session.reclaim(address);
+    Future<Void> leaving = Future.succeededFuture();
+    if (route.members.isEmpty()) {
+      shared.remove(address);
+      leaving = route.consumer.unregister();
+    }
+    if (!reclaimed.isEmpty()) {
+      leaving.onComplete(done -> reclaimed.forEach(message -> bus.send(address, message)));
+    }
+  }
+
+  /** The session's device went away but its session stays: its shared subscriptions pass to the other members. */
+  void leaveShared(Session session) {
+    for (Subscription subscription : List.copyOf(session.subscriptions().values())) {
+      if (subscription.shared()) {
+        removeShared(session, subscription);
+      }
+    }
+  }
+
   void remove(Session session, Subscription subscription) {
+    if (subscription.shared()) {
+      removeShared(session, subscription);
+      return;
+    }
     String channelId = subscription.topic().channelId();
     Route route = routes.get(channelId);
     if (route == null) {
@@ -176,6 +254,17 @@ final class ChannelRouter {
   private void revokeReading(String channelId, String thingId) {
     if (channelId == null) {
       return;
+    }
+    for (SharedRoute route : List.copyOf(shared.values())) {
+      for (Map.Entry<Session, Subscription> member : List.copyOf(route.subscriptions.entrySet())) {
+        Session session = member.getKey();
+        Subscription subscription = member.getValue();
+        if (subscription.topic().channelId().equals(channelId)
+            && (thingId == null || session.thingId().equals(thingId))) {
+          session.subscriptions().remove(subscription.filter());
+          removeShared(session, subscription);
+        }
+      }
     }
     Route route = routes.get(channelId);
 

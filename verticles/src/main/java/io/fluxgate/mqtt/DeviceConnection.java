@@ -238,7 +238,10 @@ final class DeviceConnection {
         .otherwise(false)
         .compose(allowed -> {
           if (allowed) {
-            return router.add(session, subscription);
+            return subscription.shared() ? broker.shareJoined(new Broker.SharedGroup(channelId,
+                ChannelTopic.ofShared(subscription.filter()).group(), subscription.topic(),
+                subscription.sharedAddress())).compose(v -> router.add(session, subscription))
+                : router.add(session, subscription);
           }
           session.subscriptions().remove(subscription.filter());
           session.forgetAll(channelId);
@@ -273,7 +276,7 @@ final class DeviceConnection {
     properties.add(integer(MqttProperties.MqttPropertyType.RETAIN_AVAILABLE, 1));
     properties.add(integer(MqttProperties.MqttPropertyType.WILDCARD_SUBSCRIPTION_AVAILABLE, 1));
     properties.add(integer(MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 1));
-    properties.add(integer(MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE, 0));
+    properties.add(integer(MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE, 1));
     if (assignedClientId != null) {
       properties.add(new MqttProperties.StringProperty(
           MqttProperties.MqttPropertyType.ASSIGNED_CLIENT_IDENTIFIER.value(), assignedClientId));
@@ -589,7 +592,8 @@ final class DeviceConnection {
    * failure code (0x80 and up) for one filter.
    */
   private Future<Integer> subscribeOne(MqttTopicSubscription requested, int identifier) {
-    ChannelTopic filter = ChannelTopic.ofFilter(requested.topicName());
+    ChannelTopic.Shared share = ChannelTopic.ofShared(requested.topicName());
+    ChannelTopic filter = share != null ? share.filter() : ChannelTopic.ofFilter(requested.topicName());
     if (filter == null) {
       broker.metrics.refusedSubscriptions.increment();
       return Future.succeededFuture(0x8F);
@@ -601,18 +605,23 @@ final class DeviceConnection {
       }
       int qos = Math.min(2, requested.qualityOfService().value());
       var option = requested.subscriptionOption();
+      String sharedAddress = share == null ? null
+          : ChannelMessage.sharedAddress(filter.channelId(), share.group(), filter.subtopic());
       Subscription subscription = v5 && option != null
-          ? new Subscription(requested.topicName(), filter, qos, option.isNoLocal(), option.isRetainAsPublished(),
-              identifier)
-          : new Subscription(requested.topicName(), filter, qos);
+          ? new Subscription(requested.topicName(), filter, qos, option.isNoLocal() && share == null,
+              option.isRetainAsPublished(), identifier, sharedAddress)
+          : new Subscription(requested.topicName(), filter, qos, false, false, 0, sharedAddress);
       boolean existed = session.subscriptions().containsKey(requested.topicName());
-      boolean retained = !v5 || option == null || switch (option.retainHandling()) {
+      // A shared subscription gets no retained messages (MQTT 5, 4.8.2).
+      boolean retained = share == null && (!v5 || option == null || switch (option.retainHandling()) {
         case SEND_AT_SUBSCRIBE -> true;
         case SEND_AT_SUBSCRIBE_IF_NOT_YET_EXISTS -> !existed;
         case DONT_SEND_AT_SUBSCRIBE -> false;
-      };
+      });
       session.subscribe(subscription);
-      return router.add(session, subscription).map(v -> {
+      Future<Void> known = share == null ? Future.succeededFuture()
+          : broker.shareJoined(new Broker.SharedGroup(filter.channelId(), share.group(), filter, sharedAddress));
+      return known.compose(v -> router.add(session, subscription)).map(v -> {
         broker.emit(broker.events.subscribed(thingId, session.clientId(), filter, qos));
         return retained ? qos : qos | NO_RETAINED;
       });
@@ -797,6 +806,8 @@ final class DeviceConnection {
         router.removeAll(session);
         broker.release(session);
       } else {
+        // An offline member of a shared subscription takes none of the group's messages; the others do.
+        router.leaveShared(session);
         broker.expireLater(session);
       }
     }

@@ -37,7 +37,8 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
     MqttMetrics metrics = new MqttMetrics();
     metrics.register();
     Broker broker = new Broker(config, access, new RetainedMessages(vertx), new MqttEvents(streams.mqtt(), instance),
-        metrics, publisher, vertx.eventBus(), vertx.isClustered());
+        metrics, publisher, vertx.eventBus(), vertx.isClustered(),
+        vertx.sharedData().<String, io.vertx.core.json.JsonObject>getAsyncMap("fluxgate.mqtt.shared-groups"));
     // Vert.x shares a listening socket between instances asking for the same port; for "any free port" the
     // instances ask for the same negative port, which Vert.x binds once to a random port they all share.
     int tcp = config.port() == 0 ? -1 : config.port();
@@ -46,11 +47,14 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
     if (!vertx.isClustered()) {
       vertx.eventBus().<ChannelMessage>localConsumer(ChannelMessage.LOCAL_ADDRESS, m -> broker.route(m.body()));
     }
-    return vertx.deployVerticle(() -> {
+    return vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(io.fluxgate.codecs.Addresses.MQTT_SHARED_GROUPS,
+            message -> broker.knowShared(Broker.SharedGroup.fromJson(message.body()))).completion()
+        .compose(v -> broker.loadShared())
+        .compose(v -> vertx.deployVerticle(() -> {
           MqttServerVerticle server = new MqttServerVerticle(broker, streams.things(), tcp, config.wsPort() >= 0, ws);
           deployed.add(server);
           return server;
-        }, new DeploymentOptions().setInstances(config.instances()))
+        }, new DeploymentOptions().setInstances(config.instances())))
         .onSuccess(id -> {
           port = deployed.get(0).actualPort();
           wsPort = deployed.get(0).actualWebSocketPort();

@@ -18,7 +18,9 @@ final class PublishProperties {
 
   /** The message properties of a PUBLISH or will, or null when it has none (the common case, allocation-free). */
   static MessageProperties read(MqttProperties properties) {
-    if (properties == null || properties.isEmpty()) {
+    // Netty keeps user properties apart: isEmpty does not see them.
+    if (properties == null || (properties.isEmpty()
+        && properties.getProperties(MqttPropertyType.USER_PROPERTY.value()).isEmpty())) {
       return null;
     }
     int format = -1;

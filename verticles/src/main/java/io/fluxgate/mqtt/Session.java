@@ -2,6 +2,8 @@ package io.fluxgate.mqtt;
 
 import io.fluxgate.codecs.ChannelMessage;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -14,9 +16,10 @@ final class Session {
 
   /**
    * A message on its way to the device, its retain flag, whether its PUBREC came (QoS 2), and the identifiers of
-   * the subscriptions it matched (null: none).
+   * the subscriptions it matched (null: none), the address of the shared subscription it came through (null: none).
    */
-  record Pending(ChannelMessage message, int qos, boolean retain, boolean released, int[] subscriptionIds) {}
+  record Pending(ChannelMessage message, int qos, boolean retain, boolean released, int[] subscriptionIds,
+      String sharedAddress) {}
 
   private final String clientId;
   private final String thingId;
@@ -134,6 +137,34 @@ final class Session {
     forget(channelId);
   }
 
+  /**
+   * Takes back the QoS 1/2 messages a shared subscription gave this session that the device has not acknowledged
+   * (queued, or in flight without PUBREC), so another member of the group gets them.
+   */
+  List<ChannelMessage> reclaim(String sharedAddress) {
+    List<ChannelMessage> taken = new ArrayList<>();
+    if (!inflight.isEmpty()) {
+      inflight.values().removeIf(pending -> {
+        boolean mine = sharedAddress.equals(pending.sharedAddress()) && !pending.released();
+        if (mine) {
+          taken.add(pending.message());
+        }
+        return mine;
+      });
+    }
+    queue.removeIf(pending -> {
+      boolean mine = sharedAddress.equals(pending.sharedAddress());
+      if (mine) {
+        taken.add(pending.message());
+      }
+      return mine;
+    });
+    if (!taken.isEmpty()) {
+      drain();
+    }
+    return taken;
+  }
+
   /** A routed message for this session, at the QoS it gets. */
   void deliver(ChannelMessage message, int qos) {
     deliver(message, qos, false, null);
@@ -144,6 +175,11 @@ final class Session {
    * identifiers of the subscriptions it matched (null: none).
    */
   void deliver(ChannelMessage message, int qos, boolean retain, int[] subscriptionIds) {
+    deliver(message, qos, retain, subscriptionIds, null);
+  }
+
+  /** The same for a message a shared subscription gave this session; {@link #reclaim} can take it back. */
+  void deliver(ChannelMessage message, int qos, boolean retain, int[] subscriptionIds, String sharedAddress) {
     DeviceConnection live = connection;
     if (qos == 0) {
       if (live == null) {
@@ -152,7 +188,7 @@ final class Session {
       live.sendAtMostOnce(message, retain, subscriptionIds);
       return;
     }
-    Pending pending = new Pending(message, qos, retain, false, subscriptionIds);
+    Pending pending = new Pending(message, qos, retain, false, subscriptionIds, sharedAddress);
     if (live != null && inflight.size() < maxInflight) {
       send(live, pending);
       return;
@@ -236,7 +272,7 @@ final class Session {
       return false;
     }
     inflight.put(packetId, new Pending(pending.message(), pending.qos(), pending.retain(), true,
-        pending.subscriptionIds()));
+        pending.subscriptionIds(), pending.sharedAddress()));
     return true;
   }
 

@@ -134,6 +134,62 @@ class ClusteredMqttTest {
     }
   }
 
+  @Test
+  @Timeout(180)
+  void twoMembersOfASharedSubscriptionOnTwoNodesSplitTheChannelsMessagesWithNoneLostOrDoubled(@TempDir Path dir)
+      throws Exception {
+    Map<String, String> cluster = cluster(dir);
+    try (PlatformNode a = PlatformNode.start(PlatformNode.env("node-a", dir.resolve("a"), "users,things,mqtt",
+        cluster), true)) {
+      try (PlatformNode b = PlatformNode.start(PlatformNode.env("node-b", dir.resolve("b"), "mqtt", cluster), true)) {
+        String channel = a.channel("plant");
+        JsonObject sensor = a.thing("sensor");
+        JsonObject consumer = a.thing("consumer");
+        a.connect(sensor.getString("id"), channel, "m_write");
+        a.connect(consumer.getString("id"), channel, "m_read");
+        String share = "$share/workers/channels/" + channel + "/messages/#";
+        MqttClient onA = new MqttClient("tcp://127.0.0.1:" + a.port("mqtt"), "worker-on-a", new MemoryPersistence());
+        MqttInbox fromA = MqttInbox.of(onA);
+        onA.connect(MqttInbox.signIn(consumer));
+        onA.subscribe(share, 1);
+        MqttClient onB = new MqttClient("tcp://127.0.0.1:" + b.port("mqtt"), "worker-on-b", new MemoryPersistence());
+        MqttInbox fromB = MqttInbox.of(onB);
+        onB.connect(MqttInbox.signIn(consumer));
+        onB.subscribe(share, 1);
+
+        MqttClient publisher = new MqttClient("tcp://127.0.0.1:" + a.port("mqtt"), "sensor-on-a",
+            new MemoryPersistence());
+        publisher.connect(MqttInbox.signIn(sensor));
+        int count = 40;
+        for (int i = 0; i < count; i++) {
+          publisher.publish("channels/" + channel + "/messages/t", ("m" + i).getBytes(StandardCharsets.UTF_8), 1,
+              false);
+        }
+        java.util.Set<String> received = new java.util.HashSet<>();
+        int[] perNode = new int[2];
+        Await.until("every message at one of the two", Duration.ofSeconds(20), () -> {
+          MqttInbox.Received r;
+          while ((r = fromA.messages.poll()) != null) {
+            assertThat(received.add(r.text())).as("once only: " + r.text()).isTrue();
+            perNode[0]++;
+          }
+          while ((r = fromB.messages.poll()) != null) {
+            assertThat(received.add(r.text())).as("once only: " + r.text()).isTrue();
+            perNode[1]++;
+          }
+          return received.size() == count;
+        });
+        assertThat(perNode).as("both nodes' members got some").doesNotContain(0);
+        publisher.disconnect();
+        onA.disconnect();
+        onB.disconnect();
+        publisher.close();
+        onA.close();
+        onB.close();
+      }
+    }
+  }
+
   private static int publishV5(org.eclipse.paho.mqttv5.client.MqttAsyncClient client, String channel, String text)
       throws Exception {
     var token = client.publish("channels/" + channel + "/messages", new org.eclipse.paho.mqttv5.common.MqttMessage(

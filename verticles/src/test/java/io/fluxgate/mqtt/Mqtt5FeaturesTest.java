@@ -213,6 +213,7 @@ class Mqtt5FeaturesTest {
     assertThat(connack.isRetainAvailable()).isTrue();
     assertThat(connack.isWildcardSubscriptionsAvailable()).isTrue();
     assertThat(connack.isSubscriptionIdentifiersAvailable()).isTrue();
+    assertThat(connack.isSharedSubscriptionAvailable()).isTrue();
     Await.until("the connect event with the assigned id", Duration.ofSeconds(10), () -> platform.eventsOf(
         "mqtt.client_connect").stream().anyMatch(e -> e.fields().getString("client_id")
         .equals(connack.getAssignedClientIdentifier())));
@@ -238,6 +239,12 @@ class Mqtt5FeaturesTest {
     assertThat(received.text()).isEqualTo("{\"t\":21}");
     assertDescribed(received.message().getProperties());
     assertThat(oldInbox.nextText()).isEqualTo("{\"t\":21}");
+
+    MqttProperties onlyUserProperties = new MqttProperties();
+    onlyUserProperties.setUserProperties(List.of(new UserProperty("a", "2")));
+    publish(publisher, topic("temp"), "", 0, false, onlyUserProperties);
+    assertThat(inbox.next().message().getProperties().getUserProperties()).extracting(UserProperty::getKey)
+        .containsExactly("a");
     old.disconnect();
     old.close();
   }
@@ -476,5 +483,85 @@ class Mqtt5FeaturesTest {
     Await.until("2.5 s since the drop", Duration.ofSeconds(10), () -> System.nanoTime() - dropped > 2_500_000_000L);
     publish(back, topic("status"), "still here", 1, false, null);
     inbox.assertNextIs("still here");
+  }
+
+  // ---- shared subscriptions ----
+
+  @Test
+  void eachMessageOfASharedSubscriptionGoesToOneMemberWhileOthersGetEveryOne() throws Exception {
+    MqttAsyncClient publisher = connected(writer, "v5-writer", null, o -> { });
+    publish(publisher, topic("config"), "retained", 1, true, null);
+    Inbox first = new Inbox();
+    Inbox second = new Inbox();
+    Inbox everything = new Inbox();
+    subscribe(connected(reader, "member-1", first, o -> { }), new MqttSubscription("$share/g/" + topic("#"), 1), null);
+    subscribe(connected(reader, "member-2", second, o -> { }), new MqttSubscription("$share/g/" + topic("#"), 1),
+        null);
+    subscribe(connected(reader, "all", everything, o -> { }), new MqttSubscription(topic("live"), 1), null);
+    // A 3.1.1 device may share too.
+    var old = new org.eclipse.paho.client.mqttv3.MqttClient("tcp://127.0.0.1:" + platform.port("mqtt"), "member-3",
+        new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+    MqttInbox third = MqttInbox.of(old);
+    old.connect(MqttInbox.signIn(reader.id(), reader.key(), true));
+    assertThat(old.subscribeWithResponse("$share/g/" + topic("#"), 1).getGrantedQos()).containsExactly(1);
+
+    int count = 30;
+    for (int i = 0; i < count; i++) {
+      publish(publisher, topic("live"), "m" + i, 1, false, null);
+    }
+    for (int i = 0; i < count; i++) {
+      everything.assertNextIs("m" + i);
+    }
+    java.util.Set<String> shared = new java.util.HashSet<>();
+    int[] perMember = new int[3];
+    Await.until("every message at one member", Duration.ofSeconds(10), () -> {
+      Inbox.Received a;
+      while ((a = first.messages.poll()) != null) {
+        assertThat(shared.add(a.text())).as("once only: " + a.text()).isTrue();
+        perMember[0]++;
+      }
+      while ((a = second.messages.poll()) != null) {
+        assertThat(shared.add(a.text())).as("once only: " + a.text()).isTrue();
+        perMember[1]++;
+      }
+      MqttInbox.Received b;
+      while ((b = third.messages.poll()) != null) {
+        assertThat(shared.add(b.text())).as("once only: " + b.text()).isTrue();
+        perMember[2]++;
+      }
+      return shared.size() == count;
+    });
+    assertThat(shared).as("no retained message for a shared subscription").doesNotContain("retained");
+    assertThat(perMember).as("spread over the members").doesNotContain(0);
+    old.disconnect();
+    old.close();
+  }
+
+  @Test
+  void theUnacknowledgedMessagesOfAMemberThatLeavesGoToAnother() throws Exception {
+    Inbox stays = new Inbox();
+    MqttAsyncClient publisher = connected(writer, "v5-writer", null, o -> { });
+    int count = 10;
+    try (RawMqtt5 leaving = new RawMqtt5(platform.port("mqtt"))) {
+      // It takes one message at a time and acknowledges none: what the group gives it piles up in its session.
+      assertThat(leaving.connect("leaving", reader.id(), reader.key(), RawMqtt5.twoByteProperty(0x21, 1)).type())
+          .isEqualTo(2);
+      assertThat(leaving.subscribe(1, "$share/g/" + topic(""), 1).type()).isEqualTo(9);
+      subscribe(connected(reader, "staying", stays, o -> { }), new MqttSubscription("$share/g/" + topic(""), 1),
+          null);
+      for (int i = 0; i < count; i++) {
+        publish(publisher, topic(""), "m" + i, 1, false, null);
+      }
+      RawMqtt5.Packet held = leaving.read();
+      assertThat(held.type()).as("the leaving member got one").isEqualTo(3);
+    }
+    java.util.Set<String> received = new java.util.HashSet<>();
+    Await.until("all of them at the member that stays", Duration.ofSeconds(10), () -> {
+      Inbox.Received r;
+      while ((r = stays.messages.poll()) != null) {
+        received.add(r.text());
+      }
+      return received.size() == count;
+    });
   }
 }
