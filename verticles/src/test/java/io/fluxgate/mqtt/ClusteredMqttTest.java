@@ -69,6 +69,41 @@ class ClusteredMqttTest {
         for (int i = 0; i < 20; i++) {
           assertThat(received.nextText()).isEqualTo("from-a-" + i);
         }
+        // MQTT 5 properties cross the cluster inside the message: user properties and the expiry counted down.
+        var v5Display = new org.eclipse.paho.mqttv5.client.MqttAsyncClient("tcp://127.0.0.1:" + b.port("mqtt"),
+            "display-v5-on-b", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        Mqtt5FeaturesTest.Inbox v5Received = new Mqtt5FeaturesTest.Inbox();
+        v5Display.setCallback(v5Received);
+        var v5Options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+        v5Options.setUserName(display.getString("id"));
+        v5Options.setPassword(display.getJsonObject("credentials").getString("secret")
+            .getBytes(StandardCharsets.UTF_8));
+        v5Display.connect(v5Options).waitForCompletion(10_000);
+        String v5Topic = "channels/" + channel + "/messages/v5";
+        v5Display.subscribe(v5Topic, 1).waitForCompletion(10_000);
+        var v5Sensor = new org.eclipse.paho.mqttv5.client.MqttAsyncClient("tcp://127.0.0.1:" + a.port("mqtt"),
+            "sensor-v5-on-a", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        var sensorOptions = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+        sensorOptions.setUserName(sensor.getString("id"));
+        sensorOptions.setPassword(sensor.getJsonObject("credentials").getString("secret")
+            .getBytes(StandardCharsets.UTF_8));
+        v5Sensor.connect(sensorOptions).waitForCompletion(10_000);
+        var properties = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+        properties.setUserProperties(java.util.List.of(new org.eclipse.paho.mqttv5.common.packet.UserProperty("unit",
+            "°C")));
+        properties.setContentType("text/plain");
+        properties.setMessageExpiryInterval(600L);
+        v5Sensor.publish(v5Topic, new org.eclipse.paho.mqttv5.common.MqttMessage("21".getBytes(StandardCharsets.UTF_8),
+            1, false, properties)).waitForCompletion(10_000);
+        var crossed = v5Received.assertNextIs("21").message();
+        assertThat(crossed.getProperties().getUserProperties().get(0).getValue()).isEqualTo("°C");
+        assertThat(crossed.getProperties().getContentType()).isEqualTo("text/plain");
+        assertThat(crossed.getProperties().getMessageExpiryInterval()).isBetween(1L, 600L);
+        v5Sensor.disconnect().waitForCompletion(10_000);
+        v5Display.disconnect().waitForCompletion(10_000);
+        v5Sensor.close();
+        v5Display.close();
+
         Await.until("the display's connect event from node B", Duration.ofSeconds(10),
             () -> b.eventsOf("mqtt.client_connect").stream().anyMatch(e -> e.instance().equals("node-b")
                 && e.fields().getString("thing_id").equals(display.getString("id"))));
