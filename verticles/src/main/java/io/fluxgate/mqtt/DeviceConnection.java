@@ -75,6 +75,11 @@ final class DeviceConnection {
 
   /** Topic aliases a device may set (MQTT 5 Topic Alias Maximum, in CONNACK); 0 or more is a protocol error. */
   static final int TOPIC_ALIAS_MAXIMUM = 64;
+  /**
+   * QoS 1/2 publishes an MQTT 5 device may have unacknowledged (Receive Maximum, in CONNACK); one more is a protocol
+   * error. Below 32 768: Paho's Java client reads larger values as negative.
+   */
+  static final int RECEIVE_MAXIMUM = 1024;
 
   DeviceConnection(Broker broker, ChannelRouter router, MqttEndpoint endpoint) {
     this.broker = broker;
@@ -270,7 +275,7 @@ final class DeviceConnection {
   /** What CONNACK tells an MQTT 5 device the server does, and the client id it was given, if any. */
   private MqttProperties connackProperties() {
     MqttProperties properties = new MqttProperties();
-    // Receive Maximum stays absent, which means 65 535: Paho's Java client reads an explicit 65 535 as -1 and fails.
+    properties.add(integer(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM, RECEIVE_MAXIMUM));
     properties.add(integer(MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE, broker.config.maxMessageSize()));
     properties.add(integer(MqttProperties.MqttPropertyType.TOPIC_ALIAS_MAXIMUM, TOPIC_ALIAS_MAXIMUM));
     properties.add(integer(MqttProperties.MqttPropertyType.RETAIN_AVAILABLE, 1));
@@ -327,6 +332,11 @@ final class DeviceConnection {
     if (message == null) {
       return;
     }
+    if (v5 && message.qosLevel() != MqttQoS.AT_MOST_ONCE && unacknowledgedFromDevice() >= RECEIVE_MAXIMUM) {
+      protocolError(MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than " + RECEIVE_MAXIMUM
+          + " QoS 1/2 publishes unacknowledged");
+      return;
+    }
     if (authorizing) {
       waitingBytes += message.payload().length() + message.topicName().length();
       if (waitingBytes > MAX_WAITING_BYTES) {
@@ -341,6 +351,12 @@ final class DeviceConnection {
       return;
     }
     process(message);
+  }
+
+  /** The device's QoS 1/2 publishes not yet answered with PUBACK or PUBCOMP (QoS 0 ones waiting count too). */
+  private int unacknowledgedFromDevice() {
+    return (authorizing ? 1 : 0) + (waiting == null ? 0 : waiting.size())
+        + (unacknowledged == null ? 0 : unacknowledged.size()) + (awaitingRelease == null ? 0 : awaitingRelease.size());
   }
 
   /**

@@ -214,6 +214,7 @@ class Mqtt5FeaturesTest {
     assertThat(connack.isWildcardSubscriptionsAvailable()).isTrue();
     assertThat(connack.isSubscriptionIdentifiersAvailable()).isTrue();
     assertThat(connack.isSharedSubscriptionAvailable()).isTrue();
+    assertThat(connack.getReceiveMaximum()).isEqualTo(DeviceConnection.RECEIVE_MAXIMUM);
     Await.until("the connect event with the assigned id", Duration.ofSeconds(10), () -> platform.eventsOf(
         "mqtt.client_connect").stream().anyMatch(e -> e.fields().getString("client_id")
         .equals(connack.getAssignedClientIdentifier())));
@@ -411,6 +412,26 @@ class Mqtt5FeaturesTest {
       }
     }
     return publishes;
+  }
+
+  @Test
+  void aDeviceWithMorePublishesUnacknowledgedThanTheServersReceiveMaximumIsDisconnectedWith0x93() throws Exception {
+    try (RawMqtt5 raw = new RawMqtt5(platform.port("mqtt"))) {
+      assertThat(raw.connect("raw-flood", writer.id(), writer.key(), new byte[0]).type()).isEqualTo(2);
+      // QoS 2 without ever sending PUBREL: each stays unacknowledged (no PUBCOMP) until the limit.
+      for (int id = 1; id <= DeviceConnection.RECEIVE_MAXIMUM + 1; id++) {
+        raw.publish(topic(""), 2, id, new byte[0], "x".getBytes(StandardCharsets.UTF_8));
+      }
+      RawMqtt5.Packet packet;
+      int pubrecs = 0;
+      while ((packet = raw.read()) != null && packet.type() == 5) {
+        pubrecs++;
+      }
+      assertThat(pubrecs).as("a PUBREC for each allowed").isEqualTo(DeviceConnection.RECEIVE_MAXIMUM);
+      assertThat(packet).as("then DISCONNECT").isNotNull();
+      assertThat(packet.type()).isEqualTo(14);
+      assertThat(packet.body()[0] & 0xFF).as("receive maximum exceeded").isEqualTo(0x93);
+    }
   }
 
   // ---- topic aliases ----
