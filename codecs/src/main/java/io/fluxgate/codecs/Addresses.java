@@ -46,11 +46,26 @@ public final class Addresses {
    */
   public static final String THINGS_CHANNELS = "fluxgate.things.channels";
 
+  /**
+   * MQTT adapters: {@code {"channel_id", "group", "filter"}} published when a node has the first member of a shared
+   * subscription, so every node sends that channel's messages to the group's address.
+   */
+  public static final String MQTT_SHARED_GROUPS = "fluxgate.mqtt.shared-groups";
+
   private Addresses() {}
 
   /** The address on which the events of {@code stream} (for example {@code fluxgate.things}) are published. */
   public static String events(String stream) {
     return EVENTS_PREFIX + stream;
+  }
+
+  /**
+   * Where a committed change's events are also published at once, unpersisted and without waiting for the event
+   * store (which may be slow or down), for those who must react before the log delivers: the MQTT adapter taking a
+   * right away. The same events follow on {@link #events} once stored; consumers drop the second copy by event id.
+   */
+  public static String committed(String stream) {
+    return "fluxgate.committed." + stream;
   }
 
   /** The stream of an events address, or null when the address carries no domain events. */

@@ -38,6 +38,8 @@ public final class EventPublisher {
     return db.inTransaction(conn -> command.apply(conn)
             .compose(change -> outbox.record(conn, change.events()).map(change)))
         .map(change -> {
+          // Ahead of the durable copies, whose delivery waits for the store: a right taken away must not wait.
+          change.events().forEach(event -> bus.publish(Addresses.committed(event.stream()), event));
           change.events().forEach(this::publishRecorded);
           return change.result();
         });

@@ -5,6 +5,7 @@ import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.EventPublisher;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -22,12 +23,17 @@ final class Broker {
   private final EventPublisher publisher;
   private final EventBus bus;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  // The shared subscriptions of each channel anywhere in the cluster; a group once known stays (few, small).
+  private final Map<String, java.util.Set<SharedGroup>> sharedGroups = new ConcurrentHashMap<>();
+  private final Future<io.vertx.core.shareddata.AsyncMap<String, JsonObject>> sharedRegistry;
   private final boolean clustered;
   // Single node: the event loops with subscribers of each channel, so a message skips the bus.
   private final Map<String, java.util.Set<ChannelRouter>> listening = new ConcurrentHashMap<>();
 
   Broker(MqttConfig config, AccessCache access, RetainedMessages retained, MqttEvents events, MqttMetrics metrics,
-      EventPublisher publisher, EventBus bus, boolean clustered) {
+      EventPublisher publisher, EventBus bus, boolean clustered,
+      Future<io.vertx.core.shareddata.AsyncMap<String, JsonObject>> sharedRegistry) {
+    this.sharedRegistry = sharedRegistry;
     this.config = config;
     this.access = access;
     this.retained = retained;
@@ -96,30 +102,6 @@ final class Broker {
     }));
   }
 
-  /**
-   * A thing whose key changed, that was disabled or removed loses its open connections at once (reason
-   * {@code credentials_revoked}); it may connect again with what is valid now.
-   */
-  void revokeIfLocked(DomainEvent event) {
-    String operation = event.operation();
-    boolean locked = operation.equals("thing.update_secret") || operation.equals("thing.remove")
-        || (operation.equals("thing.change_status") && "disabled".equals(event.fields().getString("status")));
-    if (!locked) {
-      return;
-    }
-    String thingId = event.fields().getString("id");
-    for (Session session : sessions.values()) {
-      if (session.thingId().equals(thingId)) {
-        session.home().context().runOnContext(v -> {
-          DeviceConnection connection = session.connection();
-          if (connection != null) {
-            connection.revoked();
-          }
-        });
-      }
-    }
-  }
-
   /** The sessions living on {@code router}'s event loop. */
   java.util.List<Session> sessionsAt(ChannelRouter router) {
     return sessions.values().stream().filter(session -> session.home() == router).toList();
@@ -138,14 +120,70 @@ final class Broker {
     });
   }
 
+  /** Whether a newer connection of the same client id took {@code session} over (its device came back). */
+  boolean resumed(Session session) {
+    Session now = sessions.get(session.clientId());
+    return now != null && now != session;
+  }
+
   /** Forgets a session that ended (unless a newer connection claimed the client id meanwhile). */
   void release(Session session) {
     sessions.remove(session.clientId(), session);
   }
 
+  /** One shared subscription of a channel, cluster-wide: its group, the filter it shares, its bus address. */
+  record SharedGroup(String channelId, String group, ChannelTopic filter, String address) {
+    JsonObject toJson() {
+      return new JsonObject().put("channel_id", channelId).put("group", group).put("filter", filter.subtopic());
+    }
+
+    static SharedGroup fromJson(JsonObject json) {
+      String channelId = json.getString("channel_id");
+      ChannelTopic filter = new ChannelTopic(channelId, json.getString("filter"));
+      return new SharedGroup(channelId, json.getString("group"), filter,
+          ChannelMessage.sharedAddress(channelId, json.getString("group"), filter.subtopic()));
+    }
+  }
+
+  /** Learns of a shared subscription (of this node or, through the announcement, of another). */
+  void knowShared(SharedGroup group) {
+    sharedGroups.computeIfAbsent(group.channelId(), id -> new java.util.concurrent.CopyOnWriteArraySet<>()).add(group);
+  }
+
+  /**
+   * A first member of {@code group} on this node: every node learns of it (the announcement, and the cluster-wide
+   * map a node starting later reads), so each message of the channel is sent to the group once.
+   */
+  Future<Void> shareJoined(SharedGroup group) {
+    java.util.Set<SharedGroup> known = sharedGroups.get(group.channelId());
+    if (known != null && known.contains(group)) {
+      return Future.succeededFuture();
+    }
+    knowShared(group);
+    bus.publish(io.fluxgate.codecs.Addresses.MQTT_SHARED_GROUPS, group.toJson());
+    return sharedRegistry.compose(map -> map.put(group.address(), group.toJson()));
+  }
+
+  /** Reads the shared subscriptions the cluster knows of, at start. */
+  Future<Void> loadShared() {
+    return sharedRegistry.compose(map -> map.values()).map(all -> {
+      all.forEach(json -> knowShared(SharedGroup.fromJson(json)));
+      return null;
+    });
+  }
+
   /** Sends a device message to every subscriber of its channel, on this node and others. */
   void route(ChannelMessage message) {
     metrics.messagesIn.increment();
+    java.util.Set<SharedGroup> groups = sharedGroups.isEmpty() ? null : sharedGroups.get(message.channelId());
+    if (groups != null) {
+      for (SharedGroup group : groups) {
+        if (group.filter().matches(message.subtopic())) {
+          // Point to point: the bus hands it to one member's loop, on whichever node.
+          bus.send(group.address(), message);
+        }
+      }
+    }
     if (clustered) {
       bus.publish(message.destination(true), message);
       return;

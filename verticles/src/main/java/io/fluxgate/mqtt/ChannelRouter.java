@@ -1,11 +1,14 @@
 package io.fluxgate.mqtt;
 
 import io.fluxgate.codecs.ChannelMessage;
+import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.ContextHandoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -34,6 +37,19 @@ final class ChannelRouter {
     MessageConsumer<ChannelMessage> consumer;
     final Map<Session, List<Subscription>> sessions = new LinkedHashMap<>();
   }
+
+  /**
+   * The members on this loop of one shared subscription, with their subscriptions, and the consumer of its group's
+   * address: each message sent there goes to one member, in turn.
+   */
+  private static final class SharedRoute {
+    MessageConsumer<ChannelMessage> consumer;
+    final List<Session> members = new ArrayList<>(2);
+    final Map<Session, Subscription> subscriptions = new HashMap<>();
+    int next;
+  }
+
+  private final Map<String, SharedRoute> shared = new HashMap<>();
 
   ChannelRouter(Context context, EventBus bus, Broker broker, boolean clustered) {
     this.context = context;
@@ -74,6 +90,9 @@ final class ChannelRouter {
 
   /** Adds (or replaces, for the same filter) a subscription; completes once the bus delivers its channel here. */
   Future<Void> add(Session session, Subscription subscription) {
+    if (subscription.shared()) {
+      return addShared(session, subscription);
+    }
     String channelId = subscription.topic().channelId();
     Route route = routes.get(channelId);
     if (route == null) {
@@ -92,7 +111,69 @@ final class ChannelRouter {
     return route.consumer == null ? Future.succeededFuture() : route.consumer.completion();
   }
 
+  private Future<Void> addShared(Session session, Subscription subscription) {
+    String address = subscription.sharedAddress();
+    SharedRoute route = shared.get(address);
+    if (route == null) {
+      SharedRoute created = new SharedRoute();
+      created.consumer = bus.consumer(address, message -> deliverShared(created, address, message.body()));
+      shared.put(address, created);
+      route = created;
+    }
+    if (route.subscriptions.put(session, subscription) == null) {
+      route.members.add(session);
+    }
+    return route.consumer.completion();
+  }
+
+  /** One member of the shared subscription gets the message, in turn; none left here: another loop or node does. */
+  private void deliverShared(SharedRoute route, String address, ChannelMessage message) {
+    if (route.members.isEmpty()) {
+      bus.send(address, message);
+      return;
+    }
+    Session member = route.members.get(route.next++ % route.members.size());
+    Subscription subscription = route.subscriptions.get(member);
+    int[] identifiers = subscription.identifier() == 0 ? null : new int[] {subscription.identifier()};
+    member.deliver(message, Math.min(message.qos(), subscription.qos()), false, identifiers, address);
+  }
+
+  /**
+   * A member leaves a shared subscription (unsubscribed, gone offline, revoked): what it was given and did not
+   * acknowledge goes to another member, once this loop no longer takes the group's messages for it.
+   */
+  private void removeShared(Session session, Subscription subscription) {
+    String address = subscription.sharedAddress();
+    SharedRoute route = shared.get(address);
+    if (route == null || route.subscriptions.remove(session) == null) {
+      return;
+    }
+    route.members.remove(session);
+    List<ChannelMessage> reclaimed = session.reclaim(address);
+    Future<Void> leaving = Future.succeededFuture();
+    if (route.members.isEmpty()) {
+      shared.remove(address);
+      leaving = route.consumer.unregister();
+    }
+    if (!reclaimed.isEmpty()) {
+      leaving.onComplete(done -> reclaimed.forEach(message -> bus.send(address, message)));
+    }
+  }
+
+  /** The session's device went away but its session stays: its shared subscriptions pass to the other members. */
+  void leaveShared(Session session) {
+    for (Subscription subscription : List.copyOf(session.subscriptions().values())) {
+      if (subscription.shared()) {
+        removeShared(session, subscription);
+      }
+    }
+  }
+
   void remove(Session session, Subscription subscription) {
+    if (subscription.shared()) {
+      removeShared(session, subscription);
+      return;
+    }
     String channelId = subscription.topic().channelId();
     Route route = routes.get(channelId);
     if (route == null) {
@@ -111,6 +192,93 @@ final class ChannelRouter {
         route.consumer.unregister();
       } else {
         broker.unlisten(channelId, this);
+      }
+    }
+  }
+
+  /**
+   * Takes away what a things event says a thing may no longer do, from the sessions of this loop, online and offline
+   * alike. A thing whose key changed, that was disabled or removed loses its open connections (reason
+   * {@code credentials_revoked}; a removed thing its sessions too); a thing disconnected from a channel, or whose
+   * connection lost {@code m_read}, and every thing of a channel disabled or removed, lose their subscriptions to
+   * that channel and what was queued from it. Publishing needs nothing here: the access cache has forgotten the
+   * right, so the next publish asks again.
+   */
+  void revoke(DomainEvent event) {
+    JsonObject fields = event.fields();
+    switch (event.operation()) {
+      case "thing.update_secret" -> closeConnections(fields.getString("id"), false);
+      case "thing.remove" -> closeConnections(fields.getString("id"), true);
+      case "thing.change_status" -> {
+        if ("disabled".equals(fields.getString("status"))) {
+          closeConnections(fields.getString("id"), false);
+        }
+      }
+      case "thing.disconnect" -> revokeReading(fields.getString("channel_id"), fields.getString("thing_id"));
+      case "thing.update_connection" -> {
+        JsonArray actions = fields.getJsonArray("actions");
+        if (actions == null || !actions.contains("m_read")) {
+          revokeReading(fields.getString("channel_id"), fields.getString("thing_id"));
+        }
+      }
+      case "channel.change_status" -> {
+        if ("disabled".equals(fields.getString("status"))) {
+          revokeReading(fields.getString("id"), null);
+        }
+      }
+      case "channel.remove" -> revokeReading(fields.getString("id"), null);
+      default -> {
+      }
+    }
+  }
+
+  private void closeConnections(String thingId, boolean endSessions) {
+    for (Session session : broker.sessionsAt(this)) {
+      if (session.thingId().equals(thingId)) {
+        DeviceConnection connection = session.connection();
+        if (connection != null) {
+          connection.revoked();
+        }
+        if (endSessions) {
+          removeAll(session);
+          broker.release(session);
+        }
+      }
+    }
+  }
+
+  /**
+   * The sessions of {@code thingId} (null: every session) lose their subscriptions to {@code channelId} and the
+   * messages of that channel still queued for them.
+   */
+  private void revokeReading(String channelId, String thingId) {
+    if (channelId == null) {
+      return;
+    }
+    for (SharedRoute route : List.copyOf(shared.values())) {
+      for (Map.Entry<Session, Subscription> member : List.copyOf(route.subscriptions.entrySet())) {
+        Session session = member.getKey();
+        Subscription subscription = member.getValue();
+        if (subscription.topic().channelId().equals(channelId)
+            && (thingId == null || session.thingId().equals(thingId))) {
+          session.subscriptions().remove(subscription.filter());
+          removeShared(session, subscription);
+        }
+      }
+    }
+    Route route = routes.get(channelId);
+
+    if (route == null) {
+      return;
+    }
+    for (Map.Entry<Session, List<Subscription>> entry : List.copyOf(route.sessions.entrySet())) {
+      Session session = entry.getKey();
+      if (thingId == null || session.thingId().equals(thingId)) {
+        for (Subscription subscription : List.copyOf(entry.getValue())) {
+          session.subscriptions().remove(subscription.filter());
+          remove(session, subscription);
+        }
+        session.forget(channelId);
       }
     }
   }
@@ -143,15 +311,46 @@ final class ChannelRouter {
   private static void route(Route route, ChannelMessage message) {
     for (Map.Entry<Session, List<Subscription>> entry : route.sessions.entrySet()) {
       int best = -1;
+      boolean options = false;
       for (Subscription subscription : entry.getValue()) {
-        if (subscription.qos() > best && subscription.topic().matches(message.subtopic())) {
+        if (!subscription.plain()) {
+          options = true;
+        } else if (subscription.qos() > best && subscription.topic().matches(message.subtopic())) {
           best = subscription.qos();
         }
       }
-      if (best >= 0) {
+      if (options) {
+        routeWithOptions(entry.getKey(), entry.getValue(), message);
+      } else if (best >= 0) {
         // One copy per session, at the best QoS among its matching filters.
         entry.getKey().deliver(message, Math.min(message.qos(), best));
       }
+    }
+  }
+
+  /**
+   * The same for a session with MQTT 5 subscription options: No Local filters skip its own messages, the copy
+   * keeps the publisher's retain flag if a matching filter asks for it, and carries every matching identifier.
+   */
+  private static void routeWithOptions(Session session, List<Subscription> subscriptions, ChannelMessage message) {
+    int best = -1;
+    boolean retain = false;
+    int[] identifiers = null;
+    for (Subscription subscription : subscriptions) {
+      if (!subscription.topic().matches(message.subtopic())
+          || (subscription.noLocal() && message.origin() == session)) {
+        continue;
+      }
+      best = Math.max(best, subscription.qos());
+      retain |= subscription.retainAsPublished() && message.retain();
+      if (subscription.identifier() != 0) {
+        identifiers = identifiers == null ? new int[] {subscription.identifier()}
+            : java.util.Arrays.copyOf(identifiers, identifiers.length + 1);
+        identifiers[identifiers.length - 1] = subscription.identifier();
+      }
+    }
+    if (best >= 0) {
+      session.deliver(message, Math.min(message.qos(), best), retain, identifiers);
     }
   }
 }

@@ -41,6 +41,32 @@ public record ChannelTopic(String channelId, String subtopic) {
     return parsed;
   }
 
+  /** A shared subscription's filter: its group and the channel filter the group shares. */
+  public record Shared(String group, ChannelTopic filter) {}
+
+  private static final String SHARE = "$share/";
+
+  /**
+   * The group and channel filter of {@code $share/<group>/channels/<id>/messages[/<subtopic>]}, or null when
+   * {@code filter} is not a shared subscription of a valid channel filter (a group is not empty and holds no
+   * {@code /}, {@code +} or {@code #}).
+   */
+  public static Shared ofShared(String filter) {
+    if (filter == null || !filter.startsWith(SHARE)) {
+      return null;
+    }
+    int slash = filter.indexOf('/', SHARE.length());
+    if (slash <= SHARE.length()) {
+      return null;
+    }
+    String group = filter.substring(SHARE.length(), slash);
+    if (group.indexOf('+') >= 0 || group.indexOf('#') >= 0) {
+      return null;
+    }
+    ChannelTopic channelFilter = ofFilter(filter.substring(slash + 1));
+    return channelFilter == null ? null : new Shared(group, channelFilter);
+  }
+
   private static ChannelTopic parse(String topic) {
     if (topic == null || !topic.startsWith(PREFIX)) {
       return null;

@@ -68,6 +68,18 @@ final class DeviceConnection {
   private io.vertx.core.Handler<io.vertx.core.AsyncResult<Integer>> onWritten;
   private boolean acknowledging;
   private boolean readingPaused;
+  // MQTT 5: the client id we gave a device that sent none, the device's Maximum Packet Size, its topic aliases.
+  private String assignedClientId;
+  private long maxPacketSize = Long.MAX_VALUE;
+  private String[] topicAliases;
+
+  /** Topic aliases a device may set (MQTT 5 Topic Alias Maximum, in CONNACK); 0 or more is a protocol error. */
+  static final int TOPIC_ALIAS_MAXIMUM = 64;
+  /**
+   * QoS 1/2 publishes an MQTT 5 device may have unacknowledged (Receive Maximum, in CONNACK); one more is a protocol
+   * error. Below 32 768: Paho's Java client reads larger values as negative.
+   */
+  static final int RECEIVE_MAXIMUM = 1024;
 
   DeviceConnection(Broker broker, ChannelRouter router, MqttEndpoint endpoint) {
     this.broker = broker;
@@ -95,10 +107,15 @@ final class DeviceConnection {
           : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
       return;
     }
-    if (!endpoint.isCleanSession() && endpoint.clientIdentifier().isEmpty()) {
-      endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID
-          : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
-      return;
+    if (endpoint.clientIdentifier() == null || endpoint.clientIdentifier().isEmpty()) {
+      if (!endpoint.isCleanSession()) {
+        endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID
+            : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
+        return;
+      }
+      // A device that sent no client id gets one (MQTT 5 learns it from CONNACK's Assigned Client Identifier).
+      assignedClientId = "fg-" + java.util.UUID.randomUUID();
+      endpoint.setClientIdentifier(assignedClientId);
     }
     String claimedThing = auth.getUsername();
     broker.access.authenticate(claimedThing, auth.getPassword())
@@ -179,9 +196,12 @@ final class DeviceConnection {
     session = claim.session();
     session.persistent(persistentRequested());
     session.expiryMillis(expiryMillis());
+    if (v5) {
+      readClientLimits();
+    }
     List<Future<Void>> routes = new ArrayList<>();
-    for (Subscription subscription : session.subscriptions().values()) {
-      routes.add(router.add(session, subscription));
+    for (Subscription subscription : List.copyOf(session.subscriptions().values())) {
+      routes.add(restore(subscription));
     }
     return Future.all(routes).map(v -> {
       endpoint.publishHandler(this::published);
@@ -200,13 +220,83 @@ final class DeviceConnection {
           }
         }
       });
-      endpoint.accept(claim.present());
+      if (v5) {
+        endpoint.accept(claim.present(), connackProperties());
+      } else {
+        endpoint.accept(claim.present());
+      }
       session.attach(this);
       broker.emit(broker.events.connected(thingId, session.clientId(), endpoint.protocolVersion(),
           endpoint.keepAliveTimeSeconds()));
       session.resume();
       return null;
     });
+  }
+
+  /**
+   * A subscription of the session from before, routed again if the thing may still read its channel; otherwise it
+   * goes, with what the channel queued for the session meanwhile.
+   */
+  private Future<Void> restore(Subscription subscription) {
+    String channelId = subscription.topic().channelId();
+    return broker.access.authorize(thingId, channelId, ThingAccess.Action.SUBSCRIBE)
+        .otherwise(false)
+        .compose(allowed -> {
+          if (allowed) {
+            return subscription.shared() ? broker.shareJoined(new Broker.SharedGroup(channelId,
+                ChannelTopic.ofShared(subscription.filter()).group(), subscription.topic(),
+                subscription.sharedAddress())).compose(v -> router.add(session, subscription))
+                : router.add(session, subscription);
+          }
+          session.subscriptions().remove(subscription.filter());
+          session.forgetAll(channelId);
+          broker.metrics.refusedSubscriptions.increment();
+          return Future.succeededFuture();
+        });
+  }
+
+  /** MQTT 5: how many unacknowledged QoS 1/2 messages the device takes, and the largest packet it takes. */
+  private void readClientLimits() {
+    MqttProperties asked = endpoint.connectProperties();
+    if (asked == null) {
+      return;
+    }
+    MqttProperties.MqttProperty<?> receive = asked.getProperty(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM.value());
+    if (receive != null && receive.value() instanceof Integer most && most > 0) {
+      session.receiveMaximum(most);
+    }
+    MqttProperties.MqttProperty<?> size = asked.getProperty(
+        MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value());
+    if (size != null && size.value() instanceof Integer bytes && bytes != 0) {
+      maxPacketSize = Integer.toUnsignedLong(bytes);
+    }
+  }
+
+  /** What CONNACK tells an MQTT 5 device the server does, and the client id it was given, if any. */
+  private MqttProperties connackProperties() {
+    MqttProperties properties = new MqttProperties();
+    properties.add(integer(MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM, RECEIVE_MAXIMUM));
+    properties.add(integer(MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE, broker.config.maxMessageSize()));
+    properties.add(integer(MqttProperties.MqttPropertyType.TOPIC_ALIAS_MAXIMUM, TOPIC_ALIAS_MAXIMUM));
+    properties.add(integer(MqttProperties.MqttPropertyType.RETAIN_AVAILABLE, 1));
+    properties.add(integer(MqttProperties.MqttPropertyType.WILDCARD_SUBSCRIPTION_AVAILABLE, 1));
+    properties.add(integer(MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 1));
+    properties.add(integer(MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE, 1));
+    if (assignedClientId != null) {
+      properties.add(new MqttProperties.StringProperty(
+          MqttProperties.MqttPropertyType.ASSIGNED_CLIENT_IDENTIFIER.value(), assignedClientId));
+    }
+    Long asked = expirySeconds(endpoint.connectProperties());
+    long granted = broker.config.maxSessionExpiry().toSeconds();
+    if (asked != null && asked > granted) {
+      // The node keeps sessions for less than asked: MQTT 5 says so in CONNACK.
+      properties.add(integer(MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL, (int) granted));
+    }
+    return properties;
+  }
+
+  private static MqttProperties.IntegerProperty integer(MqttProperties.MqttPropertyType type, int value) {
+    return new MqttProperties.IntegerProperty(type.value(), value);
   }
 
   /** v5: the session expiry interval asked for (0xFFFFFFFF: never), 3.1.1: none; capped by the node either way. */
@@ -237,7 +327,16 @@ final class DeviceConnection {
 
   // ---- device to platform ----
 
-  private void published(MqttPublishMessage message) {
+  private void published(MqttPublishMessage received) {
+    MqttPublishMessage message = v5 ? withAliasResolved(received) : received;
+    if (message == null) {
+      return;
+    }
+    if (v5 && message.qosLevel() != MqttQoS.AT_MOST_ONCE && unacknowledgedFromDevice() >= RECEIVE_MAXIMUM) {
+      protocolError(MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than " + RECEIVE_MAXIMUM
+          + " QoS 1/2 publishes unacknowledged");
+      return;
+    }
     if (authorizing) {
       waitingBytes += message.payload().length() + message.topicName().length();
       if (waitingBytes > MAX_WAITING_BYTES) {
@@ -252,6 +351,61 @@ final class DeviceConnection {
       return;
     }
     process(message);
+  }
+
+  /** The device's QoS 1/2 publishes not yet answered with PUBACK or PUBCOMP (QoS 0 ones waiting count too). */
+  private int unacknowledgedFromDevice() {
+    return (authorizing ? 1 : 0) + (waiting == null ? 0 : waiting.size())
+        + (unacknowledged == null ? 0 : unacknowledged.size()) + (awaitingRelease == null ? 0 : awaitingRelease.size());
+  }
+
+  /**
+   * MQTT 5 Topic Alias: a PUBLISH that sets one is remembered, one with an empty topic name uses it. An alias of 0
+   * or above the maximum (DISCONNECT 0x94), or an unknown one with an empty topic (0x82), ends the connection: null.
+   */
+  private MqttPublishMessage withAliasResolved(MqttPublishMessage message) {
+    MqttProperties properties = message.properties();
+    MqttProperties.MqttProperty<?> alias = properties == null || properties.isEmpty() ? null
+        : properties.getProperty(MqttProperties.MqttPropertyType.TOPIC_ALIAS.value());
+    String topic = message.topicName();
+    if (alias == null) {
+      if (topic == null || topic.isEmpty()) {
+        protocolError(MqttDisconnectReasonCode.PROTOCOL_ERROR, "a PUBLISH without topic name or topic alias");
+        return null;
+      }
+      return message;
+    }
+    int number = (Integer) alias.value();
+    if (number <= 0 || number > TOPIC_ALIAS_MAXIMUM) {
+      protocolError(MqttDisconnectReasonCode.TOPIC_ALIAS_INVALID, "topic alias " + number + " outside 1-"
+          + TOPIC_ALIAS_MAXIMUM);
+      return null;
+    }
+    if (topicAliases == null) {
+      topicAliases = new String[TOPIC_ALIAS_MAXIMUM + 1];
+    }
+    if (topic != null && !topic.isEmpty()) {
+      topicAliases[number] = topic;
+      return message;
+    }
+    String known = topicAliases[number];
+    if (known == null) {
+      protocolError(MqttDisconnectReasonCode.PROTOCOL_ERROR, "topic alias " + number + " used before it was set");
+      return null;
+    }
+    return MqttPublishMessage.create(message.messageId(), message.qosLevel(), message.isDup(), message.isRetain(),
+        known, message.payload(), properties);
+  }
+
+  /** A device broke the protocol: one line, the reason code, and the connection ends. */
+  private void protocolError(MqttDisconnectReasonCode code, String what) {
+    LOG.info("MQTT connection {} of thing {} closed: {} (reason 0x{})", endpoint.clientIdentifier(), thingId, what,
+        Integer.toHexString(code.value() & 0xFF));
+    closeReason = "protocol_error";
+    if (endpoint.isConnected()) {
+      endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+    }
+    closeEndpoint();
   }
 
   /** Handles publishes in order: one waiting for its authorization holds back those behind it. */
@@ -297,8 +451,12 @@ final class DeviceConnection {
       refuse(message, MqttPubAckReasonCode.NOT_AUTHORIZED, MqttPubRecReasonCode.NOT_AUTHORIZED);
       return;
     }
-    ChannelMessage routed = new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "mqtt",
-        message.qosLevel().value(), message.payload(), DomainEvent.nowNanos());
+    ChannelMessage routed = v5
+        ? new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "mqtt", message.qosLevel().value(),
+            message.payload(), DomainEvent.nowNanos(), message.isRetain(), PublishProperties.read(message.properties()),
+            session)
+        : new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "mqtt", message.qosLevel().value(),
+            message.payload(), DomainEvent.nowNanos());
     broker.route(routed);
     if (message.isRetain()) {
       broker.retained.retain(routed).onFailure(e -> LOG.warn("retained message not kept: {}", e.getMessage()));
@@ -405,13 +563,17 @@ final class DeviceConnection {
   private void subscribe(MqttSubscribeMessage message) {
     List<MqttTopicSubscription> topics = message.topicSubscriptions();
     List<Future<Integer>> answers = new ArrayList<>(topics.size());
+    int identifier = v5 ? subscriptionIdentifier(message.properties()) : 0;
     for (MqttTopicSubscription requested : topics) {
-      answers.add(subscribeOne(requested));
+      answers.add(subscribeOne(requested, identifier));
     }
     Future.join(answers).onComplete(done -> {
       List<Integer> granted = new ArrayList<>(answers.size());
+      List<Boolean> retainedWanted = new ArrayList<>(answers.size());
       for (Future<Integer> answer : answers) {
-        granted.add(answer.succeeded() ? answer.result() : 0x80);
+        int code = answer.succeeded() ? answer.result() : 0x80;
+        granted.add(code & 0xFF);
+        retainedWanted.add((code & NO_RETAINED) == 0);
       }
       if (v5) {
         endpoint.subscribeAcknowledge(message.messageId(), granted.stream().map(DeviceConnection::subAckCode).toList(),
@@ -421,16 +583,33 @@ final class DeviceConnection {
             ? MqttQoS.FAILURE : MqttQoS.valueOf(code)).toList());
       }
       for (int i = 0; i < topics.size(); i++) {
-        if (granted.get(i) < 0x80) {
+        if (granted.get(i) < 0x80 && retainedWanted.get(i)) {
           sendRetained(topics.get(i).topicName());
         }
       }
     });
   }
 
-  /** The granted QoS (0-2), or a failure code (0x80 and up) for one filter. */
-  private Future<Integer> subscribeOne(MqttTopicSubscription requested) {
-    ChannelTopic filter = ChannelTopic.ofFilter(requested.topicName());
+  /** Marks a granted QoS whose filter gets no retained messages now (MQTT 5 Retain Handling 1 or 2). */
+  private static final int NO_RETAINED = 0x100;
+
+  /** The Subscription Identifier of an MQTT 5 SUBSCRIBE, or 0 for none. */
+  private static int subscriptionIdentifier(MqttProperties properties) {
+    if (properties == null) {
+      return 0;
+    }
+    // Netty keeps subscription identifiers apart: neither getProperty nor isEmpty sees them.
+    var identifiers = properties.getProperties(MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER.value());
+    return !identifiers.isEmpty() && identifiers.get(0).value() instanceof Integer id ? id : 0;
+  }
+
+  /**
+   * The granted QoS (0-2), with {@link #NO_RETAINED} when the filter's retained messages are not to be sent, or a
+   * failure code (0x80 and up) for one filter.
+   */
+  private Future<Integer> subscribeOne(MqttTopicSubscription requested, int identifier) {
+    ChannelTopic.Shared share = ChannelTopic.ofShared(requested.topicName());
+    ChannelTopic filter = share != null ? share.filter() : ChannelTopic.ofFilter(requested.topicName());
     if (filter == null) {
       broker.metrics.refusedSubscriptions.increment();
       return Future.succeededFuture(0x8F);
@@ -441,11 +620,26 @@ final class DeviceConnection {
         return Future.succeededFuture(0x87);
       }
       int qos = Math.min(2, requested.qualityOfService().value());
-      Subscription subscription = new Subscription(requested.topicName(), filter, qos);
+      var option = requested.subscriptionOption();
+      String sharedAddress = share == null ? null
+          : ChannelMessage.sharedAddress(filter.channelId(), share.group(), filter.subtopic());
+      Subscription subscription = v5 && option != null
+          ? new Subscription(requested.topicName(), filter, qos, option.isNoLocal() && share == null,
+              option.isRetainAsPublished(), identifier, sharedAddress)
+          : new Subscription(requested.topicName(), filter, qos, false, false, 0, sharedAddress);
+      boolean existed = session.subscriptions().containsKey(requested.topicName());
+      // A shared subscription gets no retained messages (MQTT 5, 4.8.2).
+      boolean retained = share == null && (!v5 || option == null || switch (option.retainHandling()) {
+        case SEND_AT_SUBSCRIBE -> true;
+        case SEND_AT_SUBSCRIBE_IF_NOT_YET_EXISTS -> !existed;
+        case DONT_SEND_AT_SUBSCRIBE -> false;
+      });
       session.subscribe(subscription);
-      return router.add(session, subscription).map(v -> {
+      Future<Void> known = share == null ? Future.succeededFuture()
+          : broker.shareJoined(new Broker.SharedGroup(filter.channelId(), share.group(), filter, sharedAddress));
+      return known.compose(v -> router.add(session, subscription)).map(v -> {
         broker.emit(broker.events.subscribed(thingId, session.clientId(), filter, qos));
-        return qos;
+        return retained ? qos : qos | NO_RETAINED;
       });
     });
   }
@@ -464,9 +658,14 @@ final class DeviceConnection {
   private void sendRetained(String filterText) {
     Subscription subscription = session.subscriptions().get(filterText);
     broker.retained.matching(subscription.topic()).onSuccess(messages -> {
+      long now = DomainEvent.nowNanos();
+      int[] identifiers = subscription.identifier() == 0 ? null : new int[] {subscription.identifier()};
       for (ChannelMessage retained : messages) {
+        if (retained.properties() != null && retained.expired(now)) {
+          continue;
+        }
         int qos = Math.min(retained.qos(), subscription.qos());
-        session.deliver(retained, qos, true);
+        session.deliver(retained, qos, true, identifiers);
       }
     });
   }
@@ -492,17 +691,21 @@ final class DeviceConnection {
 
   // ---- platform to device ----
 
-  /** QoS 0: dropped (and counted) when the device does not read fast enough. */
-  void sendAtMostOnce(ChannelMessage message, boolean retain) {
-    if (unwritten >= broker.config.maxQueued()) {
+  /** QoS 0: dropped (and counted) when the device does not read fast enough, or it expired. */
+  void sendAtMostOnce(ChannelMessage message, boolean retain, int[] subscriptionIds) {
+    if (unwritten >= broker.config.maxQueued()
+        || (message.properties() != null && message.expired(DomainEvent.nowNanos()))) {
       broker.metrics.dropped.increment();
       return;
     }
-    publish(message, MqttQoS.AT_MOST_ONCE, 0, false, retain);
+    publish(message, MqttQoS.AT_MOST_ONCE, 0, false, retain, subscriptionIds);
   }
 
-  /** QoS 1 or 2 with the session's packet id; a re-send carries DUP, or is the PUBREL if PUBREC came. */
-  void sendWithAck(int packetId, Session.Pending pending, boolean dup) {
+  /**
+   * QoS 1 or 2 with the session's packet id; a re-send carries DUP, or is the PUBREL if PUBREC came. False when the
+   * message is larger than the device takes (MQTT 5 Maximum Packet Size): not sent.
+   */
+  boolean sendWithAck(int packetId, Session.Pending pending, boolean dup) {
     if (!acknowledging) {
       // The device acknowledges only what it was sent on this connection, so these can wait until now.
       acknowledging = true;
@@ -517,14 +720,25 @@ final class DeviceConnection {
     }
     if (pending.released()) {
       endpoint.publishRelease(packetId);
-      return;
+      return true;
     }
-    publish(pending.message(), MqttQoS.valueOf(pending.qos()), packetId, dup, pending.retain());
+    return publish(pending.message(), MqttQoS.valueOf(pending.qos()), packetId, dup, pending.retain(),
+        pending.subscriptionIds());
   }
 
-  private void publish(ChannelMessage message, MqttQoS qos, int packetId, boolean dup, boolean retain) {
+  private boolean publish(ChannelMessage message, MqttQoS qos, int packetId, boolean dup, boolean retain,
+      int[] subscriptionIds) {
     if (!endpoint.isConnected()) {
-      return;
+      return true;
+    }
+    MqttProperties properties = MqttProperties.NO_PROPERTIES;
+    if (v5 && (message.properties() != null || subscriptionIds != null)) {
+      properties = PublishProperties.write(message, subscriptionIds, DomainEvent.nowNanos());
+    }
+    if (maxPacketSize != Long.MAX_VALUE && PublishProperties.packetSize(topicOf(message), qos.value(), properties,
+        message.payload().length(), v5) > maxPacketSize) {
+      broker.metrics.dropped.increment();
+      return false;
     }
     if (!coalescing) {
       // Only connections that receive messages need these; idle ones are spared them.
@@ -534,7 +748,13 @@ final class DeviceConnection {
     }
     unwritten++;
     broker.metrics.messagesOut.increment();
-    endpoint.publish(topicOf(message), message.payload(), qos, dup, retain, packetId).onComplete(onWritten);
+    if (properties == MqttProperties.NO_PROPERTIES) {
+      endpoint.publish(topicOf(message), message.payload(), qos, dup, retain, packetId).onComplete(onWritten);
+    } else {
+      endpoint.publish(topicOf(message), message.payload(), qos, dup, retain, packetId, properties)
+          .onComplete(onWritten);
+    }
+    return true;
   }
 
   /** The topic of an outgoing message; messages of one publisher share their strings, so this is rarely rebuilt. */
@@ -557,6 +777,9 @@ final class DeviceConnection {
 
   /** The thing's key changed, or it was disabled or removed. */
   void revoked() {
+    if (endpointClosed) {
+      return;
+    }
     closeReason = "credentials_revoked";
     if (v5) {
       endpoint.disconnect(MqttDisconnectReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
@@ -599,13 +822,38 @@ final class DeviceConnection {
         router.removeAll(session);
         broker.release(session);
       } else {
+        // An offline member of a shared subscription takes none of the group's messages; the others do.
+        router.leaveShared(session);
         broker.expireLater(session);
       }
     }
     if (!willCancelled) {
-      publishWill();
+      long delay = willDelayMillis();
+      if (delay == 0) {
+        publishWill();
+      } else {
+        // MQTT 5 Will Delay Interval: sent then, or when the session ends first, unless the device came back.
+        Session ended = session;
+        long wait = ended.isPersistent() ? Math.min(delay, ended.expiryMillis()) : 0;
+        router.context().owner().setTimer(Math.max(1, wait), id -> {
+          if (!broker.resumed(ended)) {
+            publishWill();
+          }
+        });
+      }
     }
     broker.emit(broker.events.disconnected(thingId, session.clientId(), closeReason));
+  }
+
+  /** MQTT 5's Will Delay Interval in milliseconds; 0 when none (and always for 3.1.1). */
+  private long willDelayMillis() {
+    MqttWill will = endpoint.will();
+    if (!v5 || will == null || !will.isWillFlag() || will.getWillProperties() == null) {
+      return 0;
+    }
+    MqttProperties.MqttProperty<?> delay = will.getWillProperties().getProperty(
+        MqttProperties.MqttPropertyType.WILL_DELAY_INTERVAL.value());
+    return delay != null && delay.value() instanceof Integer seconds ? Integer.toUnsignedLong(seconds) * 1000 : 0;
   }
 
   /** The will of a device that went away without DISCONNECT, if it may publish there. */
@@ -625,7 +873,8 @@ final class DeviceConnection {
         return;
       }
       ChannelMessage message = new ChannelMessage(topic.channelId(), topic.subtopic(), thingId, "mqtt",
-          will.getWillQos(), will.getWillMessage(), DomainEvent.nowNanos());
+          will.getWillQos(), will.getWillMessage(), DomainEvent.nowNanos(), will.isWillRetain(),
+          v5 ? PublishProperties.read(will.getWillProperties()) : null, null);
       broker.route(message);
       if (will.isWillRetain()) {
         broker.retained.retain(message);

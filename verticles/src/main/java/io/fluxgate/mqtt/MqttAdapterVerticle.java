@@ -1,9 +1,7 @@
 package io.fluxgate.mqtt;
 
 import io.fluxgate.api.ServiceEndpoint;
-import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.ChannelMessage;
-import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventPublisher;
 import io.vertx.core.DeploymentOptions;
@@ -14,8 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The MQTT adapter of a node: builds what its server instances share (access cache, sessions, retained messages,
- * metrics), keeps the cache in step with the things events, and deploys one server instance per event loop on
- * the same ports.
+ * metrics) and deploys one server instance per event loop on the same ports; each keeps in step with the things
+ * events itself.
  */
 public final class MqttAdapterVerticle extends VerticleBase implements ServiceEndpoint {
 
@@ -39,7 +37,8 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
     MqttMetrics metrics = new MqttMetrics();
     metrics.register();
     Broker broker = new Broker(config, access, new RetainedMessages(vertx), new MqttEvents(streams.mqtt(), instance),
-        metrics, publisher, vertx.eventBus(), vertx.isClustered());
+        metrics, publisher, vertx.eventBus(), vertx.isClustered(),
+        vertx.sharedData().<String, io.vertx.core.json.JsonObject>getAsyncMap("fluxgate.mqtt.shared-groups"));
     // Vert.x shares a listening socket between instances asking for the same port; for "any free port" the
     // instances ask for the same negative port, which Vert.x binds once to a random port they all share.
     int tcp = config.port() == 0 ? -1 : config.port();
@@ -48,13 +47,11 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
     if (!vertx.isClustered()) {
       vertx.eventBus().<ChannelMessage>localConsumer(ChannelMessage.LOCAL_ADDRESS, m -> broker.route(m.body()));
     }
-    return vertx.eventBus().<DomainEvent>consumer(Addresses.events(streams.things()),
-            message -> {
-              access.invalidate(message.body());
-              broker.revokeIfLocked(message.body());
-            }).completion()
+    return vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(io.fluxgate.codecs.Addresses.MQTT_SHARED_GROUPS,
+            message -> broker.knowShared(Broker.SharedGroup.fromJson(message.body()))).completion()
+        .compose(v -> broker.loadShared())
         .compose(v -> vertx.deployVerticle(() -> {
-          MqttServerVerticle server = new MqttServerVerticle(broker, tcp, config.wsPort() >= 0, ws);
+          MqttServerVerticle server = new MqttServerVerticle(broker, streams.things(), tcp, config.wsPort() >= 0, ws);
           deployed.add(server);
           return server;
         }, new DeploymentOptions().setInstances(config.instances())))

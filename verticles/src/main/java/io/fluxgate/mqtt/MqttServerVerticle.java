@@ -1,5 +1,7 @@
 package io.fluxgate.mqtt;
 
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.DomainEvent;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -15,14 +17,16 @@ import java.util.List;
 final class MqttServerVerticle extends VerticleBase {
 
   private final Broker broker;
+  private final String thingsStream;
   private final int port;
   private final boolean webSocket;
   private final int wsPort;
   private final List<MqttServer> servers = new ArrayList<>();
   private ChannelRouter router;
 
-  MqttServerVerticle(Broker broker, int port, boolean webSocket, int wsPort) {
+  MqttServerVerticle(Broker broker, String thingsStream, int port, boolean webSocket, int wsPort) {
     this.broker = broker;
+    this.thingsStream = thingsStream;
     this.port = port;
     this.webSocket = webSocket;
     this.wsPort = wsPort;
@@ -31,8 +35,14 @@ final class MqttServerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     router = new ChannelRouter(context, vertx.eventBus(), broker, broker.clustered());
-    Future<?> tcp = listen(options(port, false));
-    return webSocket ? tcp.compose(v -> listen(options(wsPort, true))) : tcp;
+    ThingsChanges changes = new ThingsChanges(broker.access, router);
+    // The committed copy comes first, without waiting for the event store; the durable copy is the backstop.
+    return vertx.eventBus().<DomainEvent>consumer(Addresses.committed(thingsStream),
+            message -> changes.apply(message.body())).completion()
+        .compose(v -> vertx.eventBus().<DomainEvent>consumer(Addresses.events(thingsStream),
+            message -> changes.apply(message.body())).completion())
+        .compose(v -> listen(options(port, false)))
+        .compose(v -> webSocket ? listen(options(wsPort, true)) : Future.succeededFuture());
   }
 
   private Future<MqttServer> listen(MqttServerOptions options) {
@@ -53,7 +63,7 @@ final class MqttServerVerticle extends VerticleBase {
         .setPort(listenPort)
         .setMaxMessageSize(config.maxMessageSize())
         .setTimeoutOnConnect((int) Math.max(1, config.connectTimeout().toSeconds()))
-        .setAutoClientId(true)
+        .setAutoClientId(false)
         .setMaxClientIdLength(config.maxClientIdLength());
     if (webSocket) {
       // Without a compression option vertx-mqtt 5.0.7 breaks every WebSocket connection (see shared notes §4).

@@ -1,6 +1,7 @@
 package io.fluxgate.mqtt;
 
 import io.fluxgate.codecs.ChannelMessage;
+import io.fluxgate.codecs.MessageProperties;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -11,7 +12,8 @@ import java.util.List;
 
 /**
  * The last retained message of every topic, kept cluster-wide in the shared data of Vert.x (a Hazelcast map when
- * clustered): one entry per channel, holding its subtopics. An empty retained payload clears the topic.
+ * clustered): one entry per channel, holding its subtopics, with their MQTT 5 properties. An empty retained payload
+ * clears the topic.
  */
 public final class RetainedMessages {
 
@@ -28,8 +30,14 @@ public final class RetainedMessages {
       if (message.payload().length() == 0) {
         topics.remove(message.subtopic());
       } else {
-        topics.put(message.subtopic(), new JsonObject().put("q", message.qos()).put("f", message.publisher())
-            .put("r", message.protocol()).put("c", message.created()).put("p", message.payload().getBytes()));
+        JsonObject kept = new JsonObject().put("q", message.qos()).put("f", message.publisher())
+            .put("r", message.protocol()).put("c", message.created()).put("p", message.payload().getBytes());
+        if (message.properties() != null) {
+          Buffer properties = Buffer.buffer();
+          message.properties().encode(properties);
+          kept.put("x", properties.getBytes());
+        }
+        topics.put(message.subtopic(), kept);
       }
       return topics.isEmpty() ? retained.remove(message.channelId()).mapEmpty()
           : retained.put(message.channelId(), topics);
@@ -44,8 +52,10 @@ public final class RetainedMessages {
         for (String subtopic : topics.fieldNames()) {
           if (filter.matches(subtopic)) {
             JsonObject m = topics.getJsonObject(subtopic);
+            byte[] x = m.getBinary("x");
+            MessageProperties properties = x == null ? null : MessageProperties.decode(Buffer.buffer(x), new int[] {0});
             found.add(new ChannelMessage(filter.channelId(), subtopic, m.getString("f"), m.getString("r"),
-                m.getInteger("q"), Buffer.buffer(m.getBinary("p")), m.getLong("c")));
+                m.getInteger("q"), Buffer.buffer(m.getBinary("p")), m.getLong("c"), true, properties, null));
           }
         }
       }

@@ -2,6 +2,8 @@ package io.fluxgate.mqtt;
 
 import io.fluxgate.codecs.ChannelMessage;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -12,8 +14,12 @@ import java.util.Map;
  */
 final class Session {
 
-  /** A message on its way to the device, whether it is a retained one, and whether its PUBREC came (QoS 2). */
-  record Pending(ChannelMessage message, int qos, boolean retain, boolean released) {}
+  /**
+   * A message on its way to the device, its retain flag, whether its PUBREC came (QoS 2), and the identifiers of
+   * the subscriptions it matched (null: none), the address of the shared subscription it came through (null: none).
+   */
+  record Pending(ChannelMessage message, int qos, boolean retain, boolean released, int[] subscriptionIds,
+      String sharedAddress) {}
 
   private final String clientId;
   private final String thingId;
@@ -30,6 +36,8 @@ final class Session {
   private static final ArrayDeque<Pending> EMPTY_QUEUE = new ArrayDeque<>(0);
   private int nextPacketId = 1;
   private boolean congested;
+  // The node's bound, or less where the device's Receive Maximum (MQTT 5) asks for less.
+  private int maxInflight;
 
   Session(String clientId, String thingId, ChannelRouter home, MqttConfig config, MqttMetrics metrics) {
     this.clientId = clientId;
@@ -37,6 +45,12 @@ final class Session {
     this.home = home;
     this.config = config;
     this.metrics = metrics;
+    this.maxInflight = config.maxInflight();
+  }
+
+  /** MQTT 5's Receive Maximum of the connected device: it accepts no more QoS 1/2 messages unacknowledged. */
+  void receiveMaximum(int receiveMaximum) {
+    maxInflight = Math.max(1, Math.min(config.maxInflight(), receiveMaximum));
   }
 
   String clientId() {
@@ -108,23 +122,74 @@ final class Session {
     nextPacketId = previous.nextPacketId;
   }
 
-  /** A routed message for this session, at the QoS it gets. */
-  void deliver(ChannelMessage message, int qos) {
-    deliver(message, qos, false);
+  /** Drops the queued messages of {@code channelId}, which this session may no longer read. */
+  void forget(String channelId) {
+    if (queue.removeIf(pending -> pending.message().channelId().equals(channelId))) {
+      updateCongestion();
+    }
   }
 
-  /** The same, for a retained message sent to a new subscription (it keeps its retain flag). */
-  void deliver(ChannelMessage message, int qos, boolean retain) {
+  /** Drops the messages of {@code channelId}, queued or in flight: a restored session may no longer read it. */
+  void forgetAll(String channelId) {
+    if (!inflight.isEmpty()) {
+      inflight.values().removeIf(pending -> pending.message().channelId().equals(channelId));
+    }
+    forget(channelId);
+  }
+
+  /**
+   * Takes back the QoS 1/2 messages a shared subscription gave this session that the device has not acknowledged
+   * (queued, or in flight without PUBREC), so another member of the group gets them.
+   */
+  List<ChannelMessage> reclaim(String sharedAddress) {
+    List<ChannelMessage> taken = new ArrayList<>();
+    if (!inflight.isEmpty()) {
+      inflight.values().removeIf(pending -> {
+        boolean mine = sharedAddress.equals(pending.sharedAddress()) && !pending.released();
+        if (mine) {
+          taken.add(pending.message());
+        }
+        return mine;
+      });
+    }
+    queue.removeIf(pending -> {
+      boolean mine = sharedAddress.equals(pending.sharedAddress());
+      if (mine) {
+        taken.add(pending.message());
+      }
+      return mine;
+    });
+    if (!taken.isEmpty()) {
+      drain();
+    }
+    return taken;
+  }
+
+  /** A routed message for this session, at the QoS it gets. */
+  void deliver(ChannelMessage message, int qos) {
+    deliver(message, qos, false, null);
+  }
+
+  /**
+   * The same with its retain flag (a retained message sent to a new subscription, or Retain As Published) and the
+   * identifiers of the subscriptions it matched (null: none).
+   */
+  void deliver(ChannelMessage message, int qos, boolean retain, int[] subscriptionIds) {
+    deliver(message, qos, retain, subscriptionIds, null);
+  }
+
+  /** The same for a message a shared subscription gave this session; {@link #reclaim} can take it back. */
+  void deliver(ChannelMessage message, int qos, boolean retain, int[] subscriptionIds, String sharedAddress) {
     DeviceConnection live = connection;
     if (qos == 0) {
       if (live == null) {
         return;
       }
-      live.sendAtMostOnce(message, retain);
+      live.sendAtMostOnce(message, retain, subscriptionIds);
       return;
     }
-    Pending pending = new Pending(message, qos, retain, false);
-    if (live != null && inflight.size() < config.maxInflight()) {
+    Pending pending = new Pending(message, qos, retain, false, subscriptionIds, sharedAddress);
+    if (live != null && inflight.size() < maxInflight) {
       send(live, pending);
       return;
     }
@@ -156,9 +221,18 @@ final class Session {
   }
 
   private void send(DeviceConnection live, Pending pending) {
+    ChannelMessage message = pending.message();
+    if (message.properties() != null && message.expired(io.fluxgate.codecs.DomainEvent.nowNanos())) {
+      // Its Message Expiry Interval passed while it waited: MQTT 5 says it is not sent any more.
+      metrics.dropped.increment();
+      return;
+    }
     int id = nextPacketId();
     inflight().put(id, pending);
-    live.sendWithAck(id, pending, false);
+    if (!live.sendWithAck(id, pending, false)) {
+      // Larger than the device's Maximum Packet Size: discarded as if delivered.
+      inflight.remove(id);
+    }
   }
 
   private Map<Integer, Pending> inflight() {
@@ -197,7 +271,8 @@ final class Session {
     if (pending == null) {
       return false;
     }
-    inflight.put(packetId, new Pending(pending.message(), pending.qos(), pending.retain(), true));
+    inflight.put(packetId, new Pending(pending.message(), pending.qos(), pending.retain(), true,
+        pending.subscriptionIds(), pending.sharedAddress()));
     return true;
   }
 
@@ -215,7 +290,7 @@ final class Session {
 
   private void drain() {
     DeviceConnection live = connection;
-    while (live != null && inflight.size() < config.maxInflight() && !queue.isEmpty()) {
+    while (live != null && inflight.size() < maxInflight && !queue.isEmpty()) {
       send(live, queue.pollFirst());
     }
     updateCongestion();
