@@ -24,6 +24,7 @@ final class NatsConsumerWorker {
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
   private Message current;
   private boolean busy;
+  private boolean stopped;
   private final long keepAlive;
 
   NatsConsumerWorker(String stream, Context context, Delivery delivery, EventStoreConfig config) {
@@ -44,9 +45,20 @@ final class NatsConsumerWorker {
     queue.forEach(Message::inProgress);
   }
 
-  /** Stops the in-progress acknowledgements; what is still held is delivered again to the next instance. */
-  void stop() {
+  /** Stops the in-progress acknowledgements and gives back what it holds, so the next instance gets it at once. */
+  io.vertx.core.Future<Void> stop() {
     context.owner().cancelTimer(keepAlive);
+    io.vertx.core.Promise<Void> given = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> {
+      stopped = true;
+      if (current != null) {
+        current.nak();
+      }
+      queue.forEach(Message::nak);
+      queue.clear();
+      given.complete();
+    });
+    return given.future();
   }
 
   ConsumeOptions consumeOptions() {
@@ -62,6 +74,11 @@ final class NatsConsumerWorker {
   }
 
   private void next() {
+    if (stopped) {
+      queue.forEach(Message::nak);
+      queue.clear();
+      return;
+    }
     if (busy || queue.isEmpty()) {
       return;
     }
@@ -76,6 +93,10 @@ final class NatsConsumerWorker {
     current = message;
     delivery.deliver(event).onComplete(result -> {
       current = null;
+      if (stopped) {
+        // Given back at the stop: the next instance handles it.
+        return;
+      }
       if (result.succeeded()) {
         message.ack();
       } else {
