@@ -42,9 +42,19 @@ abstract class EventStoreContract {
 
   abstract StoreBackend backend();
 
+  /** The URL of the store's server the test runs against ({@code es.url}); the shared one unless overridden. */
+  String storeUrl() {
+    return backend().url();
+  }
+
+  /** The store's settings at {@code url} with {@code overrides}; a subclass adds what its server needs. */
+  EventStoreConfig events(String url, Map<String, String> overrides) {
+    return backend().events(url, overrides);
+  }
+
   @BeforeEach
   void startEventLog() {
-    fx = EventLogFixture.start(backend().database(), backend().events());
+    fx = EventLogFixture.start(backend().database(), events(storeUrl(), Map.of()));
   }
 
   @AfterEach
@@ -338,12 +348,12 @@ abstract class EventStoreContract {
     fx.stopEventLog();
     Map<String, String> overrides = new java.util.HashMap<>(StoreBackend.quickTakeOver());
     overrides.put("FG_ES_PREFIX", fx.config.prefix());
-    io.fluxgate.testing.TcpProxy proxy = backend().hasServer() ? io.fluxgate.testing.TcpProxy.to(backend().url()) : null;
+    io.fluxgate.testing.TcpProxy proxy = backend().hasServer() ? io.fluxgate.testing.TcpProxy.to(storeUrl()) : null;
     Vertx dying = Vertx.vertx();
     io.fluxgate.codecs.Codecs.register(dying.eventBus());
     EventLogFixture next = null;
     try {
-      EventStoreConfig viaProxy = backend().events(proxy == null ? "" : proxy.url(backend().url()), overrides);
+      EventStoreConfig viaProxy = events(proxy == null ? "" : proxy.url(storeUrl()), overrides);
       io.fluxgate.sql.Database dyingDb = Await.result(io.fluxgate.sql.Database.open(dying, fx.dbConfig));
       EventStore dyingStore = Await.result(EventStores.open(dying, viaProxy, dyingDb));
       List<DomainEvent> appended = new ArrayList<>();
@@ -365,7 +375,7 @@ abstract class EventStoreContract {
       // Closed without stopping anything: Vert.x's own connections (SQL pool, Redis) go with it.
       Await.result(dying.close());
 
-      next = EventLogFixture.start(fx.vertx, fx.dbConfig, backend().events(backend().url(), overrides));
+      next = EventLogFixture.start(fx.vertx, fx.dbConfig, events(storeUrl(), overrides));
       Queue<DomainEvent> second = new ConcurrentLinkedQueue<>();
       Await.result(next.store().subscribe(fx.streams().things(), "bootstrap", StartFrom.BEGINNING, event -> {
         second.add(event);
