@@ -371,6 +371,13 @@ abstract class EventStoreContract {
 
       if (proxy != null) {
         proxy.cut();
+        // The server has seen the connections die; closing the store now only ends the client's own reconnect
+        // threads (jnats, amqp-client), which would otherwise try the proxy's port for the rest of the run.
+        try {
+          Await.result(dyingStore.close(), Delivery.STOP_GRACE.plusSeconds(5));
+        } catch (AssertionError e) {
+          // A store that cannot close over reset connections is still a dead node; Vert.x goes next.
+        }
       }
       // Closed without stopping anything: Vert.x's own connections (SQL pool, Redis) go with it.
       Await.result(dying.close());

@@ -16,6 +16,10 @@ import java.util.ArrayDeque;
 final class NatsConsumerWorker {
 
   static final int MAX_ACK_PENDING = 256;
+  /** How long one pull request waits on the server: a stopped instance's last one is gone this long after it. */
+  private static final long PULL_EXPIRES_MS = 5_000;
+  /** Messages given back at a stop come again after the stopped instance's last pull expired, not into it. */
+  private static final java.time.Duration GIVE_BACK_DELAY = java.time.Duration.ofMillis(PULL_EXPIRES_MS + 1_000);
 
   private final String stream;
   private final Context context;
@@ -52,9 +56,9 @@ final class NatsConsumerWorker {
     context.runOnContext(v -> {
       stopped = true;
       if (current != null) {
-        current.nak();
+        current.nakWithDelay(GIVE_BACK_DELAY);
       }
-      queue.forEach(Message::nak);
+      queue.forEach(message -> message.nakWithDelay(GIVE_BACK_DELAY));
       queue.clear();
       given.complete();
     });
@@ -62,7 +66,7 @@ final class NatsConsumerWorker {
   }
 
   ConsumeOptions consumeOptions() {
-    return ConsumeOptions.builder().batchSize(64).expiresIn(30_000).build();
+    return ConsumeOptions.builder().batchSize(64).expiresIn(PULL_EXPIRES_MS).build();
   }
 
   /** Called on a jnats dispatcher thread. */
@@ -75,7 +79,7 @@ final class NatsConsumerWorker {
 
   private void next() {
     if (stopped) {
-      queue.forEach(Message::nak);
+      queue.forEach(message -> message.nakWithDelay(GIVE_BACK_DELAY));
       queue.clear();
       return;
     }
