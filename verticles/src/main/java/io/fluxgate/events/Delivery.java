@@ -20,6 +20,12 @@ public final class Delivery {
   /** The operation of a dead-letter entry; its {@code event} field is the event that could not be handled. */
   public static final String DEAD_LETTER = "event.dead_letter";
 
+  /**
+   * How long stopping a consumer waits for a handler still at work before it gives up on it; the event it held is
+   * delivered again at the next start (every store's stop is bounded by this).
+   */
+  public static final java.time.Duration STOP_GRACE = java.time.Duration.ofSeconds(5);
+
   private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
 
   private final Vertx vertx;

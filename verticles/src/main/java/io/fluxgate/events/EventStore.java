@@ -85,6 +85,10 @@ public interface EventStore {
 
   /** A running consumer. */
   interface Subscription {
+    /**
+     * Stops the consumer; completes within {@link Delivery#STOP_GRACE} even if a handler never answers, whose
+     * event then comes again to the next instance.
+     */
     Future<Void> stop();
   }
 }

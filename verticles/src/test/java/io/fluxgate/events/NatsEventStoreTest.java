@@ -9,4 +9,9 @@ class NatsEventStoreTest extends EventStoreContract {
   StoreBackend backend() {
     return StoreBackend.NATS;
   }
+
+  @Override
+  boolean keepsStreamOrderAcrossACrash() {
+    return false;
+  }
 }

@@ -2,7 +2,6 @@ package io.fluxgate.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.EventStore.StartFrom;
 import io.fluxgate.testing.Await;
@@ -49,46 +48,6 @@ class OutboxTest {
   private static long gadgets(EventLogFixture fx) {
     return Await.result(fx.db.inTransaction(conn -> conn.query("SELECT COUNT(*) AS n FROM gadgets").execute()))
         .iterator().next().getLong("n");
-  }
-
-  @Test
-  void commandsSucceedWhileTheStoreIsDownAndEveryEventArrivesOnceWhenItIsBack() throws Exception {
-    try (PrivateNatsServer nats = new PrivateNatsServer().start();
-        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("nats", nats.url()))) {
-      createGadgetTable(fx);
-      Queue<DomainEvent> delivered = new ConcurrentLinkedQueue<>();
-      Await.result(fx.vertx.eventBus().<DomainEvent>consumer(Addresses.events(fx.streams().things()),
-          m -> delivered.add(m.body())).completion());
-      List<DomainEvent> emitted = new ArrayList<>();
-
-      for (int i = 0; i < 5; i++) {
-        Await.result(createGadget(fx, i, emitted));
-      }
-      Await.until("the first 5 delivered", WAIT, () -> delivered.size() >= 5);
-
-      nats.stop();
-      List<Future<String>> duringOutage = new ArrayList<>();
-      for (int i = 5; i < 45; i++) {
-        duringOutage.add(createGadget(fx, i, emitted));
-      }
-      Await.result(Future.all(duringOutage), Duration.ofSeconds(10));
-      assertThat(gadgets(fx)).isEqualTo(45);
-      Await.until("the outage's events waiting in the outbox", WAIT,
-          () -> Await.result(fx.log.outbox().size()) == 40 && fx.log.stats().failedAppends() >= 40);
-      assertThat(delivered).as("nothing is delivered before it is stored").hasSize(5);
-
-      nats.start();
-      Await.until("the outbox drained", WAIT, () -> Await.result(fx.log.outbox().size()) == 0);
-      Await.until("every event delivered live", WAIT, () -> new HashSet<>(EventStoreContract.ids(delivered)).size() == 45);
-
-      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
-      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
-      Await.until("45 events in the store", WAIT, () -> stored.size() >= 45);
-      EventStoreContract.sleep(500);
-      assertThat(EventStoreContract.ids(stored)).as("each event stored exactly once")
-          .doesNotHaveDuplicates()
-          .containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(emitted));
-    }
   }
 
   @Test

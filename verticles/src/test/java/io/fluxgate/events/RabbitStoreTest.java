@@ -16,7 +16,6 @@ import io.fluxgate.events.rabbitmq.RabbitEventStore;
 import io.fluxgate.events.rabbitmq.RabbitSettings;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
-import io.fluxgate.testing.PrivateRabbitServer;
 import io.fluxgate.testing.RabbitProbe;
 import io.fluxgate.testing.StoreBackend;
 import io.fluxgate.testing.TestStores;
@@ -26,7 +25,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -159,38 +157,4 @@ class RabbitStoreTest {
     }
   }
 
-  @Test
-  void anOutageOfTheBrokerLosesNothingAndDeliversEveryEventOnce() throws Exception {
-    try (PrivateRabbitServer server = new PrivateRabbitServer().start();
-        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("rabbitmq", server.url()))) {
-      String stream = fx.streams().things();
-      Queue<DomainEvent> seen = new ConcurrentLinkedQueue<>();
-      Await.result(fx.store().subscribe(stream, "bootstrap", StartFrom.BEGINNING, e -> {
-        seen.add(e);
-        return Future.succeededFuture();
-      }));
-      Queue<DomainEvent> tailed = new ConcurrentLinkedQueue<>();
-      Await.result(fx.store().tail(stream, StartFrom.BEGINNING, tailed::add));
-      List<DomainEvent> published = new ArrayList<>();
-      for (int i = 0; i < 50; i++) {
-        DomainEvent event = fx.thingEvent("thing.create", i);
-        published.add(event);
-        fx.log.publisher().publish(event);
-      }
-      Await.until("the first 50 delivered", WAIT, () -> seen.size() >= 50);
-
-      server.stop();
-      for (int i = 50; i < 100; i++) {
-        DomainEvent event = fx.thingEvent("thing.create", i);
-        published.add(event);
-        fx.log.publisher().publish(event);
-      }
-      server.start();
-
-      Await.until("the 50 published during the outage delivered and tailed", Duration.ofSeconds(90),
-          () -> seen.size() >= 100 && tailed.size() >= 100);
-      assertThat(EventStoreContract.ids(seen)).containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(published));
-      assertThat(EventStoreContract.ids(tailed)).containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(published));
-    }
-  }
 }

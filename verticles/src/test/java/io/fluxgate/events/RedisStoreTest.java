@@ -266,41 +266,6 @@ class RedisStoreTest {
   }
 
   @Test
-  void anOutageOfTheServerLosesNothingAndDeliversEveryEventOnce() throws Exception {
-    try (PrivateRedisServer server = new PrivateRedisServer(null).start();
-        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("redis", server.url()))) {
-      String stream = fx.streams().things();
-      Queue<DomainEvent> seen = new ConcurrentLinkedQueue<>();
-      Await.result(fx.store().subscribe(stream, "bootstrap", StartFrom.BEGINNING, e -> {
-        seen.add(e);
-        return Future.succeededFuture();
-      }));
-      List<DomainEvent> published = new ArrayList<>();
-      for (int i = 0; i < 50; i++) {
-        DomainEvent event = fx.thingEvent("thing.create", i);
-        published.add(event);
-        fx.log.publisher().publish(event);
-      }
-      Await.until("the first 50 delivered", WAIT, () -> seen.size() >= 50);
-
-      // No persistence: the restarted server is empty, so only the events published while it was down come back.
-      server.stop();
-      List<DomainEvent> duringOutage = new ArrayList<>();
-      for (int i = 50; i < 100; i++) {
-        DomainEvent event = fx.thingEvent("thing.create", i);
-        duringOutage.add(event);
-        fx.log.publisher().publish(event);
-      }
-      server.start();
-
-      Await.until("the 50 published during the outage delivered", Duration.ofSeconds(60), () -> seen.size() >= 100);
-      List<String> expected = new ArrayList<>(EventStoreContract.ids(published));
-      expected.addAll(EventStoreContract.ids(duringOutage));
-      assertThat(EventStoreContract.ids(seen)).containsExactlyInAnyOrderElementsOf(expected);
-    }
-  }
-
-  @Test
   void deadLettersGoToTheDlqStreamOfTheStream() throws Exception {
     try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(), StoreBackend.REDIS.events());
         RedisProbe redis = new RedisProbe(TestStores.REDIS_URL)) {

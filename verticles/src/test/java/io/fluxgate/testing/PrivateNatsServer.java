@@ -10,10 +10,12 @@ public final class PrivateNatsServer extends PrivateServer {
     super("nats");
   }
 
+  @Override
   public String url() {
     return "nats://127.0.0.1:" + port;
   }
 
+  @Override
   public PrivateNatsServer start() throws IOException {
     launch();
     return this;

@@ -18,6 +18,7 @@ public final class PrivateRabbitServer extends PrivateServer {
   }
 
   /** The URL with the default user, as {@code es.url} takes it. */
+  @Override
   public String url() {
     return "amqp://guest:guest@127.0.0.1:" + port + "/%2f";
   }
@@ -26,6 +27,7 @@ public final class PrivateRabbitServer extends PrivateServer {
     return port;
   }
 
+  @Override
   public PrivateRabbitServer start() throws IOException {
     launch();
     return this;

@@ -8,21 +8,58 @@ import java.util.List;
 public final class PrivateRedisServer extends PrivateServer {
 
   private final String password;
+  private boolean appendOnly;
+  private boolean tls;
 
   public PrivateRedisServer(String password) throws IOException {
     super("redis");
     this.password = password;
   }
 
+  /**
+   * Serves TLS only, with a self-signed certificate for 127.0.0.1 made here (openssl), which is also the CA file
+   * a client trusts ({@link #caFile()}).
+   */
+  public PrivateRedisServer tls() throws IOException {
+    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "-keyout", dir.resolve("key.pem").toString(), "-out", caFile().toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
+    try {
+      if (openssl.waitFor() != 0) {
+        throw new IOException("openssl could not make a certificate: " + java.nio.file.Files.readString(
+            dir.resolve("openssl.log")));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+    this.tls = true;
+    return this;
+  }
+
+  /** The server's certificate, its own CA: what {@code es.redis_tls_ca} names. */
+  public java.nio.file.Path caFile() {
+    return dir.resolve("cert.pem");
+  }
+
+  /** Keeps the data in an append-only file, so a stopped and restarted server still has its streams. */
+  public PrivateRedisServer persistent() {
+    this.appendOnly = true;
+    return this;
+  }
+
   /** The URL with the password, as {@code es.url} takes it. */
+  @Override
   public String url() {
-    return "redis://" + (password == null ? "" : ":" + password + "@") + "127.0.0.1:" + port;
+    return (tls ? "rediss://" : "redis://") + (password == null ? "" : ":" + password + "@") + "127.0.0.1:" + port;
   }
 
   public int port() {
     return port;
   }
 
+  @Override
   public PrivateRedisServer start() throws IOException {
     launch();
     return this;
@@ -30,10 +67,14 @@ public final class PrivateRedisServer extends PrivateServer {
 
   @Override
   List<String> command() {
-    List<String> command = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port),
-        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+    List<String> command = new ArrayList<>(List.of("redis-server", "--port", tls ? "0" : String.valueOf(port),
+        "--bind", "127.0.0.1", "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--dir", dir.toString()));
     if (password != null) {
       command.addAll(List.of("--requirepass", password));
+    }
+    if (tls) {
+      command.addAll(List.of("--tls-port", String.valueOf(port), "--tls-cert-file", caFile().toString(),
+          "--tls-key-file", dir.resolve("key.pem").toString(), "--tls-auth-clients", "no"));
     }
     return command;
   }

@@ -11,7 +11,7 @@ import java.util.List;
  * A server process of the test's own on a free loopback port with a directory of its own, which the test may stop
  * and start again (the machine's shared servers are never touched).
  */
-abstract class PrivateServer implements AutoCloseable {
+public abstract class PrivateServer implements AutoCloseable {
 
   protected final int port;
   protected final Path dir;
@@ -20,6 +20,15 @@ abstract class PrivateServer implements AutoCloseable {
   PrivateServer(String name) throws IOException {
     this.port = TestStores.freePort();
     this.dir = Files.createTempDirectory("fluxgate-" + name);
+  }
+
+  /** The URL a store's {@code es.url} takes to reach this server. */
+  public abstract String url();
+
+  /** Starts the server (again, after {@link #stop}) and waits until its port answers. */
+  public PrivateServer start() throws IOException {
+    launch();
+    return this;
   }
 
   /** The command that starts the server on {@link #port} with {@link #dir}. */

@@ -16,6 +16,10 @@ import java.util.ArrayDeque;
 final class NatsConsumerWorker {
 
   static final int MAX_ACK_PENDING = 256;
+  /** How long one pull request waits on the server: a stopped instance's last one is gone this long after it. */
+  private static final long PULL_EXPIRES_MS = 5_000;
+  /** Messages given back at a stop come again after the stopped instance's last pull expired, not into it. */
+  private static final java.time.Duration GIVE_BACK_DELAY = java.time.Duration.ofMillis(PULL_EXPIRES_MS + 1_000);
 
   private final String stream;
   private final Context context;
@@ -24,6 +28,7 @@ final class NatsConsumerWorker {
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
   private Message current;
   private boolean busy;
+  private boolean stopped;
   private final long keepAlive;
 
   NatsConsumerWorker(String stream, Context context, Delivery delivery, EventStoreConfig config) {
@@ -44,13 +49,24 @@ final class NatsConsumerWorker {
     queue.forEach(Message::inProgress);
   }
 
-  /** Stops the in-progress acknowledgements; what is still held is delivered again to the next instance. */
-  void stop() {
+  /** Stops the in-progress acknowledgements and gives back what it holds, so the next instance gets it at once. */
+  io.vertx.core.Future<Void> stop() {
     context.owner().cancelTimer(keepAlive);
+    io.vertx.core.Promise<Void> given = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> {
+      stopped = true;
+      if (current != null) {
+        current.nakWithDelay(GIVE_BACK_DELAY);
+      }
+      queue.forEach(message -> message.nakWithDelay(GIVE_BACK_DELAY));
+      queue.clear();
+      given.complete();
+    });
+    return given.future();
   }
 
   ConsumeOptions consumeOptions() {
-    return ConsumeOptions.builder().batchSize(64).expiresIn(30_000).build();
+    return ConsumeOptions.builder().batchSize(64).expiresIn(PULL_EXPIRES_MS).build();
   }
 
   /** Called on a jnats dispatcher thread. */
@@ -62,6 +78,11 @@ final class NatsConsumerWorker {
   }
 
   private void next() {
+    if (stopped) {
+      queue.forEach(message -> message.nakWithDelay(GIVE_BACK_DELAY));
+      queue.clear();
+      return;
+    }
     if (busy || queue.isEmpty()) {
       return;
     }
@@ -76,6 +97,10 @@ final class NatsConsumerWorker {
     current = message;
     delivery.deliver(event).onComplete(result -> {
       current = null;
+      if (stopped) {
+        // Given back at the stop: the next instance handles it.
+        return;
+      }
       if (result.succeeded()) {
         message.ack();
       } else {

@@ -177,8 +177,8 @@ public final class NatsEventStore implements EventStore {
         workers.add(worker);
         return (Subscription) () -> {
           workers.remove(worker);
-          worker.stop();
-          return stop(running);
+          // Pulling stops first, so the messages given back go to the next instance, not to this one again.
+          return stop(running).eventually(worker::stop);
         };
       }, false);
     });

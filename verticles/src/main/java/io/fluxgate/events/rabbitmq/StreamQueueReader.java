@@ -27,7 +27,7 @@ abstract class StreamQueueReader implements EventStore.Subscription {
   private static final Logger LOG = LoggerFactory.getLogger(StreamQueueReader.class);
   private static final long RETRY_MS = 1_000;
   /** How long a stop waits for the handler in progress. */
-  private static final long STOP_GRACE_MS = 5_000;
+  private static final long STOP_GRACE_MS = io.fluxgate.events.Delivery.STOP_GRACE.toMillis();
   /** How many recent event ids a reader remembers to drop a duplicate that reached the stream twice. */
   private static final int REMEMBERED = 10_000;
 

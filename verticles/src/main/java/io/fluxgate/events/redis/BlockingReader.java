@@ -26,8 +26,19 @@ abstract class BlockingReader implements RedisEventStore.Reader {
     this.context = context;
   }
 
+  /** Whether the stop gave up waiting for the handler: whatever it answers later is ignored. */
+  protected boolean abandoned;
+
   /** Releases the connection once nothing is blocked on it, and completes {@link #stopped}. */
   abstract void finish();
+
+  /** Gives up on the handler at work: finishes without it (a consumer first hands its unhandled entries on). */
+  void abandon() {
+    if (!stopped.future().isComplete()) {
+      abandoned = true;
+      finish();
+    }
+  }
 
   @Override
   public Future<Void> stop() {
@@ -40,6 +51,9 @@ abstract class BlockingReader implements RedisEventStore.Reader {
           store.unblock(clientId);
         } else if (connection == null) {
           finish();
+        } else {
+          // A handler that never answers must not hold the node's shutdown: its entry stays pending for the next.
+          context.owner().setTimer(io.fluxgate.events.Delivery.STOP_GRACE.toMillis(), id -> abandon());
         }
       }
       stopped.future().onComplete(r -> caller.runOnContext(x -> done.complete()));

@@ -64,7 +64,7 @@ final class RedisConsumerWorker extends BlockingReader {
 
   /** Called on the subscriber's context. */
   Future<RedisEventStore.Reader> start() {
-    return connect().map(v -> {
+    return connect().compose(v -> adoptOrphans()).map(v -> {
       store.register(this);
       // Renews the idle time of entries in hand, so a slow handler's entries are not taken by another instance.
       touchTimer = context.owner().setPeriodic(Math.max(500, claimIdleMs / 3), id -> touch());
@@ -76,7 +76,9 @@ final class RedisConsumerWorker extends BlockingReader {
   private Future<Void> connect() {
     return store.client().connect().compose(opened -> {
       connection = opened;
-      return opened.send(Request.cmd(Command.CLIENT).arg("ID"))
+      // Named after the member, so a later instance can tell a member whose connection is gone (a dead node).
+      return opened.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(member))
+          .compose(named -> opened.send(Request.cmd(Command.CLIENT).arg("ID")))
           .compose(id -> {
             clientId = id.toLong();
             return opened.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(key).arg(group)
@@ -87,6 +89,56 @@ final class RedisConsumerWorker extends BlockingReader {
               ? Future.succeededFuture() : Future.failedFuture(e))
           .onFailure(e -> opened.close());
     });
+  }
+
+  /**
+   * Takes over, before reading anything new, the entries of members that have no connection left (a node that died):
+   * the stream goes on in order instead of waiting for {@code es.redis_claim_idle}. Where the server refuses
+   * CLIENT LIST (an ACL), XAUTOCLAIM after the idle time still takes them.
+   */
+  private Future<Void> adoptOrphans() {
+    return connection.send(Request.cmd(Command.XPENDING).arg(key).arg(group)).compose(summary -> {
+      Response holders = summary.size() > 3 ? summary.get(3) : null;
+      if (holders == null || holders.size() == 0) {
+        return Future.<Void>succeededFuture();
+      }
+      return connection.send(Request.cmd(Command.CLIENT).arg("LIST")).compose(clients -> {
+        java.util.Set<String> live = new java.util.HashSet<>();
+        for (String field : clients.toString().split("\\s+")) {
+          if (field.startsWith("name=") && field.length() > 5) {
+            live.add(field.substring(5));
+          }
+        }
+        Future<Void> chain = Future.succeededFuture();
+        for (Response holder : holders) {
+          String name = holder.get(0).toString();
+          if (!name.equals(member) && !live.contains(name)) {
+            chain = chain.compose(v -> adopt(name));
+          }
+        }
+        return chain;
+      });
+    }).recover(e -> {
+      LOG.debug("consumer {} of {} cannot look for dead members ({}); XAUTOCLAIM takes their entries", group,
+          stream, e.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> adopt(String dead) {
+    return connection.send(Request.cmd(Command.XPENDING).arg(key).arg(group).arg("-").arg("+").arg(10_000).arg(dead))
+        .compose(pending -> {
+          if (pending.size() == 0) {
+            return Future.<Void>succeededFuture();
+          }
+          Request claim = Request.cmd(Command.XCLAIM).arg(key).arg(group).arg(member).arg(0);
+          pending.forEach(entry -> claim.arg(entry.get(0).toString()));
+          return connection.send(claim.arg("JUSTID")).<Void>map(claimed -> {
+            LOG.info("consumer {} ({}) took over {} entries of {} from {}, whose connection is gone", group, member,
+                claimed.size(), stream, dead);
+            return null;
+          });
+        });
   }
 
   private void loop() {
@@ -122,6 +174,9 @@ final class RedisConsumerWorker extends BlockingReader {
   }
 
   private void handle(List<StreamEntries.Entry> entries, int index) {
+    if (abandoned) {
+      return;
+    }
     if (stopping && index < entries.size()) {
       release(entries.subList(index, entries.size()));
       return;
@@ -136,8 +191,12 @@ final class RedisConsumerWorker extends BlockingReader {
     DomainEvent event = RedisEventStore.decode(stream, entry);
     // A trimmed or foreign entry is acknowledged unhandled: retrying cannot make it an event.
     Future<Void> handled = event == null ? Future.succeededFuture() : delivery.deliver(event);
-    handled.compose(v -> connection.send(Request.cmd(Command.XACK).arg(key).arg(group).arg(entry.id())))
+    handled.compose(v -> abandoned ? Future.<Response>succeededFuture()
+            : connection.send(Request.cmd(Command.XACK).arg(key).arg(group).arg(entry.id())))
         .onComplete(done -> {
+          if (abandoned) {
+            return;
+          }
           if (done.succeeded()) {
             handle(entries, index + 1);
           } else {
@@ -174,6 +233,19 @@ final class RedisConsumerWorker extends BlockingReader {
     Request claim = Request.cmd(Command.XCLAIM).arg(key).arg(group).arg(member).arg(0);
     batch.subList(position, batch.size()).forEach(entry -> claim.arg(entry.id()));
     connection.send(claim.arg("JUSTID"));
+  }
+
+  @Override
+  void abandon() {
+    if (stopped.future().isComplete()) {
+      return;
+    }
+    abandoned = true;
+    if (connection == null || position >= batch.size()) {
+      finish();
+    } else {
+      release(batch.subList(position, batch.size()));
+    }
   }
 
   /** Marks entries read but not handled as long idle, so the next instance takes them first, in order. */

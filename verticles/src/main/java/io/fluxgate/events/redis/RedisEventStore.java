@@ -91,13 +91,26 @@ public final class RedisEventStore implements EventStore {
         .setMaxPoolSize(64)
         .setMaxPoolWaiting(256)
         // Above the interceptor's window, so a burst of pipelined appends is never refused by the client.
-        .setMaxWaitingHandlers(Math.max(65_536, config.maxPending() * 2)));
+        .setMaxWaitingHandlers(Math.max(65_536, config.maxPending() * 2))
+        .setNetClientOptions(netOptions(settings)));
     RedisEventStore store = new RedisEventStore(vertx, config, client);
     return store.connectAppender().<EventStore>map(store).recover(error -> {
       client.close();
       return Future.failedFuture(new ConfigException("cannot use the event store es.url (FG_ES_URL) = '"
           + settings.describe() + "': " + explain(error)));
     });
+  }
+
+  /** TLS for {@code rediss://}: the server's name checked against its certificate, trusted by es.redis_tls_ca. */
+  private static io.vertx.core.net.NetClientOptions netOptions(RedisSettings settings) {
+    var options = new io.vertx.core.net.NetClientOptions().setTcpKeepAlive(true).setTcpNoDelay(true);
+    if (settings.tls()) {
+      options.setSsl(true).setHostnameVerificationAlgorithm("HTTPS");
+      if (!settings.tlsCa().isEmpty()) {
+        options.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(settings.tlsCa()));
+      }
+    }
+    return options;
   }
 
   private static String explain(Throwable error) {

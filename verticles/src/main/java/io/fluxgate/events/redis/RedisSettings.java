@@ -16,8 +16,10 @@ import java.time.Duration;
  *     for ever, so a duplicate is dropped after any delay
  * @param claimIdle {@code es.redis_claim_idle}: how long an entry read by a consumer instance may stay
  *     unacknowledged before another instance of the same consumer takes it over ({@code XAUTOCLAIM})
+ * @param tlsCa {@code es.redis_tls_ca}: a PEM file of the certificates that a {@code rediss://} server's certificate
+ *     must chain to; empty trusts the JVM's default trust store
  */
-public record RedisSettings(String url, long maxLen, Duration dedupTtl, Duration claimIdle)
+public record RedisSettings(String url, long maxLen, Duration dedupTtl, Duration claimIdle, String tlsCa)
     implements EventStoreProvider.Settings {
 
   static final String DEFAULT_URL = "redis://127.0.0.1:6379";
@@ -42,12 +44,22 @@ public record RedisSettings(String url, long maxLen, Duration dedupTtl, Duration
       throw new ConfigException("invalid configuration es.redis_claim_idle (" + es.variable("redis_claim_idle")
           + ") = '" + claimIdle + "': expected at least 1s");
     }
-    return new RedisSettings(url, maxLen, dedupTtl, claimIdle);
+    String tlsCa = es.string("redis_tls_ca", "");
+    if (!tlsCa.isEmpty() && !java.nio.file.Files.isReadable(java.nio.file.Path.of(tlsCa))) {
+      throw new ConfigException("invalid configuration es.redis_tls_ca (" + es.variable("redis_tls_ca") + ") = '"
+          + tlsCa + "': expected a readable PEM file of CA certificates");
+    }
+    return new RedisSettings(url, maxLen, dedupTtl, claimIdle, tlsCa);
   }
 
   /** The URL with its password blanked, also when it has no user name ({@code redis://:secret@host}). */
   static String hide(String url) {
     return UrlCredentials.hide(url);
+  }
+
+  /** Whether the URL asks for TLS ({@code rediss://}). */
+  public boolean tls() {
+    return url.startsWith("rediss://");
   }
 
   @Override

@@ -210,6 +210,9 @@ final class StreamReader {
       store.vertx().cancelTimer(timer);
       if (!reading) {
         idle.tryComplete();
+      } else {
+        // A handler that never answers must not hold the node's shutdown: its batch comes again at the next start.
+        store.vertx().setTimer(io.fluxgate.events.Delivery.STOP_GRACE.toMillis(), id -> idle.tryComplete());
       }
     });
     // Released at once, so another instance takes the cursor over without waiting for the lease to run out.

@@ -1,0 +1,151 @@
+package io.fluxgate.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fluxgate.codecs.Addresses;
+import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.events.EventStore.StartFrom;
+import io.fluxgate.testing.Await;
+import io.fluxgate.testing.EventLogFixture;
+import io.fluxgate.testing.PrivateServer;
+import io.fluxgate.testing.StoreBackend;
+import io.fluxgate.testing.TestStores;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the event log promises across an outage of the store's server, run by a subclass against each store that
+ * has a server of its own to stop (a private one on a free port). SQL has none: its events sit in the state
+ * database beside the outbox, so its outage stops the commands themselves.
+ */
+abstract class StoreOutageContract {
+
+  static final Duration WAIT = Duration.ofSeconds(60);
+  static final int ENTITIES = 5;
+
+  abstract StoreBackend backend();
+
+  /** A private server of the store, started, that keeps its data across a stop and a start. */
+  abstract PrivateServer startServer() throws Exception;
+
+  /** A command of a made-up service: a gadget row and an event of entity {@code gadget-<n % ENTITIES>}. */
+  private static Future<String> command(EventLogFixture fx, int n, List<DomainEvent> emitted) {
+    return fx.log.publisher().commit(conn -> {
+      DomainEvent event = DomainEvent.occurred(fx.streams().things(), "thing.update", "test-node",
+          n / ENTITIES + 1L, new JsonObject().put("id", "gadget-" + (n % ENTITIES)).put("n", n));
+      synchronized (emitted) {
+        emitted.add(event);
+      }
+      return conn.preparedQuery(fx.db.sql("INSERT INTO gadgets (id) VALUES (?)")).execute(Tuple.of("row-" + n))
+          .map(rows -> Change.of(event.fields().getString("id"), event));
+    });
+  }
+
+  private static long rows(EventLogFixture fx) {
+    return Await.result(fx.db.inTransaction(conn -> conn.query("SELECT COUNT(*) AS n FROM gadgets").execute()))
+        .iterator().next().getLong("n");
+  }
+
+  /** What one run across an outage left: the events committed, and as stored, handled, tailed and on the bus. */
+  record Outage(List<DomainEvent> emitted, List<DomainEvent> stored, Queue<DomainEvent> handled,
+      Queue<DomainEvent> tailed, Queue<DomainEvent> onTheBus) {}
+
+  @Test
+  void commandsDuringAnOutageSucceedAndTheirEventsReachTheStoreAndItsConsumersOnce() throws Exception {
+    Outage run = runThroughAnOutage();
+    assertThat(EventStoreContract.ids(run.stored())).as("each event stored exactly once")
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(run.emitted()));
+    assertThat(EventStoreContract.ids(run.handled())).containsAll(EventStoreContract.ids(run.emitted()));
+    assertThat(EventStoreContract.ids(run.tailed())).containsAll(EventStoreContract.ids(run.emitted()));
+  }
+
+  @Test
+  @org.junit.jupiter.api.Disabled("fails now and then on NATS and Redis: a row whose append failed in the outage keeps"
+      + " its relay lease (2 x es.append_timeout + es.relay_interval), and once the store is back the relay takes"
+      + " the later rows first; releasing the lease on failure buries rows instead (refusals counted while the"
+      + " store answered in the last 10 s). See docs/events.md, 'Guarantees, and where they end'.")
+  void eventsHeldThroughAnOutageKeepEachEntitysOrder() throws Exception {
+    Outage run = runThroughAnOutage();
+    assertOrderPerEntity("in the store", run.stored());
+    assertOrderPerEntity("to the durable consumer", firstDeliveries(run.handled()));
+    assertOrderPerEntity("on the bus", firstDeliveries(run.onTheBus()));
+  }
+
+  private Outage runThroughAnOutage() throws Exception {
+    try (PrivateServer server = startServer();
+        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), backend().events(server.url(), Map.of()))) {
+      Await.result(fx.db.inTransaction(conn -> conn.query("CREATE TABLE gadgets (id VARCHAR(64) PRIMARY KEY)")
+          .execute()));
+      String things = fx.streams().things();
+      Queue<DomainEvent> onTheBus = new ConcurrentLinkedQueue<>();
+      Await.result(fx.vertx.eventBus().<DomainEvent>consumer(Addresses.events(things), m -> onTheBus.add(m.body()))
+          .completion());
+      Queue<DomainEvent> handled = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().subscribe(things, "bootstrap", StartFrom.BEGINNING, event -> {
+        handled.add(event);
+        return Future.succeededFuture();
+      }));
+      Queue<DomainEvent> tailed = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(things, StartFrom.BEGINNING, tailed::add));
+      List<DomainEvent> emitted = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        Await.result(command(fx, i, emitted));
+      }
+      Await.until("the first 10 handled", WAIT, () -> handled.size() >= 10);
+
+      server.stop();
+      List<Future<String>> duringOutage = new ArrayList<>();
+      for (int i = 10; i < 50; i++) {
+        duringOutage.add(command(fx, i, emitted));
+      }
+      Await.result(Future.all(duringOutage), Duration.ofSeconds(10));
+      assertThat(rows(fx)).as("the commands succeeded while the store was down").isEqualTo(50);
+      Await.until("the outage's events held in the outbox, their appends failed", WAIT,
+          () -> Await.result(fx.log.outbox().size()) == 40 && fx.log.stats().failedAppends() >= 40);
+      // At least once on the bus too: the relay may publish a slow append's event a second time.
+      assertThat(new LinkedHashSet<>(EventStoreContract.ids(onTheBus))).as("nothing is delivered before it is stored")
+          .containsExactlyInAnyOrderElementsOf(EventStoreContract.ids(emitted.subList(0, 10)));
+
+      server.start();
+      Await.until("the outbox drained", WAIT, () -> Await.result(fx.log.outbox().size()) == 0);
+      DomainEvent marker = DomainEvent.occurred(things, "thing.view", "test-node", DomainEvent.NO_REVISION,
+          new JsonObject().put("id", "marker").put("n", 1_000));
+      Await.result(fx.store().append(marker));
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(things, StartFrom.BEGINNING, stored::add));
+      Await.until("the stream read up to the marker", WAIT,
+          () -> EventStoreContract.ids(stored).contains(marker.eventId()));
+      Await.until("every event handled by the durable consumer that ran through the outage", WAIT,
+          () -> EventStoreContract.ids(handled).containsAll(EventStoreContract.ids(emitted)));
+      Await.until("every event tailed by the tail that ran through the outage", WAIT,
+          () -> EventStoreContract.ids(tailed).containsAll(EventStoreContract.ids(emitted)));
+
+      List<DomainEvent> events = new ArrayList<>(stored);
+      events.remove(events.size() - 1);
+      return new Outage(emitted, events, handled, tailed, onTheBus);
+    }
+  }
+
+  /** Each event at its first delivery: a redelivery (at least once) is not a reordering. */
+  private static List<DomainEvent> firstDeliveries(Queue<DomainEvent> delivered) {
+    Map<String, DomainEvent> byId = new java.util.LinkedHashMap<>();
+    delivered.forEach(event -> byId.putIfAbsent(event.eventId(), event));
+    return new ArrayList<>(byId.values());
+  }
+
+  private static void assertOrderPerEntity(String where, List<DomainEvent> events) {
+    EventStoreContract.perEntity(events).forEach((entity, ns) ->
+        assertThat(ns).as("events of %s in order %s", entity, where).isSorted());
+    assertThat(new LinkedHashSet<>(EventStoreContract.ids(events))).hasSameSizeAs(events);
+  }
+}
