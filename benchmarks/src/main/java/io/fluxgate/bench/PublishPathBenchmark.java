@@ -52,7 +52,7 @@ public class PublishPathBenchmark {
     // Answers the one question the cache will ask, once; after that every call is a cache hit.
     vertx.eventBus().<ThingAccess>consumer("fluxgate.things.authorize", m -> m.reply(true));
     io.fluxgate.codecs.Codecs.register(vertx.eventBus());
-    cache = new AccessCache(vertx.eventBus());
+    cache = new AccessCache(vertx.eventBus(), java.time.Duration.ofSeconds(5));
     cache.authorize(thing, channel, ThingAccess.Action.PUBLISH).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     message = new ChannelMessage(channel, "building-7/floor-3/temperature", thing, "mqtt", 1, payload,

@@ -23,14 +23,17 @@ public final class AccessCache {
   static final int MAX_CHANNELS_PER_THING = 1024;
 
   private final EventBus bus;
+  /** Bounds each question to the things service (node.bus_timeout): a device waits that long at most, not 30 s. */
+  private final io.vertx.core.eventbus.DeliveryOptions asking;
   private final Map<String, byte[]> keyDigests = new ConcurrentHashMap<>();
   // thingId -> channelId -> bits: 1 publish known, 2 publish allowed, 4 subscribe known, 8 subscribe allowed.
   private final Map<String, Map<String, Integer>> grants = new ConcurrentHashMap<>();
   // Bumped by every invalidation, so an answer that was in flight meanwhile is used but not kept.
   private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
-  public AccessCache(EventBus bus) {
+  public AccessCache(EventBus bus, java.time.Duration timeout) {
     this.bus = bus;
+    this.asking = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeout.toMillis());
   }
 
   /** Whether {@code key} opens the enabled thing {@code thingId}; asks the things service on a miss. */
@@ -42,7 +45,7 @@ public final class AccessCache {
     }
     long asked = generation.get();
     return bus.<Boolean>request(Addresses.THINGS_AUTHENTICATE, new JsonObject().put("thing_id", thingId)
-        .put("key", key)).map(reply -> {
+        .put("key", key), asking).map(reply -> {
           if (reply.body() && generation.get() == asked) {
             keyDigests.put(thingId, digest);
           }
@@ -73,7 +76,7 @@ public final class AccessCache {
     }
     int known = action == ThingAccess.Action.PUBLISH ? 1 : 4;
     long asked = generation.get();
-    return bus.<Boolean>request(Addresses.THINGS_AUTHORIZE, new ThingAccess(thingId, channelId, action))
+    return bus.<Boolean>request(Addresses.THINGS_AUTHORIZE, new ThingAccess(thingId, channelId, action), asking)
         .map(reply -> {
           boolean allowed = reply.body();
           if (generation.get() != asked) {

@@ -21,10 +21,13 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
   private final EventPublisher publisher;
   private final Streams streams;
   private final String instance;
+  private final java.time.Duration busTimeout;
   private int port = -1;
   private int wsPort = -1;
 
-  public MqttAdapterVerticle(MqttConfig config, EventPublisher publisher, Streams streams, String instance) {
+  public MqttAdapterVerticle(MqttConfig config, EventPublisher publisher, Streams streams, String instance,
+      java.time.Duration busTimeout) {
+    this.busTimeout = busTimeout;
     this.config = config;
     this.publisher = publisher;
     this.streams = streams;
@@ -33,7 +36,7 @@ public final class MqttAdapterVerticle extends VerticleBase implements ServiceEn
 
   @Override
   public Future<?> start() {
-    AccessCache access = new AccessCache(vertx.eventBus());
+    AccessCache access = new AccessCache(vertx.eventBus(), busTimeout);
     MqttMetrics metrics = new MqttMetrics();
     metrics.register();
     Broker broker = new Broker(config, access, new RetainedMessages(vertx), new MqttEvents(streams.mqtt(), instance),

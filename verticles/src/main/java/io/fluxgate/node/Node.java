@@ -118,7 +118,8 @@ public final class Node {
           settings.node().busTimeout());
       case HTTP -> new HttpAdapterVerticle(host, settings.ports().httpAdapter(), settings.mqtt().maxMessageSize(),
           settings.node().busTimeout());
-      case MQTT -> new MqttAdapterVerticle(settings.mqtt(), log.publisher(), streams, settings.node().instanceId());
+      case MQTT -> new MqttAdapterVerticle(settings.mqtt(), log.publisher(), streams, settings.node().instanceId(),
+          settings.node().busTimeout());
     };
   }
 
