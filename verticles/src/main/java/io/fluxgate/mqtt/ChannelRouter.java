@@ -132,7 +132,8 @@ final class ChannelRouter {
       bus.send(address, message);
       return;
     }
-    Session member = route.members.get(route.next++ % route.members.size());
+    // floorMod: the turn counter wraps past Integer.MAX_VALUE after 2^31 messages and must not go negative.
+    Session member = route.members.get(Math.floorMod(route.next++, route.members.size()));
     Subscription subscription = route.subscriptions.get(member);
     int[] identifiers = subscription.identifier() == 0 ? null : new int[] {subscription.identifier()};
     member.deliver(message, Math.min(message.qos(), subscription.qos()), false, identifiers, address);

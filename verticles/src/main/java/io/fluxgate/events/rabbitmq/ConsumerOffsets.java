@@ -22,17 +22,18 @@ final class ConsumerOffsets {
 
   /** The stored offset, or null for a consumer never seen on this queue. */
   Future<Long> find(String queue, String consumer) {
-    return db.pool().preparedQuery(select).execute(Tuple.of(queue, consumer))
+    return db.inTransaction(conn -> conn.preparedQuery(select).execute(Tuple.of(queue, consumer)))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong(0));
   }
 
   /** Records where a new consumer starts, unless another instance recorded it first; answers the stored offset. */
   Future<Long> create(String queue, String consumer, long next) {
-    return db.pool().preparedQuery(insert).execute(Tuple.of(queue, consumer, next, queue, consumer))
+    return db.inTransaction(conn -> conn.preparedQuery(insert).execute(Tuple.of(queue, consumer, next, queue, consumer)))
         .compose(v -> find(queue, consumer));
   }
 
   Future<Void> save(String queue, String consumer, long next) {
-    return db.pool().preparedQuery(update).execute(Tuple.of(next, queue, consumer)).mapEmpty();
+    // Through a transaction as every statement here: the JDBC client leaves connections in manual-commit mode.
+    return db.inTransaction(conn -> conn.preparedQuery(update).execute(Tuple.of(next, queue, consumer))).mapEmpty();
   }
 }
