@@ -51,6 +51,9 @@ final class DeviceConnection {
   private Set<Integer> awaitingRelease;
   private ArrayDeque<MqttPublishMessage> waiting;
   private boolean authorizing;
+  /** Whether the publish being authorized is QoS 1/2, and how many such wait behind it: Receive Maximum counts these. */
+  private boolean authorizingAcknowledged;
+  private int waitingAcknowledged;
   private boolean closedEarly;
   private long waitingBytes;
   private ArrayDeque<long[]> unacknowledged;
@@ -348,14 +351,17 @@ final class DeviceConnection {
         waiting = new ArrayDeque<>(4);
       }
       waiting.addLast(message);
+      if (message.qosLevel() != MqttQoS.AT_MOST_ONCE) {
+        waitingAcknowledged++;
+      }
       return;
     }
     process(message);
   }
 
-  /** The device's QoS 1/2 publishes not yet answered with PUBACK or PUBCOMP (QoS 0 ones waiting count too). */
+  /** The device's QoS 1/2 publishes not yet answered with PUBACK or PUBCOMP (MQTT 5 counts no QoS 0 ones). */
   private int unacknowledgedFromDevice() {
-    return (authorizing ? 1 : 0) + (waiting == null ? 0 : waiting.size())
+    return (authorizing && authorizingAcknowledged ? 1 : 0) + waitingAcknowledged
         + (unacknowledged == null ? 0 : unacknowledged.size()) + (awaitingRelease == null ? 0 : awaitingRelease.size());
   }
 
@@ -435,12 +441,16 @@ final class DeviceConnection {
     }
     Future<Boolean> allowed = broker.access.authorize(thingId, topic.channelId(), ThingAccess.Action.PUBLISH);
     authorizing = true;
+    authorizingAcknowledged = message.qosLevel() != MqttQoS.AT_MOST_ONCE;
     allowed.onComplete(result -> {
       authorizing = false;
       decided(message, topic, result.succeeded() && result.result());
       while (!authorizing && waiting != null && !waiting.isEmpty()) {
         MqttPublishMessage next = waiting.pollFirst();
         waitingBytes -= next.payload().length() + next.topicName().length();
+        if (next.qosLevel() != MqttQoS.AT_MOST_ONCE) {
+          waitingAcknowledged--;
+        }
         process(next);
       }
     });
