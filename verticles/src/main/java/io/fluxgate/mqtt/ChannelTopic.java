@@ -8,6 +8,8 @@ public record ChannelTopic(String channelId, String subtopic) {
 
   /** Channel ids are UUIDs (36 characters); a longer one names no channel and is refused before any lookup. */
   static final int MAX_CHANNEL_ID = 64;
+  /** The longest shared-subscription group name taken. */
+  static final int MAX_GROUP = 64;
 
   private static final String PREFIX = "channels/";
   private static final String MESSAGES = "/messages";
@@ -48,8 +50,8 @@ public record ChannelTopic(String channelId, String subtopic) {
 
   /**
    * The group and channel filter of {@code $share/<group>/channels/<id>/messages[/<subtopic>]}, or null when
-   * {@code filter} is not a shared subscription of a valid channel filter (a group is not empty and holds no
-   * {@code /}, {@code +} or {@code #}).
+   * {@code filter} is not a shared subscription of a valid channel filter (a group is not empty, at most
+   * {@value #MAX_GROUP} characters, and holds no {@code /}, {@code +} or {@code #}).
    */
   public static Shared ofShared(String filter) {
     if (filter == null || !filter.startsWith(SHARE)) {
@@ -60,7 +62,8 @@ public record ChannelTopic(String channelId, String subtopic) {
       return null;
     }
     String group = filter.substring(SHARE.length(), slash);
-    if (group.indexOf('+') >= 0 || group.indexOf('#') >= 0) {
+    // Every node keeps each group a device names: names are bounded (their number is not yet: see docs/mqtt.md).
+    if (group.length() > MAX_GROUP || group.indexOf('+') >= 0 || group.indexOf('#') >= 0) {
       return null;
     }
     ChannelTopic channelFilter = ofFilter(filter.substring(slash + 1));

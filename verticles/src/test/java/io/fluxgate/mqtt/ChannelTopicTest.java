@@ -62,6 +62,13 @@ class ChannelTopicTest {
     assertThat(filter("a").matches("")).isFalse();
   }
 
+  @Test
+  void aSharedGroupNameIsBoundedLikeAChannelId() {
+    String longest = "g".repeat(ChannelTopic.MAX_GROUP);
+    assertThat(ChannelTopic.ofShared("$share/" + longest + "/channels/c/messages")).isNotNull();
+    assertThat(ChannelTopic.ofShared("$share/" + longest + "g/channels/c/messages")).isNull();
+  }
+
   private static ChannelTopic filter(String subtopic) {
     return ChannelTopic.ofFilter(subtopic.isEmpty() ? "channels/c/messages" : "channels/c/messages/" + subtopic);
   }
