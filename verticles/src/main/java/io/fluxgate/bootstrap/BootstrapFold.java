@@ -13,8 +13,25 @@ import java.util.Map;
  */
 public final class BootstrapFold {
 
-  private final Entities<ConfigWithoutSecrets, ConfigChange> configs = new Entities<>(ConfigChange::evolve);
-  private final Entities<ConfigChannel, ChannelCopyChange> channels = new Entities<>(ChannelCopyChange::evolve);
+  private final Entities<ConfigWithoutSecrets, ConfigChange> configs;
+  private final Entities<ConfigChannel, ChannelCopyChange> channels;
+
+  /** A fold for live consumers: each event applied as it comes, a stale one ignored. */
+  public BootstrapFold() {
+    this(false);
+  }
+
+  /** With {@code holdAhead}, for a replay of the whole log: see {@link Entities#Entities(java.util.function.BiFunction, boolean)}. */
+  public BootstrapFold(boolean holdAhead) {
+    this.configs = new Entities<>(ConfigChange::evolve, holdAhead);
+    this.channels = new Entities<>(ChannelCopyChange::evolve, holdAhead);
+  }
+
+  /** At the end of a replay: applies the events still waiting for an earlier revision; answers how many. */
+  public int flush() {
+    return configs.flush() + channels.flush();
+  }
+
 
   /** Applies a bootstrap-stream event; answers the typed change it applied, or null (not a change, or stale). */
   public EntityChange apply(DomainEvent event) {

@@ -76,14 +76,15 @@ final class EventsReplay implements Callable<Integer> {
       Database db = await(Database.open(vertx, dbConfig));
       EventStore store = await(EventStores.open(vertx, esConfig, db));
       try {
-        UsersFold usersFold = new UsersFold();
-        ThingsFold thingsFold = new ThingsFold();
-        BootstrapFold bootstrapFold = new BootstrapFold();
+        UsersFold usersFold = new UsersFold(true);
+        ThingsFold thingsFold = new ThingsFold(true);
+        BootstrapFold bootstrapFold = new BootstrapFold(true);
         if (users) {
           long n = await(store.readToEnd(streams.users(), e -> {
             usersFold.apply(e);
             progress.tick();
           }));
+          usersFold.flush();
           progress.done(streams.users(), n);
         }
         if (things) {
@@ -91,6 +92,7 @@ final class EventsReplay implements Callable<Integer> {
             thingsFold.apply(e);
             progress.tick();
           }));
+          thingsFold.flush();
           progress.done(streams.things(), n);
         }
         if (bootstrap) {
@@ -98,6 +100,7 @@ final class EventsReplay implements Callable<Integer> {
             bootstrapFold.apply(e);
             progress.tick();
           }));
+          bootstrapFold.flush();
           progress.done(streams.bootstrap(), n);
         }
         out.printf("rebuilt: %d users, %d groups, %d policies, %d things, %d channels, %d connections,"

@@ -10,9 +10,27 @@ import io.fluxgate.events.fold.EntityChange;
  */
 public final class ThingsFold {
 
-  private final Entities<Thing, ThingChange> things = new Entities<>(ThingChange::evolve);
-  private final Entities<Channel, ChannelChange> channels = new Entities<>(ChannelChange::evolve);
-  private final Entities<Connection, ConnectionChange> connections = new Entities<>(ConnectionChange::evolve);
+  private final Entities<Thing, ThingChange> things;
+  private final Entities<Channel, ChannelChange> channels;
+  private final Entities<Connection, ConnectionChange> connections;
+
+  /** A fold for live consumers: each event applied as it comes, a stale one ignored. */
+  public ThingsFold() {
+    this(false);
+  }
+
+  /** With {@code holdAhead}, for a replay of the whole log: see {@link Entities#Entities(java.util.function.BiFunction, boolean)}. */
+  public ThingsFold(boolean holdAhead) {
+    this.things = new Entities<>(ThingChange::evolve, holdAhead);
+    this.channels = new Entities<>(ChannelChange::evolve, holdAhead);
+    this.connections = new Entities<>(ConnectionChange::evolve, holdAhead);
+  }
+
+  /** At the end of a replay: applies the events still waiting for an earlier revision; answers how many. */
+  public int flush() {
+    return things.flush() + channels.flush() + connections.flush();
+  }
+
 
   /** Applies a things-stream event; answers the typed change it applied, or null (not a change, or stale). */
   public EntityChange apply(DomainEvent event) {

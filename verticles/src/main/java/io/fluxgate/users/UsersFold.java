@@ -10,9 +10,27 @@ import io.fluxgate.events.fold.EntityChange;
  */
 public final class UsersFold {
 
-  private final Entities<User, UserChange> users = new Entities<>(UserChange::evolve);
-  private final Entities<Group, GroupChange> groups = new Entities<>(GroupChange::evolve);
-  private final Entities<Policy, PolicyChange> policies = new Entities<>(PolicyChange::evolve);
+  private final Entities<User, UserChange> users;
+  private final Entities<Group, GroupChange> groups;
+  private final Entities<Policy, PolicyChange> policies;
+
+  /** A fold for live consumers: each event applied as it comes, a stale one ignored. */
+  public UsersFold() {
+    this(false);
+  }
+
+  /** With {@code holdAhead}, for a replay of the whole log: see {@link Entities#Entities(java.util.function.BiFunction, boolean)}. */
+  public UsersFold(boolean holdAhead) {
+    this.users = new Entities<>(UserChange::evolve, holdAhead);
+    this.groups = new Entities<>(GroupChange::evolve, holdAhead);
+    this.policies = new Entities<>(PolicyChange::evolve, holdAhead);
+  }
+
+  /** At the end of a replay: applies the events still waiting for an earlier revision; answers how many. */
+  public int flush() {
+    return users.flush() + groups.flush() + policies.flush();
+  }
+
 
   /** Applies a users-stream event; answers the typed change it applied, or null (not a change, or stale). */
   public EntityChange apply(DomainEvent event) {

@@ -47,6 +47,26 @@ class ThingsFoldTest {
   }
 
   @Test
+  void aReplayAppliesAnUpdateStoredBeforeItsCreateAfterIt() {
+    // What an outage can leave in the log: the update stored first, its create after it.
+    ThingsFold replay = new ThingsFold(true);
+    replay.apply(event("thing.update", 2, thing("t").put("name", "renamed").put("updated_at", "t2")
+        .put("updated_by", "u")));
+    replay.apply(event("thing.create", 1, thing("t").put("name", "pump").put("owner", "u").put("status", "enabled")
+        .put("created_at", "t1")));
+    replay.apply(event("channel.update", 3, new JsonObject().put("id", "c").put("name", "no create ever")));
+    assertThat(replay.flush()).as("the channel's update, whose earlier revisions never came").isEqualTo(1);
+
+    Thing t = replay.things().get("t");
+    assertThat(t.name()).isEqualTo("renamed");
+    assertThat(t.owner()).isEqualTo("u");
+    assertThat(t.status()).isEqualTo("enabled");
+    assertThat(t.createdAt()).isEqualTo("t1");
+    assertThat(t.revision()).isEqualTo(2);
+    assertThat(replay.channels().get("c").name()).isEqualTo("no create ever");
+  }
+
+  @Test
   void aStaleDuplicateOrAnOlderEventChangesNothing() {
     ThingsFold fold = new ThingsFold();
     DomainEvent create = event("thing.create", 1, thing("t").put("status", "enabled"));

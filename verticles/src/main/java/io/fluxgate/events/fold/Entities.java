@@ -2,6 +2,7 @@ package io.fluxgate.events.fold;
 
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
@@ -20,22 +21,76 @@ public final class Entities<S, E extends EntityChange> {
 
   private final BiFunction<S, E, S> evolve;
   private final Map<String, Versioned<S>> byKey = new HashMap<>();
+  /** Whether an event ahead of its entity's next revision waits for the ones before it (replay), or is applied. */
+  private final boolean holdAhead;
+  private final Map<String, java.util.TreeMap<Long, E>> ahead = new HashMap<>();
   private int live;
 
   /** {@code evolve} is the aggregate's rule: the state after an event, given the state before (null if none). */
   public Entities(BiFunction<S, E, S> evolve) {
-    this.evolve = evolve;
+    this(evolve, false);
   }
 
-  /** Applies {@code event} if it is newer than what the entity holds; answers whether it did. */
+  /**
+   * With {@code holdAhead} (a replay, which reads the whole log): an event more than one revision ahead of its entity
+   * waits until the revisions before it have been applied, since a store outage can store an update before its
+   * create; {@link #flush()} applies whatever still waits at the end.
+   */
+  public Entities(BiFunction<S, E, S> evolve, boolean holdAhead) {
+    this.evolve = evolve;
+    this.holdAhead = holdAhead;
+  }
+
+  /** Applies {@code event} if it is newer than what the entity holds; answers whether it did (now). */
   public boolean apply(E event) {
     Versioned<S> before = byKey.get(event.key());
-    if (before != null && event.revision() <= before.revision()) {
+    long held = before == null ? 0 : before.revision();
+    if (event.revision() <= held) {
       return false;
     }
+    if (holdAhead && event.revision() > held + 1) {
+      ahead.computeIfAbsent(event.key(), k -> new java.util.TreeMap<>()).putIfAbsent(event.revision(), event);
+      return false;
+    }
+    applyNow(before, event);
+    if (holdAhead && ahead.containsKey(event.key())) {
+      applyWaiting(event.key(), false);
+    }
+    return true;
+  }
+
+  /** Applies, in revision order, the events still waiting for an earlier revision that never came; answers how many. */
+  public int flush() {
+    int applied = 0;
+    for (String key : List.copyOf(ahead.keySet())) {
+      applied += applyWaiting(key, true);
+    }
+    return applied;
+  }
+
+  private int applyWaiting(String key, boolean acrossGaps) {
+    java.util.TreeMap<Long, E> waiting = ahead.get(key);
+    int applied = 0;
+    while (!waiting.isEmpty()) {
+      Versioned<S> now = byKey.get(key);
+      long held = now == null ? 0 : now.revision();
+      long next = waiting.firstKey();
+      if (next <= held) {
+        waiting.pollFirstEntry();
+      } else if (next == held + 1 || acrossGaps) {
+        applyNow(now, waiting.pollFirstEntry().getValue());
+        applied++;
+      } else {
+        return applied;
+      }
+    }
+    ahead.remove(key);
+    return applied;
+  }
+
+  private void applyNow(Versioned<S> before, E event) {
     S after = event.removes() ? null : evolve.apply(before == null ? null : before.state(), event);
     put(event.key(), before, new Versioned<>(event.revision(), after));
-    return true;
   }
 
   /** Starts an entity from a state read elsewhere (the database), unless a newer revision is held already. */
