@@ -211,4 +211,39 @@ public final class InterceptorAppendBenchmark {
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];
   }
+
+  /**
+   * One warm-up round, then {@code rounds} rounds of the interceptor on a store against that store's raw client
+   * ({@code raw}, named {@code rawName} in the output), alternating in the same JVM: prints each round, the medians
+   * and the interceptor's counters.
+   */
+  static void compareWithRawClient(String rawName, int events, int rounds, EventLogVerticle log, RoundBody viaLog,
+      RoundBody raw) throws Exception {
+    List<Double> viaInterceptor = new ArrayList<>();
+    List<Double> viaRaw = new ArrayList<>();
+    List<Double> cpuInterceptor = new ArrayList<>();
+    List<Double> cpuRaw = new ArrayList<>();
+    for (int round = 0; round <= rounds; round++) {
+      Round interceptor = measured(events, viaLog);
+      Round direct = measured(events, raw);
+      if (round == 0) {
+        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s%n", interceptor.rate(), direct.rate());
+        continue;
+      }
+      viaInterceptor.add(interceptor.rate());
+      viaRaw.add(direct.rate());
+      cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
+      cpuRaw.add(direct.cpuMicrosPerEvent());
+      System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), %s %.0f/s (%.1f us CPU/event),"
+          + " ratio %.2f%n", round, interceptor.rate(), interceptor.cpuMicrosPerEvent(), rawName, direct.rate(),
+          direct.cpuMicrosPerEvent(), interceptor.rate() / direct.rate());
+    }
+    double i = median(viaInterceptor);
+    double r = median(viaRaw);
+    System.out.printf("median: interceptor %.0f events/s (%.1f us CPU/event), %s %.0f events/s"
+        + " (%.1f us CPU/event), ratio %.2f%n", i, median(cpuInterceptor), rawName, r, median(cpuRaw), i / r);
+    var stats = log.stats();
+    System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
+        stats.appended(), stats.failedAppends(), stats.dropped());
+  }
 }

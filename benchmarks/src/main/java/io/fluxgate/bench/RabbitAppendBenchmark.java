@@ -11,7 +11,6 @@ import io.fluxgate.codecs.Streams;
 import io.fluxgate.events.EventLogVerticle;
 import io.fluxgate.events.EventStoreConfig;
 import io.vertx.core.Vertx;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -51,34 +50,9 @@ public final class RabbitAppendBenchmark {
     System.out.printf("events per round: %d, rounds: %d, RabbitMQ %s, %d cores, %s%n", events, rounds,
         factory.getHost() + ":" + factory.getPort(), Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"));
-    List<Double> viaInterceptor = new ArrayList<>();
-    List<Double> viaRaw = new ArrayList<>();
-    List<Double> cpuInterceptor = new ArrayList<>();
-    List<Double> cpuRaw = new ArrayList<>();
-    for (int round = 0; round <= rounds; round++) {
-      var interceptor = InterceptorAppendBenchmark.measured(events,
-          () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false));
-      var direct = InterceptorAppendBenchmark.measured(events, () -> rawRound(raw, rawStream, events));
-      if (round == 0) {
-        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s%n", interceptor.rate(), direct.rate());
-        continue;
-      }
-      viaInterceptor.add(interceptor.rate());
-      viaRaw.add(direct.rate());
-      cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
-      cpuRaw.add(direct.cpuMicrosPerEvent());
-      System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), raw amqp-client %.0f/s (%.1f us CPU/event),"
-          + " ratio %.2f%n", round, interceptor.rate(), interceptor.cpuMicrosPerEvent(), direct.rate(),
-          direct.cpuMicrosPerEvent(), interceptor.rate() / direct.rate());
-    }
-    double i = InterceptorAppendBenchmark.median(viaInterceptor);
-    double r = InterceptorAppendBenchmark.median(viaRaw);
-    System.out.printf("median: interceptor %.0f events/s (%.1f us CPU/event), raw amqp-client %.0f events/s"
-        + " (%.1f us CPU/event), ratio %.2f%n", i, InterceptorAppendBenchmark.median(cpuInterceptor), r,
-        InterceptorAppendBenchmark.median(cpuRaw), i / r);
-    var stats = log.stats();
-    System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
-        stats.appended(), stats.failedAppends(), stats.dropped());
+    InterceptorAppendBenchmark.compareWithRawClient("raw amqp-client", events, rounds, log,
+        () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false),
+        () -> rawRound(raw, rawStream, events));
     vertx.close().toCompletionStage().toCompletableFuture().get();
     // Leave the shared broker as it was: this run's stream queues only held benchmark traffic.
     Streams streams = new Streams(prefix);

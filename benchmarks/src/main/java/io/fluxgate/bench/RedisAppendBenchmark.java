@@ -10,7 +10,6 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -42,34 +41,9 @@ public final class RedisAppendBenchmark {
 
     System.out.printf("events per round: %d, rounds: %d, Redis %s, %d cores, %s%n", events, rounds, url,
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
-    List<Double> viaInterceptor = new ArrayList<>();
-    List<Double> viaRaw = new ArrayList<>();
-    List<Double> cpuInterceptor = new ArrayList<>();
-    List<Double> cpuRaw = new ArrayList<>();
-    for (int round = 0; round <= rounds; round++) {
-      var interceptor = InterceptorAppendBenchmark.measured(events,
-          () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false));
-      var direct = InterceptorAppendBenchmark.measured(events, () -> rawRound(vertx, raw, prefix + ".raw", events));
-      if (round == 0) {
-        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s%n", interceptor.rate(), direct.rate());
-        continue;
-      }
-      viaInterceptor.add(interceptor.rate());
-      viaRaw.add(direct.rate());
-      cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
-      cpuRaw.add(direct.cpuMicrosPerEvent());
-      System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), raw pipelined XADD %.0f/s (%.1f us"
-          + " CPU/event), ratio %.2f%n", round, interceptor.rate(), interceptor.cpuMicrosPerEvent(), direct.rate(),
-          direct.cpuMicrosPerEvent(), interceptor.rate() / direct.rate());
-    }
-    double i = InterceptorAppendBenchmark.median(viaInterceptor);
-    double r = InterceptorAppendBenchmark.median(viaRaw);
-    System.out.printf("median: interceptor %.0f events/s (%.1f us CPU/event), raw pipelined XADD %.0f events/s"
-        + " (%.1f us CPU/event), ratio %.2f%n", i, InterceptorAppendBenchmark.median(cpuInterceptor), r,
-        InterceptorAppendBenchmark.median(cpuRaw), i / r);
-    var stats = log.stats();
-    System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
-        stats.appended(), stats.failedAppends(), stats.dropped());
+    InterceptorAppendBenchmark.compareWithRawClient("raw pipelined XADD", events, rounds, log,
+        () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false),
+        () -> rawRound(vertx, raw, prefix + ".raw", events));
     vertx.close().toCompletionStage().toCompletableFuture().get();
     // Leave the shared server as it was: this run's keys only held benchmark traffic.
     Vertx cleaner = Vertx.vertx();

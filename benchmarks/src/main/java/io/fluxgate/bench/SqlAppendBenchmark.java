@@ -49,34 +49,9 @@ public final class SqlAppendBenchmark {
     System.out.printf("events per round: %d, rounds: %d, %s, %d cores, %s%n", events, rounds,
         postgres ? "PostgreSQL " + url : "H2 in memory", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"));
-    List<Double> viaInterceptor = new ArrayList<>();
-    List<Double> viaRaw = new ArrayList<>();
-    List<Double> cpuInterceptor = new ArrayList<>();
-    List<Double> cpuRaw = new ArrayList<>();
-    for (int round = 0; round <= rounds; round++) {
-      var interceptor = InterceptorAppendBenchmark.measured(events,
-          () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false));
-      var direct = InterceptorAppendBenchmark.measured(events, () -> rawRound(db, prefix + ".raw", events));
-      if (round == 0) {
-        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s%n", interceptor.rate(), direct.rate());
-        continue;
-      }
-      viaInterceptor.add(interceptor.rate());
-      viaRaw.add(direct.rate());
-      cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
-      cpuRaw.add(direct.cpuMicrosPerEvent());
-      System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), raw batched INSERT %.0f/s (%.1f us"
-          + " CPU/event), ratio %.2f%n", round, interceptor.rate(), interceptor.cpuMicrosPerEvent(), direct.rate(),
-          direct.cpuMicrosPerEvent(), interceptor.rate() / direct.rate());
-    }
-    double i = InterceptorAppendBenchmark.median(viaInterceptor);
-    double r = InterceptorAppendBenchmark.median(viaRaw);
-    System.out.printf("median: interceptor %.0f events/s (%.1f us CPU/event), raw batched INSERT %.0f events/s"
-        + " (%.1f us CPU/event), ratio %.2f%n", i, InterceptorAppendBenchmark.median(cpuInterceptor), r,
-        InterceptorAppendBenchmark.median(cpuRaw), i / r);
-    var stats = log.stats();
-    System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
-        stats.appended(), stats.failedAppends(), stats.dropped());
+    InterceptorAppendBenchmark.compareWithRawClient("raw batched INSERT", events, rounds, log,
+        () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false),
+        () -> rawRound(db, prefix + ".raw", events));
     vertx.undeploy(vertx.deploymentIDs().iterator().next()).toCompletionStage().toCompletableFuture().get();
     if (postgres) {
       // Leave the shared server as it was: the schema only held benchmark rows.
