@@ -42,6 +42,9 @@ public final class MqttInbox implements MqttCallback {
     options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
     options.setAutomaticReconnect(false);
     options.setConnectionTimeout(10);
+    // Paho frees an in-flight slot on its callback thread after a blocking publish has returned; under load that
+    // thread lags and its window of 10 refused a publish ("Too many publishes in progress", 32202) twice in CI.
+    options.setMaxInflight(100);
     return options;
   }
 
