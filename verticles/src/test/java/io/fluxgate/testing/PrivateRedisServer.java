@@ -21,26 +21,9 @@ public final class PrivateRedisServer extends PrivateServer {
    * a client trusts ({@link #caFile()}).
    */
   public PrivateRedisServer tls() throws IOException {
-    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        "-keyout", dir.resolve("key.pem").toString(), "-out", caFile().toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
-    try {
-      if (openssl.waitFor() != 0) {
-        throw new IOException("openssl could not make a certificate: " + java.nio.file.Files.readString(
-            dir.resolve("openssl.log")));
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
+    makeCertificate();
     this.tls = true;
     return this;
-  }
-
-  /** The server's certificate, its own CA: what {@code es.redis_tls_ca} names. */
-  public java.nio.file.Path caFile() {
-    return dir.resolve("cert.pem");
   }
 
   /** Keeps the data in an append-only file, so a stopped and restarted server still has its streams. */
@@ -74,7 +57,7 @@ public final class PrivateRedisServer extends PrivateServer {
     }
     if (tls) {
       command.addAll(List.of("--tls-port", String.valueOf(port), "--tls-cert-file", caFile().toString(),
-          "--tls-key-file", dir.resolve("key.pem").toString(), "--tls-auth-clients", "no"));
+          "--tls-key-file", keyFile().toString(), "--tls-auth-clients", "no"));
     }
     return command;
   }

@@ -22,6 +22,34 @@ public abstract class PrivateServer implements AutoCloseable {
     this.dir = Files.createTempDirectory("fluxgate-" + name);
   }
 
+  /**
+   * Makes a self-signed certificate for 127.0.0.1 and localhost with openssl: {@link #caFile()} is both the
+   * server's certificate and the CA a client trusts, {@link #keyFile()} its key.
+   */
+  void makeCertificate() throws IOException {
+    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "-keyout", keyFile().toString(), "-out", caFile().toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
+    try {
+      if (openssl.waitFor() != 0) {
+        throw new IOException("openssl could not make a certificate: " + Files.readString(dir.resolve("openssl.log")));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
+  /** The server's certificate, its own CA: what a store's TLS CA setting names. */
+  public Path caFile() {
+    return dir.resolve("cert.pem");
+  }
+
+  Path keyFile() {
+    return dir.resolve("key.pem");
+  }
+
   /** The URL a store's {@code es.url} takes to reach this server. */
   public abstract String url();
 

@@ -81,8 +81,8 @@ public final class RabbitEventStore implements EventStore {
     try {
       factory.setUri(settings.url());
       if (settings.url().startsWith("amqps://")) {
-        // setUri alone trusts every certificate: check it against the JVM's trust store, and the host name.
-        factory.useSslProtocol(javax.net.ssl.SSLContext.getDefault());
+        // setUri alone trusts every certificate: check it against the configured CA or the JVM's, and the host name.
+        factory.useSslProtocol(sslContext(vertx, settings));
         factory.enableHostnameVerification();
       }
     } catch (Exception e) {
@@ -102,6 +102,20 @@ public final class RabbitEventStore implements EventStore {
         .<EventStore>map(store)
         .recover(error -> store.close().transform(v -> Future.failedFuture(new ConfigException(
             "cannot use the event store es.url (FG_ES_URL) = '" + settings.describe() + "': " + explain(error)))));
+  }
+
+  private static javax.net.ssl.SSLContext sslContext(Vertx vertx, RabbitSettings settings) throws Exception {
+    if (settings.tlsCa().isEmpty()) {
+      return javax.net.ssl.SSLContext.getDefault();
+    }
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(null, trust(settings).getTrustManagerFactory(vertx).getTrustManagers(), null);
+    return context;
+  }
+
+  /** The certificates an amqps:// broker's must chain to: es.rabbitmq_tls_ca, or null for the JVM's. */
+  private static io.vertx.core.net.PemTrustOptions trust(RabbitSettings settings) {
+    return settings.tlsCa().isEmpty() ? null : new io.vertx.core.net.PemTrustOptions().addCertPath(settings.tlsCa());
   }
 
   private static String explain(Throwable error) {
@@ -127,6 +141,8 @@ public final class RabbitEventStore implements EventStore {
         .setConnectionName("fluxgate-topology")
         // With ssl set, the client replaces the trust-everything context of an amqps URI by a verifying one.
         .setSsl(settings.url().startsWith("amqps://"))
+        .setTrustOptions(trust(settings))
+        .setHostnameVerificationAlgorithm("HTTPS")
         .setAutomaticRecoveryEnabled(false)
         .setReconnectAttempts(Integer.MAX_VALUE)
         .setReconnectInterval(500));

@@ -11,8 +11,11 @@ import io.fluxgate.events.EventStoreProvider;
  * @param url {@code es.url}: {@code amqp://user:password@host:port/vhost}, or {@code amqps://} for TLS
  * @param exchange {@code es.rabbitmq_exchange}: the durable topic exchange events are published to
  * @param prefetch {@code es.rabbitmq_prefetch}: how many messages a stream consumer may hold unacknowledged
+ * @param tlsCa {@code es.rabbitmq_tls_ca}: a PEM file of the certificates that an {@code amqps://} broker's
+ *     certificate must chain to; empty for the JVM's trust store
  */
-public record RabbitSettings(String url, String exchange, int prefetch) implements EventStoreProvider.Settings {
+public record RabbitSettings(String url, String exchange, int prefetch, String tlsCa)
+    implements EventStoreProvider.Settings {
 
   static final String DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -31,7 +34,12 @@ public record RabbitSettings(String url, String exchange, int prefetch) implemen
       throw new ConfigException("invalid configuration es.rabbitmq_exchange (" + es.variable("rabbitmq_exchange")
           + ") = '" + exchange + "': expected letters, digits, '.', '_', ':' or '-'");
     }
-    return new RabbitSettings(url, exchange, es.integer("rabbitmq_prefetch", 256, 1, 65_535));
+    String tlsCa = es.string("rabbitmq_tls_ca", "");
+    if (!tlsCa.isEmpty() && !java.nio.file.Files.isReadable(java.nio.file.Path.of(tlsCa))) {
+      throw new ConfigException("invalid configuration es.rabbitmq_tls_ca (" + es.variable("rabbitmq_tls_ca")
+          + ") = '" + tlsCa + "': expected a readable PEM file of CA certificates");
+    }
+    return new RabbitSettings(url, exchange, es.integer("rabbitmq_prefetch", 256, 1, 65_535), tlsCa);
   }
 
   @Override
