@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 final class StreamReader {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamReader.class);
-  /** How long a durable consumer's lease on its cursor lasts unless renewed (each read renews it). */
+  /** How long a durable consumer's lease on its cursor lasts unless renewed (renewed once half spent). */
   private static final long LEASE_MS = 10_000;
 
   private final SqlEventStore store;
@@ -39,6 +39,8 @@ final class StreamReader {
   private final String owner = java.util.UUID.randomUUID().toString();
   /** Whether this instance holds the lease (else it stands by while another instance reads). */
   private boolean active;
+  /** Until when this instance's lease runs, as it last wrote it. */
+  private long leaseUntil;
   private final String selectLast;
   private Context context;
   private long position;
@@ -157,7 +159,12 @@ final class StreamReader {
    */
   private Future<Boolean> lease() {
     long now = System.currentTimeMillis();
-    long until = now + Math.max(LEASE_MS, store.config().pollInterval().toMillis() * 4);
+    long length = Math.max(LEASE_MS, store.config().pollInterval().toMillis() * 4);
+    if (active && now < leaseUntil - length / 2) {
+      // Renewed once half spent, not at every poll: an idle consumer writes its cursor row every few seconds.
+      return Future.succeededFuture(true);
+    }
+    long until = now + length;
     return store.db().inTransaction(conn -> conn.preparedQuery(claimLease)
             .execute(Tuple.of(owner, until, stream, consumer, owner, now)))
         .compose(rows -> {
@@ -165,6 +172,7 @@ final class StreamReader {
             active = false;
             return Future.succeededFuture(false);
           }
+          leaseUntil = until;
           if (active) {
             return Future.succeededFuture(true);
           }
@@ -183,7 +191,10 @@ final class StreamReader {
     for (Row row : rows) {
       long seq = row.getLong("seq");
       DomainEvent event = DomainEvent.fromJson(stream, new io.vertx.core.json.JsonObject(row.getString("body")));
-      chain = chain.compose(v -> stopped ? Future.failedFuture("stopped") : deliver.apply(event))
+      // The lease is checked (and renewed if half spent) before each event, so a long batch cannot outlive it
+      // while another instance takes the cursor over and reads the same events in parallel.
+      chain = chain.compose(v -> stopped ? Future.failedFuture("stopped") : holdLease())
+          .compose(v -> deliver.apply(event))
           .onSuccess(v -> position = seq);
       last = seq;
     }
@@ -195,6 +206,14 @@ final class StreamReader {
     return chain.compose(v -> store.db().inTransaction(conn ->
             conn.preparedQuery(updateCursor).execute(Tuple.of(end, stream, consumer, owner))))
         .map(count);
+  }
+
+  private Future<Void> holdLease() {
+    if (!durable()) {
+      return Future.succeededFuture();
+    }
+    return lease().compose(held -> held ? Future.<Void>succeededFuture()
+        : Future.failedFuture("another instance of the consumer took its cursor over"));
   }
 
   private String describe() {
