@@ -1,13 +1,9 @@
 package io.fluxgate.bootstrap;
 
-import java.nio.ByteBuffer;
+import io.fluxgate.config.AesGcm;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.util.HexFormat;
-import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The secure bootstrap's encryption under the AES-256 key devices share with the service: AES-GCM, a message being
@@ -16,39 +12,21 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class DeviceCipher {
 
-  static final int IV_BYTES = 12;
-  static final int TAG_BITS = 128;
-
-  private final SecretKeySpec key;
-  private final SecureRandom random = new SecureRandom();
+  private final AesGcm aes;
 
   public DeviceCipher(byte[] key) {
-    this.key = new SecretKeySpec(key, "AES");
+    this.aes = new AesGcm(key);
   }
 
   /** IV, ciphertext and tag of {@code plain}. */
   public byte[] encrypt(byte[] plain) {
-    try {
-      byte[] iv = new byte[IV_BYTES];
-      random.nextBytes(iv);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, iv));
-      byte[] sealed = cipher.doFinal(plain);
-      return ByteBuffer.allocate(iv.length + sealed.length).put(iv).put(sealed).array();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot encrypt a bootstrap answer", e);
-    }
+    return aes.encrypt(plain);
   }
 
   /** The plain bytes of {@code message}, or null when it was not encrypted under this key (or was changed). */
   public byte[] decrypt(byte[] message) {
-    if (message.length < IV_BYTES + TAG_BITS / 8) {
-      return null;
-    }
     try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, message, 0, IV_BYTES));
-      return cipher.doFinal(message, IV_BYTES, message.length - IV_BYTES);
+      return aes.decrypt(message);
     } catch (GeneralSecurityException e) {
       return null;
     }

@@ -1,15 +1,11 @@
 package io.fluxgate.config;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
-import javax.crypto.Cipher;
 import javax.crypto.Mac;
-import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -19,16 +15,12 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class SecretBox {
 
-  private static final int IV_BYTES = 12;
-  private static final int TAG_BITS = 128;
-
-  private final SecretKeySpec sealKey;
-  private final SecureRandom random = new SecureRandom();
+  private final AesGcm sealing;
   // Mac is not thread-safe; one per thread keeps the hot path (a device's key checked) free of allocation.
   private final ThreadLocal<Mac> macs;
 
   public SecretBox(byte[] serverKey, String purpose) {
-    this.sealKey = new SecretKeySpec(derive(serverKey, purpose + " seal"), "AES");
+    this.sealing = new AesGcm(derive(serverKey, purpose + " seal"));
     SecretKeySpec hashKey = new SecretKeySpec(derive(serverKey, purpose + " hash"), "HmacSHA256");
     this.macs = ThreadLocal.withInitial(() -> mac(hashKey));
   }
@@ -63,17 +55,7 @@ public final class SecretBox {
     if (secret.isEmpty()) {
       return "";
     }
-    try {
-      byte[] iv = new byte[IV_BYTES];
-      random.nextBytes(iv);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.ENCRYPT_MODE, sealKey, new GCMParameterSpec(TAG_BITS, iv));
-      byte[] sealed = cipher.doFinal(secret.getBytes(StandardCharsets.UTF_8));
-      return Base64.getEncoder().encodeToString(ByteBuffer.allocate(iv.length + sealed.length).put(iv).put(sealed)
-          .array());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot seal a secret", e);
-    }
+    return Base64.getEncoder().encodeToString(sealing.encrypt(secret.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** The secret inside {@code sealed}; fails when another server key sealed it. */
@@ -82,10 +64,7 @@ public final class SecretBox {
       return "";
     }
     try {
-      byte[] bytes = Base64.getDecoder().decode(sealed);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.DECRYPT_MODE, sealKey, new GCMParameterSpec(TAG_BITS, bytes, 0, IV_BYTES));
-      return new String(cipher.doFinal(bytes, IV_BYTES, bytes.length - IV_BYTES), StandardCharsets.UTF_8);
+      return new String(sealing.decrypt(Base64.getDecoder().decode(sealed)), StandardCharsets.UTF_8);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot open a secret: was it sealed with another server key?", e);
     }
