@@ -6,6 +6,7 @@ import io.fluxgate.events.ContextHandoff;
 import io.fluxgate.events.Delivery;
 import io.fluxgate.events.EventStore;
 import io.fluxgate.events.EventStoreConfig;
+import io.nats.client.ConsumeOptions;
 import io.nats.client.Connection;
 import io.nats.client.ConsumerContext;
 import io.nats.client.IterableConsumer;
@@ -57,6 +58,9 @@ public final class NatsEventStore implements EventStore {
   private static final int JS_NOT_FOUND = 404;
   /** How far before its row's creation an event may sit in the stream: clocks of nodes and server differ. */
   private static final Duration CLOCK_SLACK = Duration.ofSeconds(5);
+
+  /** A tail's pull lasts this long, so a pull lost with the connection is renewed within 3 of its half-lives. */
+  private static final long TAIL_PULL_EXPIRES_MS = 5_000;
 
   private final Vertx vertx;
   private final EventStoreConfig config;
@@ -137,6 +141,17 @@ public final class NatsEventStore implements EventStore {
   /** A JetStream answer on its way back to the context that appended. */
   private record Ack(Promise<Void> promise, Throwable error) {}
 
+  /**
+   * No JetStream answering yet (503, no responders, while the server recovers its streams) or a connection that is
+   * closed or reconnecting: the event goes later.
+   */
+  @Override
+  public boolean unavailable(Throwable cause) {
+    String message = String.valueOf(cause.getMessage());
+    return EventStore.super.unavailable(cause) || cause instanceof IllegalStateException
+        || message.contains("503") || message.contains("No Responders");
+  }
+
   @Override
   public Future<Void> append(DomainEvent event, byte[] body) {
     ContextHandoff<Ack> acks = this.acks.computeIfAbsent(vertx.getOrCreateContext(),
@@ -209,12 +224,14 @@ public final class NatsEventStore implements EventStore {
       var ordered = streamContext.createOrderedConsumer(new OrderedConsumerConfiguration()
           .filterSubject(subject(stream))
           .deliverPolicy(from == StartFrom.BEGINNING ? DeliverPolicy.All : DeliverPolicy.New));
-      MessageConsumer running = ordered.consume(message -> {
-        DomainEvent event = decode(stream, message);
-        if (event != null) {
-          context.runOnContext(v -> handler.handle(event));
-        }
-      });
+      // jnats's default pull (30 s, heartbeat 15 s) notices a pull lost to a server restart only after 45 s.
+      MessageConsumer running = ordered.consume(ConsumeOptions.builder().expiresIn(TAIL_PULL_EXPIRES_MS).build(),
+          message -> {
+            DomainEvent event = decode(stream, message);
+            if (event != null) {
+              context.runOnContext(v -> handler.handle(event));
+            }
+          });
       consumers.add(running);
       return (Subscription) () -> stop(running);
     }, false);
