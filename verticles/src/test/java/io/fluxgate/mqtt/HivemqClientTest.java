@@ -50,7 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
  * limits it announced (a server breaking them is disconnected by the client, and the test fails): CONNACK
  * restrictions, message properties, expiry, subscription options, the client's Receive Maximum and Maximum Packet
  * Size, topic aliases up to the server's maximum, shared subscriptions, wills, and the reason codes of refusals.
- * What Paho already proves the same way ({@link Mqtt5FeaturesTest}) is not repeated.
+ * What Paho already proves the same way ({@link Mqtt5FeaturesTest}) is not repeated. The client sets topic aliases
+ * on its own (up to 16 by default), so every test here also relies on the server resolving them. Subscription
+ * identifiers are not tested here: the client assigns its own and does not show those the server sends.
  */
 class HivemqClientTest {
 
