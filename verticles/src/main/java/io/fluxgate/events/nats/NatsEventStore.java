@@ -141,17 +141,6 @@ public final class NatsEventStore implements EventStore {
   /** A JetStream answer on its way back to the context that appended. */
   private record Ack(Promise<Void> promise, Throwable error) {}
 
-  /**
-   * No JetStream answering yet (503, no responders, while the server recovers its streams) or a connection that is
-   * closed or reconnecting: the event goes later.
-   */
-  @Override
-  public boolean unavailable(Throwable cause) {
-    String message = String.valueOf(cause.getMessage());
-    return EventStore.super.unavailable(cause) || cause instanceof IllegalStateException
-        || message.contains("503") || message.contains("No Responders");
-  }
-
   @Override
   public Future<Void> append(DomainEvent event, byte[] body) {
     ContextHandoff<Ack> acks = this.acks.computeIfAbsent(vertx.getOrCreateContext(),
