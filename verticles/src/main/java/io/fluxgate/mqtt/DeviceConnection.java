@@ -546,7 +546,7 @@ final class DeviceConnection {
       }
       case EXACTLY_ONCE -> {
         if (v5) {
-          endpoint.publishReceived(message.messageId(), recCode, MqttProperties.NO_PROPERTIES);
+          RefusedPubrec.send(endpoint, message.messageId(), recCode);
         } else {
           awaitingRelease().add(message.messageId());
           endpoint.publishReceived(message.messageId());

@@ -41,7 +41,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -426,7 +425,6 @@ class HivemqClientTest {
   }
 
   @Test
-  @Disabled("bug: a refused QoS 2 PUBLISH gets PUBREC 0x00 (vertx-mqtt 5.0.7 publishReceived drops the reason code)")
   void aRefusedQos2PublishGetsPubrecWithItsReasonCode() {
     Mqtt5BlockingClient client = connected(reader, "refused");
     assertThatThrownBy(() -> publish(client, topic(""), "no right", MqttQos.EXACTLY_ONCE))
