@@ -2,12 +2,15 @@
 # Runs the MQTT load tool against Fluxgate and against the local Mosquitto in the same run, scenario by scenario,
 # and prints both results. Build first: mvn -q -DskipTests install
 # Usage: benchmarks/mqtt-compare.sh [seconds-per-scenario=20] [idle-connections=19900]
-# SCENARIOS="qos0 rate qos1 idle" picks scenarios; FLUXGATE_JVM and FG_* variables pass through to the node.
+# SCENARIOS="qos0 rate qos1 idle connect" picks scenarios (connect: CONNECTS clients, CONNECT_INFLIGHT awaiting
+# CONNACK at a time, closed loop); FLUXGATE_JVM and FG_* variables pass through to the node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER=${1:-20}
 IDLE=${2:-19900}
-SCENARIOS=${SCENARIOS:-qos0 rate qos1 idle}
+SCENARIOS=${SCENARIOS:-qos0 rate qos1 idle connect}
+CONNECTS=${CONNECTS:-10000}
+CONNECT_INFLIGHT=${CONNECT_INFLIGHT:-200}
 JAR=verticles/target/fluxgate.jar
 LOAD="java -Xms1g -Xmx1g -cp benchmarks/target/benchmarks.jar io.fluxgate.bench.MqttLoad"
 MOSQUITTO_PID=$(cat /run/mosquitto/mosquitto.pid)
@@ -63,4 +66,9 @@ if wants idle && [ "$IDLE" -gt 0 ]; then
   echo "fluxgate live heap after full GC: $((HELD / 1024)) MiB with the connections open, $((CLOSED / 1024)) MiB after" \
     "they closed = $(awk -v h="$HELD" -v c="$CLOSED" -v n="$CONNECTED" 'BEGIN {printf "%.2f", (h - c) / n}') KiB per connection"
   $LOAD $MQ --idle "$IDLE" --connect-rate 3000 --publishers 0 --hold 2
+fi
+if wants connect; then
+  echo "== $CONNECTS clients CONNECT with credentials, $CONNECT_INFLIGHT awaiting CONNACK at a time (closed loop)"
+  $LOAD $FG --connect-clients "$CONNECTS" --connect-inflight "$CONNECT_INFLIGHT" --publishers 0
+  $LOAD $MQ --connect-clients "$CONNECTS" --connect-inflight "$CONNECT_INFLIGHT" --publishers 0
 fi

@@ -56,6 +56,10 @@ public final class MqttLoad implements Callable<Integer> {
   @Option(names = "--connect-rate", defaultValue = "2000", description = "idle connections opened per second") int connectRate;
   @Option(names = "--idle-warmup", defaultValue = "2000", description = "idle connections opened and closed first") int idleWarmup;
   @Option(names = "--hold", defaultValue = "3", description = "seconds to hold the idle connections open") int hold;
+  @Option(names = "--connect-clients", defaultValue = "0",
+      description = "closed loop: this many clients CONNECT (with credentials) and wait for CONNACK") int connectClients;
+  @Option(names = "--connect-inflight", defaultValue = "200",
+      description = "closed loop: CONNECTs awaiting their CONNACK at any time") int connectInflight;
   @Option(names = "--window", defaultValue = "2000", description = "unacknowledged publishes per publisher") int window;
   @Option(names = "--broker-pid", defaultValue = "0", description = "pid of the broker, for CPU and memory") long brokerPid;
   @Option(names = "--fluxgate", description = "users API URL (e.g. http://127.0.0.1:9002) to provision through") String usersUrl;
@@ -87,6 +91,9 @@ public final class MqttLoad implements Callable<Integer> {
     try {
       if (usersUrl != null) {
         provision();
+      }
+      if (connectClients > 0) {
+        connectClosedLoop();
       }
       if (idle > 0) {
         holdIdle();
@@ -199,6 +206,71 @@ public final class MqttLoad implements Callable<Integer> {
       clients.add(vertx.createNetClient(options));
     }
     return clients;
+  }
+
+  /**
+   * How fast the broker takes connections: {@code --connect-clients} CONNECTs with credentials, never more than
+   * {@code --connect-inflight} awaiting their CONNACK (each answer lets the next one go), the accepted ones held
+   * until all are done, then closed. A warm-up round of {@code --idle-warmup} goes first.
+   */
+  private void connectClosedLoop() throws Exception {
+    if (idleWarmup > 0) {
+      List<NetSocket> warm = openClosedLoop(idleClients(idleWarmup), idleWarmup, "warm-");
+      await(Future.join(warm.stream().map(NetSocket::close).toList()).recover(e -> Future.succeededFuture()));
+      Thread.sleep(1000);
+    }
+    connectWaits.clear();
+    long cpuBefore = cpuTicks();
+    long start = System.nanoTime();
+    List<NetSocket> open = openClosedLoop(idleClients(connectClients), connectClients, "conn-");
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long cpuAfter = cpuTicks();
+    long[] waits;
+    synchronized (connectWaits) {
+      waits = connectWaits.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+    System.out.printf("%s connect: %d clients, %d in flight: %d accepted, %d refused or failed, in %.2f s ="
+        + " %.0f connections/s (CONNACK after p50 %.2f ms, p99 %.2f ms, max %.2f ms)", label, connectClients,
+        connectInflight, open.size(), connectClients - open.size(), seconds, open.size() / seconds, pct(waits, 0.5),
+        pct(waits, 0.99), pct(waits, 1.0));
+    if (brokerPid > 0 && !open.isEmpty()) {
+      double cpuSeconds = (cpuAfter - cpuBefore) / 100.0;
+      System.out.printf(", broker CPU %.2f s = %.0f us per connection", cpuSeconds, cpuSeconds * 1e6 / open.size());
+    }
+    System.out.println();
+    System.out.flush();
+    await(Future.join(open.stream().map(NetSocket::close).toList()).recover(e -> Future.succeededFuture()));
+  }
+
+  /** Opens {@code count} connections with at most {@code --connect-inflight} awaiting CONNACK; the accepted ones. */
+  private List<NetSocket> openClosedLoop(List<NetClient> nets, int count, String prefix) throws Exception {
+    List<NetSocket> open = new ArrayList<>(count);
+    Promise<Void> finished = Promise.promise();
+    int[] started = {0};
+    int[] done = {0};
+    // Everything on one event loop of the tool: the counters and the encoder need no locks.
+    io.vertx.core.Context loop = vertx.getOrCreateContext();
+    Runnable[] next = new Runnable[1];
+    next[0] = () -> {
+      int index = started[0]++;
+      openOne(nets.get(index % nets.size()), prefix + index).onComplete(result -> {
+        if (result.succeeded()) {
+          open.add(result.result());
+        }
+        if (++done[0] == count) {
+          finished.complete();
+        } else if (started[0] < count) {
+          next[0].run();
+        }
+      });
+    };
+    loop.runOnContext(v -> {
+      for (int i = 0; i < Math.min(connectInflight, count); i++) {
+        next[0].run();
+      }
+    });
+    await(finished.future());
+    return open;
   }
 
   /** Opens {@code count} connections, paced from an event-loop timer; returns those the broker accepted. */

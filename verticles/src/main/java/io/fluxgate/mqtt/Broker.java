@@ -27,7 +27,8 @@ final class Broker {
   private final Map<String, java.util.Set<SharedGroup>> sharedGroups = new ConcurrentHashMap<>();
   private final Future<io.vertx.core.shareddata.AsyncMap<String, JsonObject>> sharedRegistry;
   private final boolean clustered;
-  // Single node: the event loops with subscribers of each channel, so a message skips the bus.
+  // The event loops with subscribers of each channel: a single node routes through it (a message skips the bus),
+  // every node asks it whether a subscriber of a channel is congested.
   private final Map<String, java.util.Set<ChannelRouter>> listening = new ConcurrentHashMap<>();
 
   Broker(MqttConfig config, AccessCache access, RetainedMessages retained, MqttEvents events, MqttMetrics metrics,
@@ -196,9 +197,12 @@ final class Broker {
     }
   }
 
-  /** Whether a local subscriber of the channel is falling behind; QoS 1/2 publishers then wait for their ack. */
+  /**
+   * Whether a subscriber of the channel on this node is falling behind: its publishers on this node then are not
+   * read (and QoS 1/2 ones wait for their acknowledgement). Subscribers on other nodes are not asked.
+   */
   boolean congested(String channelId) {
-    java.util.Set<ChannelRouter> routers = clustered ? null : listening.get(channelId);
+    java.util.Set<ChannelRouter> routers = listening.get(channelId);
     if (routers != null) {
       for (ChannelRouter router : routers) {
         if (router.congested()) {

@@ -99,9 +99,9 @@ final class ChannelRouter {
       Route created = new Route();
       if (clustered) {
         created.consumer = bus.consumer(ChannelMessage.address(channelId), message -> route(created, message.body()));
-      } else {
-        broker.listen(channelId, this);
       }
+      // Clustered too: publishers on this node ask it whether this loop's subscribers keep up.
+      broker.listen(channelId, this);
       routes.put(channelId, created);
       route = created;
     }
@@ -191,9 +191,8 @@ final class ChannelRouter {
       routes.remove(channelId);
       if (route.consumer != null) {
         route.consumer.unregister();
-      } else {
-        broker.unlisten(channelId, this);
       }
+      broker.unlisten(channelId, this);
     }
   }
 

@@ -61,7 +61,6 @@ final class DeviceConnection {
   private long ackTimer = -1;
   private String lastTopicName;
   private ChannelTopic lastTopic;
-  private int unwritten;
   private boolean coalescing;
   private String outChannel;
   private String outSubtopic;
@@ -71,6 +70,15 @@ final class DeviceConnection {
   private io.vertx.core.Handler<io.vertx.core.AsyncResult<Integer>> onWritten;
   private boolean acknowledging;
   private boolean readingPaused;
+  // Sizes of the PUBLISH packets written to the device and not yet taken by its socket, oldest first (writes
+  // complete in order), and their sum: how far behind the device is.
+  private int[] writing;
+  private int writingHead;
+  private int writingCount;
+  private long pendingBytes;
+  /** Counted in the router's congestion: publishers to its channels are not read meanwhile. */
+  private boolean holdingPublishers;
+  private long behindTimer = -1;
   // MQTT 5: the client id we gave a device that sent none, the device's Maximum Packet Size, its topic aliases.
   private String assignedClientId;
   private long maxPacketSize = Long.MAX_VALUE;
@@ -223,14 +231,17 @@ final class DeviceConnection {
           }
         }
       });
+      int keepAlive = endpoint.keepAliveTimeSeconds();
       if (v5) {
         endpoint.accept(claim.present(), connackProperties());
+        if (broker.config.serverKeepAliveSeconds() > 0 && keepAliveFromServer()) {
+          keepAlive = broker.config.serverKeepAliveSeconds();
+        }
       } else {
         endpoint.accept(claim.present());
       }
       session.attach(this);
-      broker.emit(broker.events.connected(thingId, session.clientId(), endpoint.protocolVersion(),
-          endpoint.keepAliveTimeSeconds()));
+      broker.emit(broker.events.connected(thingId, session.clientId(), endpoint.protocolVersion(), keepAlive));
       session.resume();
       return null;
     });
@@ -275,6 +286,32 @@ final class DeviceConnection {
     }
   }
 
+  /**
+   * MQTT 5 Server Keep Alive: the connection is closed after 1.5 times the server's keep-alive without a packet,
+   * in place of the device's own (vertx-mqtt timed it from CONNECT). False where the socket is out of reach.
+   */
+  private boolean keepAliveFromServer() {
+    var socket = EndpointSocket.of(endpoint);
+    if (socket == null) {
+      return false;
+    }
+    var pipeline = socket.channelHandlerContext().pipeline();
+    var idle = new io.netty.handler.timeout.IdleStateHandler(
+        (int) Math.ceil(broker.config.serverKeepAliveSeconds() * 1.5), 0, 0);
+    if (pipeline.get(KEEP_ALIVE_HANDLER) != null) {
+      pipeline.replace(KEEP_ALIVE_HANDLER, KEEP_ALIVE_HANDLER, idle);
+    } else if (pipeline.get("handler") != null) {
+      // The device asked for no keep-alive: Vert.x's own handler closes the connection on the idle event.
+      pipeline.addBefore("handler", KEEP_ALIVE_HANDLER, idle);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** vertx-mqtt's name for the idle handler that times a device's keep-alive. */
+  private static final String KEEP_ALIVE_HANDLER = "idle";
+
   /** What CONNACK tells an MQTT 5 device the server does, and the client id it was given, if any. */
   private MqttProperties connackProperties() {
     MqttProperties properties = new MqttProperties();
@@ -285,6 +322,9 @@ final class DeviceConnection {
     properties.add(integer(MqttProperties.MqttPropertyType.WILDCARD_SUBSCRIPTION_AVAILABLE, 1));
     properties.add(integer(MqttProperties.MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 1));
     properties.add(integer(MqttProperties.MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE, 1));
+    if (broker.config.serverKeepAliveSeconds() > 0 && EndpointSocket.of(endpoint) != null) {
+      properties.add(integer(MqttProperties.MqttPropertyType.SERVER_KEEP_ALIVE, broker.config.serverKeepAliveSeconds()));
+    }
     if (assignedClientId != null) {
       properties.add(new MqttProperties.StringProperty(
           MqttProperties.MqttPropertyType.ASSIGNED_CLIENT_IDENTIFIER.value(), assignedClientId));
@@ -472,6 +512,10 @@ final class DeviceConnection {
       broker.retained.retain(routed).onFailure(e -> LOG.warn("retained message not kept: {}", e.getMessage()));
     }
     if (message.qosLevel() == MqttQoS.AT_MOST_ONCE) {
+      if (broker.congested(topic.channelId())) {
+        // QoS 0 has no acknowledgement to hold back: its socket is not read until the subscriber catches up.
+        holdBack(topic.channelId());
+      }
       return;
     }
     if (message.qosLevel() == MqttQoS.EXACTLY_ONCE) {
@@ -484,14 +528,19 @@ final class DeviceConnection {
         unacknowledged = new ArrayDeque<>();
       }
       unacknowledged.addLast(new long[] {message.messageId(), message.qosLevel().value()});
-      lastCongestedChannel = topic.channelId();
-      if (ackTimer < 0) {
-        ackTimer = router.context().owner().setTimer(1, id -> releaseAcks());
-      }
-      pauseReading();
+      holdBack(topic.channelId());
       return;
     }
     acknowledge(message.messageId(), message.qosLevel().value());
+  }
+
+  /** Stops reading this publisher until {@code channelId}'s subscribers on this node catch up (checked each ms). */
+  private void holdBack(String channelId) {
+    lastCongestedChannel = channelId;
+    if (ackTimer < 0) {
+      ackTimer = router.context().owner().setTimer(1, id -> releaseAcks());
+    }
+    pauseReading();
   }
 
   private void acknowledge(int packetId, int qos) {
@@ -529,6 +578,7 @@ final class DeviceConnection {
     var socket = EndpointSocket.of(endpoint);
     if (socket != null) {
       readingPaused = true;
+      broker.metrics.publishersHeld.increment();
       socket.pause();
     }
   }
@@ -701,9 +751,13 @@ final class DeviceConnection {
 
   // ---- platform to device ----
 
-  /** QoS 0: dropped (and counted) when the device does not read fast enough, or it expired. */
+  /**
+   * QoS 0: sent, however far behind the device is (its publishers on this node are held back meanwhile), except
+   * past four times {@code mqtt.slow_consumer_bytes} (room for what was on its way when they were stopped; beyond
+   * it, what nobody holds back: messages from other nodes) or expired: then dropped and counted.
+   */
   void sendAtMostOnce(ChannelMessage message, boolean retain, int[] subscriptionIds) {
-    if (unwritten >= broker.config.maxQueued()
+    if (pendingBytes >= 4L * broker.config.slowConsumerBytes()
         || (message.properties() != null && message.expired(DomainEvent.nowNanos()))) {
       broker.metrics.dropped.increment();
       return;
@@ -754,9 +808,10 @@ final class DeviceConnection {
       // Only connections that receive messages need these; idle ones are spared them.
       coalescing = true;
       FlushCoalescing.install(endpoint);
-      onWritten = written -> unwritten--;
+      onWritten = written -> written();
+      writing = new int[16];
     }
-    unwritten++;
+    writingStarted(PUBLISH_OVERHEAD + topicOf(message).length() + message.payload().length());
     broker.metrics.messagesOut.increment();
     if (properties == MqttProperties.NO_PROPERTIES) {
       endpoint.publish(topicOf(message), message.payload(), qos, dup, retain, packetId).onComplete(onWritten);
@@ -765,6 +820,66 @@ final class DeviceConnection {
           .onComplete(onWritten);
     }
     return true;
+  }
+
+  /** Fixed header, topic length and packet id of a PUBLISH, about; properties are left out of the estimate. */
+  private static final int PUBLISH_OVERHEAD = 8;
+
+  /** A PUBLISH of {@code bytes} handed to the socket: the device is that much further behind until it is written. */
+  private void writingStarted(int bytes) {
+    if (writingCount == writing.length) {
+      int[] larger = new int[writing.length * 2];
+      for (int i = 0; i < writingCount; i++) {
+        larger[i] = writing[(writingHead + i) % writing.length];
+      }
+      writing = larger;
+      writingHead = 0;
+    }
+    writing[(writingHead + writingCount++) % writing.length] = bytes;
+    pendingBytes += bytes;
+    if (!holdingPublishers && pendingBytes >= broker.config.slowConsumerBytes() && !endpointClosed) {
+      holdingPublishers = true;
+      router.congestion(1);
+      behindTimer = router.context().owner().setTimer(broker.config.slowConsumerTime().toMillis(),
+          id -> stayedBehind());
+    }
+  }
+
+  /** The oldest PUBLISH pending left for the socket (or failed with it). */
+  private void written() {
+    if (writingCount == 0) {
+      return;
+    }
+    pendingBytes -= writing[writingHead];
+    writingHead = (writingHead + 1) % writing.length;
+    writingCount--;
+    if (holdingPublishers && pendingBytes < broker.config.slowConsumerBytes() / 2) {
+      // Caught up enough: its publishers go on, and the clock starts again next time it falls behind.
+      releasePublishers();
+    }
+  }
+
+  private void releasePublishers() {
+    if (holdingPublishers) {
+      holdingPublishers = false;
+      router.congestion(-1);
+    }
+    if (behindTimer >= 0) {
+      router.context().owner().cancelTimer(behindTimer);
+      behindTimer = -1;
+    }
+  }
+
+  /** Behind by {@code mqtt.slow_consumer_bytes} for {@code mqtt.slow_consumer_time}: it holds everyone back. */
+  private void stayedBehind() {
+    behindTimer = -1;
+    if (endpointClosed) {
+      return;
+    }
+    LOG.info("MQTT connection {} of thing {} closed: {} bytes not taken for {} (reason slow_consumer)",
+        endpoint.clientIdentifier(), thingId, pendingBytes, broker.config.slowConsumerTime());
+    broker.metrics.slowConsumers.increment();
+    closeSlowConsumer();
   }
 
   /** The topic of an outgoing message; messages of one publisher share their strings, so this is rarely rebuilt. */
@@ -778,7 +893,19 @@ final class DeviceConnection {
   }
 
   void closeSlowConsumer() {
+    if (endpointClosed) {
+      return;
+    }
     closeReason = "slow_consumer";
+    var socket = EndpointSocket.of(endpoint);
+    if (socket != null) {
+      // Vert.x closes after what waits to be written, which a device that stopped reading never takes: the
+      // channel is closed at once (an MQTT 5 DISCONNECT would wait behind the rest just the same).
+      endpointClosed = true;
+      // From Vert.x's own handler towards the socket: past the queue in that handler.
+      socket.channelHandlerContext().close();
+      return;
+    }
     if (v5) {
       endpoint.disconnect(MqttDisconnectReasonCode.QUOTA_EXCEEDED, MqttProperties.NO_PROPERTIES);
     }
@@ -818,6 +945,8 @@ final class DeviceConnection {
 
   private void closed() {
     endpointClosed = true;
+    // Its publishers go on: what it did not take is gone with it.
+    releasePublishers();
     if (counted) {
       broker.metrics.connections.decrementAndGet();
       counted = false;

@@ -24,7 +24,10 @@ public record MqttConfig(
     int maxInflight,
     int maxQueued,
     int maxClientIdLength,
-    Duration maxSessionExpiry) {
+    Duration maxSessionExpiry,
+    int slowConsumerBytes,
+    Duration slowConsumerTime,
+    Duration serverKeepAlive) {
 
   public static MqttConfig from(ConfigTree tree, String nodeHost) {
     ConfigSection mqtt = tree.section("mqtt");
@@ -51,7 +54,19 @@ public record MqttConfig(
         mqtt.integer("max_queued", 1000, 0, 10_000_000),
         mqtt.integer("max_client_id_length", 128, 23, 65535),
         // Offline sessions hold memory; a device that never comes back must not hold it for ever.
-        mqtt.duration("max_session_expiry", Duration.ofHours(2)));
+        mqtt.duration("max_session_expiry", Duration.ofHours(2)),
+        // Written to a device and not yet taken by its socket: this far behind, publishers to its channels on this
+        // node are not read until it is back under half of it; behind for slow_consumer_time, it is disconnected.
+        mqtt.integer("slow_consumer_bytes", 256 * 1024, 4096, Integer.MAX_VALUE / 4),
+        // Shorter than 1.5 x a usual keep-alive (60 s), so publishers held back by a stalled subscriber survive it.
+        mqtt.duration("slow_consumer_time", Duration.ofSeconds(10)),
+        // Zero: the device's own keep-alive is used.
+        mqtt.duration("server_keep_alive", Duration.ZERO));
+  }
+
+  /** MQTT 5 Server Keep Alive in seconds (at most 65 535), or 0 when the device's own keep-alive applies. */
+  public int serverKeepAliveSeconds() {
+    return (int) Math.min(65_535, serverKeepAlive.toSeconds());
   }
 
   /**

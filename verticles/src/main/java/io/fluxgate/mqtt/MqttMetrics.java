@@ -19,6 +19,7 @@ public final class MqttMetrics {
   final LongAdder authFailures = new LongAdder();
   final LongAdder refusedConnections = new LongAdder();
   final LongAdder slowConsumers = new LongAdder();
+  final LongAdder publishersHeld = new LongAdder();
 
   /** Registers the counters with the node's registry, when the node serves metrics. */
   public void register() {
@@ -31,7 +32,8 @@ public final class MqttMetrics {
     counter(registry, "fluxgate_mqtt_messages_in", messagesIn, "PUBLISH packets accepted from devices");
     counter(registry, "fluxgate_mqtt_messages_out", messagesOut, "PUBLISH packets sent to subscribers");
     counter(registry, "fluxgate_mqtt_messages_dropped", dropped,
-        "messages not delivered: QoS 0 to a slow subscriber, or queue overflow of an offline session");
+        "messages not delivered: QoS 0 to a subscriber twice mqtt.slow_consumer_bytes behind, expired, too large for"
+            + " the device, or queue overflow of an offline session");
     counter(registry, "fluxgate_mqtt_publishes_refused", refusedPublishes, "publishes refused (topic or rights)");
     counter(registry, "fluxgate_mqtt_subscriptions_refused", refusedSubscriptions,
         "subscriptions refused (filter or rights)");
@@ -39,7 +41,10 @@ public final class MqttMetrics {
     counter(registry, "fluxgate_mqtt_connections_refused", refusedConnections,
         "CONNECTs refused because the node is at its connection limit");
     counter(registry, "fluxgate_mqtt_slow_consumers_disconnected", slowConsumers,
-        "sessions closed because their QoS 1/2 queue overflowed");
+        "connections closed as slow consumers: mqtt.slow_consumer_bytes behind for mqtt.slow_consumer_time, or their"
+            + " QoS 1/2 queue overflowed");
+    counter(registry, "fluxgate_mqtt_publishers_held", publishersHeld,
+        "times a publisher's socket stopped being read because a subscriber of its channel on this node fell behind");
   }
 
   private static void counter(MeterRegistry registry, String name, LongAdder adder, String description) {
