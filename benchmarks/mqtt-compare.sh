@@ -3,7 +3,8 @@
 # and prints both results. Build first: mvn -q -DskipTests install
 # Usage: benchmarks/mqtt-compare.sh [seconds-per-scenario=20] [idle-connections=19900]
 # SCENARIOS="qos0 rate qos1 idle connect" picks scenarios (connect: CONNECTS clients, CONNECT_INFLIGHT awaiting
-# CONNACK at a time, closed loop); FLUXGATE_JVM and FG_* variables pass through to the node.
+# CONNACK at a time, closed loop); FLUXGATE_JVM and FG_* variables pass through to the node; JAR picks another build
+# of the node (to compare two builds against Mosquitto in one sitting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER=${1:-20}
@@ -11,7 +12,7 @@ IDLE=${2:-19900}
 SCENARIOS=${SCENARIOS:-qos0 rate qos1 idle connect}
 CONNECTS=${CONNECTS:-10000}
 CONNECT_INFLIGHT=${CONNECT_INFLIGHT:-200}
-JAR=verticles/target/fluxgate.jar
+JAR=${JAR:-verticles/target/fluxgate.jar}
 LOAD="java -Xms1g -Xmx1g -cp benchmarks/target/benchmarks.jar io.fluxgate.bench.MqttLoad"
 MOSQUITTO_PID=$(cat /run/mosquitto/mosquitto.pid)
 WORK=$(mktemp -d)
