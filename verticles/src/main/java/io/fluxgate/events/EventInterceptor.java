@@ -2,6 +2,7 @@ package io.fluxgate.events;
 
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.EncodedEvent;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -82,11 +83,10 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     int attempt;
     long startedAt;
 
-    Pending(DeliveryContext<Object> delivery, DomainEvent event, boolean fromOutbox) {
+    Pending(DeliveryContext<Object> delivery, DomainEvent event, byte[] body, boolean fromOutbox) {
       this.delivery = delivery;
       this.event = event;
-      // Encoded here, on the publisher's thread, to spread the work off the single appending context.
-      this.body = event.toBytes();
+      this.body = body;
       this.fromOutbox = fromOutbox;
     }
   }
@@ -94,13 +94,18 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   @Override
   public void handle(DeliveryContext<Object> delivery) {
     // dc.body() is the sent object on every node; message().body() is null for clustered outbound messages.
-    if (!(delivery.body() instanceof DomainEvent event)
+    Object sent = delivery.body();
+    if (!(sent instanceof EncodedEvent || sent instanceof DomainEvent)
         || !delivery.message().address().startsWith(Addresses.EVENTS_PREFIX)) {
       delivery.next();
       return;
     }
-    Pending pending = new Pending(delivery, event,
-        delivery.message().headers().contains(EventPublisher.OUTBOX_HEADER));
+    boolean fromOutbox = delivery.message().headers().contains(EventPublisher.OUTBOX_HEADER);
+    // An outbox event brings its row's bytes; any other is encoded here, on the publisher's thread, to spread the
+    // work off the single appending context.
+    Pending pending = sent instanceof EncodedEvent encoded
+        ? new Pending(delivery, encoded.event(), encoded.body(), fromOutbox)
+        : new Pending(delivery, (DomainEvent) sent, ((DomainEvent) sent).toBytes(), fromOutbox);
     if (Vertx.currentContext() == context) {
       append(pending);
     } else {
