@@ -9,6 +9,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -25,6 +27,8 @@ public final class EventPublisher {
   private final Database db;
   private final EventBus bus;
   private final Outbox outbox;
+  /** Bus addresses by stream, built once: a fresh string per publish also had its hash computed by the bus. */
+  private final Map<String, String> addresses = new ConcurrentHashMap<>();
 
   public EventPublisher(Database db, EventBus bus, Outbox outbox) {
     this.db = db;
@@ -48,17 +52,21 @@ public final class EventPublisher {
         });
   }
 
+  private String address(String stream) {
+    return addresses.computeIfAbsent(stream, Addresses::events);
+  }
+
   /** A command's result and its events with the bytes their outbox rows hold, so that nothing encodes them again. */
   private record Committed<T>(T result, List<EncodedEvent> events) {}
 
   /** Publishes an event that changes no state (a read, a session change); it is appended with bounded retries. */
   public void publish(DomainEvent event) {
-    bus.publish(Addresses.events(event.stream()), event);
+    bus.publish(address(event.stream()), event);
   }
 
   /** Publishes an event that has an outbox row, carrying the row's bytes to the store. */
   void publishRecorded(EncodedEvent recorded) {
-    bus.publish(Addresses.events(recorded.event().stream()), recorded,
+    bus.publish(address(recorded.event().stream()), recorded,
         new DeliveryOptions().addHeader(OUTBOX_HEADER, "1"));
   }
 }
