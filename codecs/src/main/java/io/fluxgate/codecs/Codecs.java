@@ -9,6 +9,7 @@ public final class Codecs {
 
   public static void register(EventBus bus) {
     bus.registerDefaultCodec(DomainEvent.class, new DomainEventCodec());
+    bus.registerDefaultCodec(EncodedEvent.class, new EncodedEventCodec());
     bus.registerDefaultCodec(ThingAccess.class, new ThingAccessCodec());
     bus.registerDefaultCodec(ChannelMessage.class, new ChannelMessageCodec());
     bus.registerDefaultCodec(UserRequest.class, new UserRequestCodec());

@@ -2,6 +2,7 @@ package io.fluxgate.codecs;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.EncodeException;
@@ -38,6 +39,12 @@ public record DomainEvent(
   public static final String REVISION = "revision";
 
   private static final JsonFactory JSON = new JsonFactory();
+  // The envelope's names quoted once, not escaped again for every event.
+  private static final SerializedString OPERATION_NAME = new SerializedString(OPERATION);
+  private static final SerializedString OCCURRED_AT_NAME = new SerializedString(OCCURRED_AT);
+  private static final SerializedString EVENT_ID_NAME = new SerializedString(EVENT_ID);
+  private static final SerializedString INSTANCE_NAME = new SerializedString(INSTANCE);
+  private static final SerializedString REVISION_NAME = new SerializedString(REVISION);
   /** One scratch buffer per thread: encoding then copies out only the finished bytes. */
   private static final ThreadLocal<ByteArrayBuilder> SCRATCH = ThreadLocal.withInitial(() -> new ByteArrayBuilder(1024));
 
@@ -83,12 +90,17 @@ public record DomainEvent(
     out.reset();
     try (JsonGenerator json = JSON.createGenerator(out)) {
       json.writeStartObject();
-      json.writeStringField(OPERATION, operation);
-      json.writeNumberField(OCCURRED_AT, occurredAt);
-      json.writeStringField(EVENT_ID, eventId);
-      json.writeStringField(INSTANCE, instance);
+      json.writeFieldName(OPERATION_NAME);
+      json.writeString(operation);
+      json.writeFieldName(OCCURRED_AT_NAME);
+      json.writeNumber(occurredAt);
+      json.writeFieldName(EVENT_ID_NAME);
+      json.writeString(eventId);
+      json.writeFieldName(INSTANCE_NAME);
+      json.writeString(instance);
       if (revision != NO_REVISION) {
-        json.writeNumberField(REVISION, revision);
+        json.writeFieldName(REVISION_NAME);
+        json.writeNumber(revision);
       }
       for (Map.Entry<String, Object> field : fields) {
         json.writeFieldName(field.getKey());

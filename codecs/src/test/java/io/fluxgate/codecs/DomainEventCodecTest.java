@@ -44,6 +44,20 @@ class DomainEventCodecTest {
   }
 
   @Test
+  void anEncodedEventGoesOnTheWireAsThePlainEventAndArrivesAsOne() {
+    DomainEvent event = thingCreated();
+    Buffer plain = Buffer.buffer();
+    new DomainEventCodec().encodeToWire(plain, event);
+    Buffer encoded = Buffer.buffer();
+    EncodedEventCodec codec = new EncodedEventCodec();
+    codec.encodeToWire(encoded, EncodedEvent.of(event));
+
+    assertThat(encoded.getBytes()).isEqualTo(plain.getBytes());
+    assertThat(codec.decodeFromWire(0, encoded)).isEqualTo(event);
+    assertThat(codec.transform(EncodedEvent.of(event))).isSameAs(event);
+  }
+
+  @Test
   void writesTheSameBytesAsTheJsonObject() {
     DomainEvent event = thingCreated();
     assertThat(new String(event.toBytes(), java.nio.charset.StandardCharsets.UTF_8))

@@ -2,6 +2,7 @@ package io.fluxgate.events;
 
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.EncodedEvent;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>When an append fails, an event with an outbox row is left to the {@link OutboxRelay}; any other event waits
  * in a bounded retry buffer and is tried again on every relay tick. At most {@code maxPending} events are held in
- * memory on their way to the store; beyond that an outbox event is left to the relay at once (its bytes are in the
- * database) and a direct event goes straight to the retry buffer.
+ * memory on their way to the store, counting those still being handed to the interceptor's context: the bound is
+ * checked on the publisher's thread, so a stalled context cannot make the hand-off grow. Beyond it an outbox event
+ * is left to the relay at once (its bytes are in the database) and a direct event goes straight to the retry buffer.
  */
 public final class EventInterceptor implements Handler<DeliveryContext<Object>> {
 
@@ -43,10 +46,14 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private final OutboxRelay relay;
   private final int retryCapacity;
   private final int maxPending;
-  /** Events in {@link #inOrder}, from append until delivered or failed: what the store's slowness costs in memory. */
-  private int held;
+  /**
+   * Events admitted and not yet delivered or failed, in the hand-off or in {@link #inOrder}: what the store's (or
+   * this context's) slowness costs in memory. Written from publishers' threads and the context.
+   */
+  private final AtomicInteger held = new AtomicInteger();
   private int peakHeld;
   private final Map<String, ArrayDeque<Pending>> inOrder = new HashMap<>();
+  /** Direct events waiting for the store; guarded by itself, since a publisher's thread may add to it. */
   private final ArrayDeque<Pending> retries = new ArrayDeque<>();
   /** Published events not yet handed to the store because {@link #WINDOW} appends are outstanding. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
@@ -82,11 +89,10 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     int attempt;
     long startedAt;
 
-    Pending(DeliveryContext<Object> delivery, DomainEvent event, boolean fromOutbox) {
+    Pending(DeliveryContext<Object> delivery, DomainEvent event, byte[] body, boolean fromOutbox) {
       this.delivery = delivery;
       this.event = event;
-      // Encoded here, on the publisher's thread, to spread the work off the single appending context.
-      this.body = event.toBytes();
+      this.body = body;
       this.fromOutbox = fromOutbox;
     }
   }
@@ -94,27 +100,44 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   @Override
   public void handle(DeliveryContext<Object> delivery) {
     // dc.body() is the sent object on every node; message().body() is null for clustered outbound messages.
-    if (!(delivery.body() instanceof DomainEvent event)
+    Object sent = delivery.body();
+    if (!(sent instanceof EncodedEvent || sent instanceof DomainEvent)
         || !delivery.message().address().startsWith(Addresses.EVENTS_PREFIX)) {
       delivery.next();
       return;
     }
+    boolean fromOutbox = delivery.message().headers().contains(EventPublisher.OUTBOX_HEADER);
+    DomainEvent event = sent instanceof EncodedEvent encoded ? encoded.event() : (DomainEvent) sent;
+    boolean admitted = admit();
+    if (!admitted && fromOutbox) {
+      leftToRelay(event);
+      return;
+    }
+    // An outbox event brings its row's bytes; any other is encoded here, on the publisher's thread, to spread the
+    // work off the single appending context.
     Pending pending = new Pending(delivery, event,
-        delivery.message().headers().contains(EventPublisher.OUTBOX_HEADER));
-    if (Vertx.currentContext() == context) {
+        sent instanceof EncodedEvent encoded ? encoded.body() : event.toBytes(), fromOutbox);
+    if (!admitted) {
+      buffer(pending);
+    } else if (Vertx.currentContext() == context) {
       append(pending);
     } else {
       incoming.hand(pending);
     }
   }
 
-  private void append(Pending pending) {
-    if (held >= maxPending) {
-      overflow(pending);
-      return;
+  /** Counts one more event held, unless {@code maxPending} are held already (then nothing changes). */
+  private boolean admit() {
+    if (held.incrementAndGet() > maxPending) {
+      held.decrementAndGet();
+      return false;
     }
-    held++;
-    peakHeld = Math.max(peakHeld, held);
+    return true;
+  }
+
+  /** Takes an admitted event in on the context, behind the events of its stream published before it. */
+  private void append(Pending pending) {
+    peakHeld = Math.max(peakHeld, held.get());
     pending.result = null;
     pending.startedAt = 0;
     pending.attempt++;
@@ -201,7 +224,7 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     Pending head;
     while ((head = queue.peek()) != null && head.result != null) {
       queue.poll();
-      held--;
+      held.decrementAndGet();
       if (head.fromOutbox) {
         inFlight.remove(head.event.eventId());
       }
@@ -237,38 +260,50 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     buffer(pending);
   }
 
-  /** Holds nothing more while {@code maxPending} events wait for the store. */
-  private void overflow(Pending pending) {
-    if (pending.fromOutbox) {
-      // Neither delivered nor kept nor marked in flight: the relay republishes its row once the store catches up.
-      leftToRelay.incrementAndGet();
-      LOG.debug("event {} left to the outbox relay: {} events wait for the store", pending.event.eventId(), held);
-      return;
-    }
-    buffer(pending);
+  /** An outbox event over the bound: neither delivered nor kept nor marked in flight, its row is relayed later. */
+  private void leftToRelay(DomainEvent event) {
+    leftToRelay.incrementAndGet();
+    LOG.debug("event {} left to the outbox relay: {} events wait for the store", event.eventId(), held.get());
   }
 
+  /** Keeps a direct event for a later attempt; the oldest goes when the buffer is full. Any thread. */
   private void buffer(Pending pending) {
-    if (retries.size() >= retryCapacity) {
-      Pending oldest = retries.poll();
-      if (oldest != null) {
-        dropped.incrementAndGet();
-        LOG.warn("retry buffer full: dropped {} event {} of {}",
-            oldest.event.operation(), oldest.event.eventId(), oldest.event.stream());
+    Pending oldest = null;
+    boolean kept = false;
+    synchronized (retries) {
+      if (retryCapacity > 0 && retries.size() >= retryCapacity) {
+        oldest = retries.poll();
+      }
+      if (retryCapacity > 0) {
+        retries.add(pending);
+        kept = true;
       }
     }
-    if (retryCapacity > 0) {
-      retries.add(pending);
-    } else {
+    if (oldest != null || !kept) {
       dropped.incrementAndGet();
+    }
+    if (oldest != null) {
+      LOG.warn("retry buffer full: dropped {} event {} of {}",
+          oldest.event.operation(), oldest.event.eventId(), oldest.event.stream());
     }
   }
 
-  /** Tries the buffered direct events again; runs on the interceptor's context. */
+  /** Tries the buffered direct events again, as far as the bound lets; runs on the interceptor's context. */
   void retryBuffered() {
-    int n = retries.size();
+    int n = buffered();
     for (int i = 0; i < n; i++) {
-      append(retries.poll());
+      Pending next;
+      synchronized (retries) {
+        next = retries.poll();
+      }
+      if (next == null) {
+        return;
+      }
+      if (admit()) {
+        append(next);
+      } else {
+        buffer(next);
+      }
     }
   }
 
@@ -303,16 +338,18 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   }
 
   int buffered() {
-    return retries.size();
+    synchronized (retries) {
+      return retries.size();
+    }
   }
 
   long leftToRelay() {
     return leftToRelay.get();
   }
 
-  /** Events held in memory on their way to the store, at most {@code maxPending}. */
+  /** Events held in memory on their way to the store (the hand-off included), at most {@code maxPending}. */
   int held() {
-    return held;
+    return held.get();
   }
 
   /** The most events ever held at once. */

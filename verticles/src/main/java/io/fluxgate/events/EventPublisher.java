@@ -2,11 +2,15 @@ package io.fluxgate.events;
 
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.EncodedEvent;
 import io.fluxgate.sql.Database;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -23,6 +27,8 @@ public final class EventPublisher {
   private final Database db;
   private final EventBus bus;
   private final Outbox outbox;
+  /** Bus addresses by stream, built once: a fresh string per publish also had its hash computed by the bus. */
+  private final Map<String, String> addresses = new ConcurrentHashMap<>();
 
   public EventPublisher(Database db, EventBus bus, Outbox outbox) {
     this.db = db;
@@ -36,21 +42,31 @@ public final class EventPublisher {
    */
   public <T> Future<T> commit(Function<SqlConnection, Future<Change<T>>> command) {
     return db.inTransaction(conn -> command.apply(conn)
-            .compose(change -> outbox.record(conn, change.events()).map(change)))
-        .map(change -> {
+            .compose(change -> outbox.record(conn, change.events())
+                .map(recorded -> new Committed<>(change.result(), recorded))))
+        .map(committed -> {
           // Ahead of the durable copies, whose delivery waits for the store: a right taken away must not wait.
-          change.events().forEach(event -> bus.publish(Addresses.committed(event.stream()), event));
-          change.events().forEach(this::publishRecorded);
-          return change.result();
+          committed.events().forEach(event -> bus.publish(Addresses.committed(event.event().stream()), event));
+          committed.events().forEach(this::publishRecorded);
+          return committed.result();
         });
   }
 
-  /** Publishes an event that changes no state (a read, a session change); it is appended with bounded retries. */
-  public void publish(DomainEvent event) {
-    bus.publish(Addresses.events(event.stream()), event);
+  private String address(String stream) {
+    return addresses.computeIfAbsent(stream, Addresses::events);
   }
 
-  void publishRecorded(DomainEvent event) {
-    bus.publish(Addresses.events(event.stream()), event, new DeliveryOptions().addHeader(OUTBOX_HEADER, "1"));
+  /** A command's result and its events with the bytes their outbox rows hold, so that nothing encodes them again. */
+  private record Committed<T>(T result, List<EncodedEvent> events) {}
+
+  /** Publishes an event that changes no state (a read, a session change); it is appended with bounded retries. */
+  public void publish(DomainEvent event) {
+    bus.publish(address(event.stream()), event);
+  }
+
+  /** Publishes an event that has an outbox row, carrying the row's bytes to the store. */
+  void publishRecorded(EncodedEvent recorded) {
+    bus.publish(address(recorded.event().stream()), recorded,
+        new DeliveryOptions().addHeader(OUTBOX_HEADER, "1"));
   }
 }

@@ -24,8 +24,8 @@ import java.time.Duration;
  * @param pollInterval how often the SQL store's consumers look for new events written by other nodes
  * @param readEvents whether reads ({@code *.view}, {@code *.list}, ...) emit events
  * @param maxEventBytes the largest event a command may record; a larger one is refused before commit (413)
- * @param maxPending how many events the interceptor holds in memory waiting for the store; beyond it an outbox event
- *     is left to the relay and a direct event goes to the retry buffer
+ * @param maxPending how many events the interceptor holds in memory waiting for the store, counting those still being
+ *     handed to its context; beyond it an outbox event is left to the relay and a direct event goes to the retry buffer
  * @param store the settings only the chosen store reads, parsed by its provider
  */
 public record EventStoreConfig(

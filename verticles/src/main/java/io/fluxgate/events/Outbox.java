@@ -1,6 +1,7 @@
 package io.fluxgate.events;
 
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.EncodedEvent;
 import io.fluxgate.sql.Database;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -78,8 +79,8 @@ public final class Outbox {
     }
   }
 
-  /** A row the relay has claimed to re-publish. */
-  record Claimed(DomainEvent event, long createdAt, long lastAttemptAt) {}
+  /** A row the relay has claimed to re-publish; {@code body} is the row's bytes, what the store must receive. */
+  record Claimed(DomainEvent event, byte[] body, long createdAt, long lastAttemptAt) {}
 
   /** A row moved to the dead-letter table. */
   public record DeadRow(String eventId, String stream, String operation, long createdAt, int attempts,
@@ -89,23 +90,26 @@ public final class Outbox {
   public record Stats(long rows, long oldestCreatedAt, long deadRows) {}
 
   /**
-   * Writes {@code events} on {@code conn}, inside the caller's transaction; fails with {@link EventTooLarge} (and so
-   * rolls the command back) when one of them is above the size every store accepts.
+   * Writes {@code events} on {@code conn}, inside the caller's transaction, and completes with each event beside the
+   * bytes of its row, which are what the store must receive; fails with {@link EventTooLarge} (and so rolls the
+   * command back) when one of them is above the size every store accepts.
    */
-  public Future<Void> record(SqlConnection conn, List<DomainEvent> events) {
+  public Future<List<EncodedEvent>> record(SqlConnection conn, List<DomainEvent> events) {
     if (events.isEmpty()) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(List.of());
     }
     long now = DomainEvent.nowNanos();
     List<Tuple> rows = new ArrayList<>(events.size());
+    List<EncodedEvent> recorded = new ArrayList<>(events.size());
     for (DomainEvent e : events) {
       byte[] body = e.toBytes();
       if (body.length > maxEventBytes) {
         return Future.failedFuture(new EventTooLarge(e, body.length, maxEventBytes));
       }
       rows.add(Tuple.of(e.eventId(), e.stream(), new String(body, StandardCharsets.UTF_8), now));
+      recorded.add(new EncodedEvent(e, body));
     }
-    return conn.preparedQuery(insert).executeBatch(rows).mapEmpty();
+    return conn.preparedQuery(insert).executeBatch(rows).map(recorded);
   }
 
   /** Removes the rows of events the store has acknowledged. */
@@ -127,8 +131,10 @@ public final class Outbox {
           List<Tuple> updates = new ArrayList<>(rows.size());
           for (Row row : rows) {
             Long last = row.getLong("last_attempt_at");
-            claimed.add(new Claimed(DomainEvent.fromJson(row.getString("stream"), new JsonObject(row.getString("body"))),
-                row.getLong("created_at"), last == null ? row.getLong("created_at") : last));
+            String body = row.getString("body");
+            claimed.add(new Claimed(DomainEvent.fromJson(row.getString("stream"), new JsonObject(body)),
+                body.getBytes(StandardCharsets.UTF_8), row.getLong("created_at"),
+                last == null ? row.getLong("created_at") : last));
             updates.add(Tuple.of(claimant, now + leaseNanos, now, row.getLong("seq")));
           }
           return updates.isEmpty() ? Future.succeededFuture(claimed)

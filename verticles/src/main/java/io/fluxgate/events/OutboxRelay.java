@@ -1,6 +1,7 @@
 package io.fluxgate.events;
 
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.codecs.EncodedEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -249,7 +250,7 @@ final class OutboxRelay {
   }
 
   private void publish(List<Outbox.Claimed> rows) {
-    rows.forEach(row -> publisher.publishRecorded(row.event()));
+    rows.forEach(row -> publisher.publishRecorded(new EncodedEvent(row.event(), row.body())));
     relayed += rows.size();
   }
 

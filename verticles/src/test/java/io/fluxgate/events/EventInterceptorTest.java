@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -162,6 +164,44 @@ class EventInterceptorTest {
     assertThat(recorded).as("outbox events over the bound are not marked in flight, so the relay takes them")
         .noneMatch(event -> interceptor.inFlight(event.eventId()));
     assertThat(delivered).isEmpty();
+  }
+
+  @Test
+  void aStalledContextLetsNoMoreThanMaxPendingWaitInTheHandoff() throws Exception {
+    EventInterceptor interceptor = install(new EventStoreDouble() {
+      @Override
+      public Future<Void> append(DomainEvent event, byte[] body) {
+        return Promise.<Void>promise().future();
+      }
+    }, 50, 100);
+    // The interceptor's context busy elsewhere: whatever is published now can only queue in the hand-off.
+    CountDownLatch busy = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    context.runOnContext(v -> {
+      busy.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertThat(busy.await(30, TimeUnit.SECONDS)).isTrue();
+    try {
+      publishDirect(100);
+      List<DomainEvent> recorded = publishRecorded(30);
+      publishDirect(80);
+
+      // Decided on this (the publisher's) thread while the context is stalled, not after it has drained the queue.
+      assertThat(interceptor.held()).as("events held, the hand-off included").isEqualTo(100);
+      assertThat(interceptor.leftToRelay()).as("outbox events over the bound").isEqualTo(30);
+      assertThat(interceptor.buffered()).as("direct events over the bound, in the retry buffer").isEqualTo(50);
+      assertThat(interceptor.dropped()).as("direct events beyond the retry buffer").isEqualTo(30);
+      assertThat(recorded).noneMatch(event -> interceptor.inFlight(event.eventId()));
+    } finally {
+      release.countDown();
+    }
+    until("the admitted events taken in on the context", () -> onContext(interceptor::inFlightCount) == 100);
+    assertThat(onContext(interceptor::peakHeld)).isEqualTo(100);
   }
 
   /** Keeps the first window of appends unanswered, fails every later one at once (an already-failed future). */

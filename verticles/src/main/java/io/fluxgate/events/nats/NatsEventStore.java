@@ -69,6 +69,8 @@ public final class NatsEventStore implements EventStore {
   private final JetStream jetStream;
   private final StreamContext streamContext;
   private final Map<Context, ContextHandoff<Ack>> acks = new ConcurrentHashMap<>();
+  /** Subjects by stream, built once rather than per append. */
+  private final Map<String, String> subjects = new ConcurrentHashMap<>();
   private final Set<MessageConsumer> consumers = ConcurrentHashMap.newKeySet();
   private final Set<NatsConsumerWorker> workers = ConcurrentHashMap.newKeySet();
 
@@ -150,7 +152,7 @@ public final class NatsEventStore implements EventStore {
     headers.put("Content-Type", "application/json");
     Promise<Void> appended = Promise.promise();
     try {
-      jetStream.publishAsync(subject(event.stream()), headers, body)
+      jetStream.publishAsync(subjects.computeIfAbsent(event.stream(), NatsEventStore::subject), headers, body)
           .whenComplete((ack, error) -> acks.hand(new Ack(appended, error)));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
