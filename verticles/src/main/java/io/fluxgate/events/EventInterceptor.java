@@ -128,10 +128,14 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
 
   /** Counts one more event held, unless {@code maxPending} are held already (then nothing changes). */
   private boolean admit() {
-    if (held.incrementAndGet() > maxPending) {
-      held.decrementAndGet();
-      return false;
-    }
+    // Compare-and-set, not increment-then-undo: another thread must never see the count above the bound.
+    int now;
+    do {
+      now = held.get();
+      if (now >= maxPending) {
+        return false;
+      }
+    } while (!held.compareAndSet(now, now + 1));
     return true;
   }
 
