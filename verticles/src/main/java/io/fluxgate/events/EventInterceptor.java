@@ -119,7 +119,13 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
         sent instanceof EncodedEvent encoded ? encoded.body() : event.toBytes(), fromOutbox);
     if (!admitted) {
       buffer(pending);
-    } else if (Vertx.currentContext() == context) {
+      return;
+    }
+    if (fromOutbox) {
+      // Marked before the hand-off: a relay claiming its row meanwhile must leave it to this append.
+      inFlight.add(event.eventId());
+    }
+    if (Vertx.currentContext() == context) {
       append(pending);
     } else {
       incoming.hand(pending);

@@ -204,6 +204,34 @@ class EventInterceptorTest {
     assertThat(onContext(interceptor::peakHeld)).isEqualTo(100);
   }
 
+  @Test
+  void anOutboxEventWaitingInTheHandoffIsAlreadyInFlightSoTheRelayLeavesItsRow() throws Exception {
+    EventInterceptor interceptor = install(new EventStoreDouble() {
+      @Override
+      public Future<Void> append(DomainEvent event, byte[] body) {
+        return Promise.<Void>promise().future();
+      }
+    });
+    CountDownLatch busy = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    context.runOnContext(v -> {
+      busy.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertThat(busy.await(30, TimeUnit.SECONDS)).isTrue();
+    try {
+      List<DomainEvent> recorded = publishRecorded(5);
+      // Still in the hand-off (the context is stalled); a relay tick that ran now would re-publish them otherwise.
+      assertThat(recorded).allMatch(event -> interceptor.inFlight(event.eventId()));
+    } finally {
+      release.countDown();
+    }
+  }
+
   /** Keeps the first window of appends unanswered, fails every later one at once (an already-failed future). */
   private static final class HoldThenFailStore extends EventStoreDouble {
     private final List<Promise<Void>> held = new ArrayList<>();
