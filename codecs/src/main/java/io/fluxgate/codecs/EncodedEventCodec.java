@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 public final class EncodedEventCodec implements MessageCodec<EncodedEvent, DomainEvent> {
 
   public static final String NAME = "fluxgate.encoded-event";
+  private static final DomainEventCodec PLAIN = new DomainEventCodec();
 
   @Override
   public void encodeToWire(Buffer buffer, EncodedEvent encoded) {
@@ -21,13 +22,8 @@ public final class EncodedEventCodec implements MessageCodec<EncodedEvent, Domai
 
   @Override
   public DomainEvent decodeFromWire(int pos, Buffer buffer) {
-    int streamLength = buffer.getInt(pos);
-    pos += 4;
-    String stream = buffer.getString(pos, pos + streamLength, "UTF-8");
-    pos += streamLength;
-    int bodyLength = buffer.getInt(pos);
-    pos += 4;
-    return DomainEvent.fromBuffer(stream, buffer.getBuffer(pos, pos + bodyLength));
+    // The same layout as a plain event's, so the receiving side is that codec's.
+    return PLAIN.decodeFromWire(pos, buffer);
   }
 
   @Override
