@@ -683,7 +683,7 @@ class MqttAdapterTest {
     try (var socket = new java.net.Socket("127.0.0.1", platform.port("mqtt"))) {
       socket.setSoTimeout(10_000);
       var out = socket.getOutputStream();
-      out.write(mqtt5Connect("raw-5", device.id(), device.key()));
+      out.write(RawPackets.connect(5, "raw-5", device.id(), device.key(), 60));
       out.flush();
       var in = socket.getInputStream();
       assertThat(in.read()).as("CONNACK").isEqualTo(0x20);
@@ -740,7 +740,7 @@ class MqttAdapterTest {
     Device device = device(platform.channel("c"));
     try (var socket = new java.net.Socket("127.0.0.1", platform.port("mqtt"))) {
       socket.setSoTimeout(10_000);
-      socket.getOutputStream().write(mqtt5Connect("reset-5", device.id(), device.key()));
+      socket.getOutputStream().write(RawPackets.connect(5, "reset-5", device.id(), device.key(), 60));
       var in = socket.getInputStream();
       assertThat(in.read()).as("CONNACK").isEqualTo(0x20);
       in.readNBytes(in.read());
@@ -752,38 +752,6 @@ class MqttAdapterTest {
     assertThat(platform.eventsOf("mqtt.client_disconnect").stream()
         .filter(e -> "reset-5".equals(e.fields().getString("client_id"))).findFirst().orElseThrow()
         .fields().getString("reason")).isEqualTo("connection_lost");
-  }
-
-  /** An MQTT 5 CONNECT with a clean start, a user name and a password. */
-  private static byte[] mqtt5Connect(String clientId, String user, String password) {
-    var body = new java.io.ByteArrayOutputStream();
-    writeString(body, "MQTT");
-    body.write(5);
-    body.write(0xC2);
-    body.write(0);
-    body.write(60);
-    body.write(0);
-    writeString(body, clientId);
-    writeString(body, user);
-    writeString(body, password);
-    byte[] variable = body.toByteArray();
-    var packet = new java.io.ByteArrayOutputStream();
-    packet.write(0x10);
-    int length = variable.length;
-    do {
-      int digit = length % 128;
-      length /= 128;
-      packet.write(length > 0 ? digit | 0x80 : digit);
-    } while (length > 0);
-    packet.writeBytes(variable);
-    return packet.toByteArray();
-  }
-
-  private static void writeString(java.io.ByteArrayOutputStream out, String text) {
-    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    out.write(bytes.length >> 8);
-    out.write(bytes.length & 0xFF);
-    out.writeBytes(bytes);
   }
 
   @Test
