@@ -175,17 +175,7 @@ class EventInterceptorTest {
       }
     }, 50, 100);
     // The interceptor's context busy elsewhere: whatever is published now can only queue in the hand-off.
-    CountDownLatch busy = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    context.runOnContext(v -> {
-      busy.countDown();
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    assertThat(busy.await(30, TimeUnit.SECONDS)).isTrue();
+    CountDownLatch release = stallContext();
     try {
       publishDirect(100);
       List<DomainEvent> recorded = publishRecorded(30);
@@ -212,6 +202,18 @@ class EventInterceptorTest {
         return Promise.<Void>promise().future();
       }
     });
+    CountDownLatch release = stallContext();
+    try {
+      List<DomainEvent> recorded = publishRecorded(5);
+      // Still in the hand-off (the context is stalled); a relay tick that ran now would re-publish them otherwise.
+      assertThat(recorded).allMatch(event -> interceptor.inFlight(event.eventId()));
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /** Keeps the interceptor's context busy until the returned latch is counted down. */
+  private CountDownLatch stallContext() throws InterruptedException {
     CountDownLatch busy = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     context.runOnContext(v -> {
@@ -223,13 +225,7 @@ class EventInterceptorTest {
       }
     });
     assertThat(busy.await(30, TimeUnit.SECONDS)).isTrue();
-    try {
-      List<DomainEvent> recorded = publishRecorded(5);
-      // Still in the hand-off (the context is stalled); a relay tick that ran now would re-publish them otherwise.
-      assertThat(recorded).allMatch(event -> interceptor.inFlight(event.eventId()));
-    } finally {
-      release.countDown();
-    }
+    return release;
   }
 
   /** Keeps the first window of appends unanswered, fails every later one at once (an already-failed future). */
