@@ -220,6 +220,7 @@ public final class MqttLoad implements Callable<Integer> {
       Thread.sleep(1000);
     }
     connectWaits.clear();
+    connectFailures.clear();
     long cpuBefore = cpuTicks();
     long start = System.nanoTime();
     List<NetSocket> open = openClosedLoop(idleClients(connectClients), connectClients, "conn-");
@@ -238,6 +239,7 @@ public final class MqttLoad implements Callable<Integer> {
       System.out.printf(", broker CPU %.2f s = %.0f us per connection", cpuSeconds, cpuSeconds * 1e6 / open.size());
     }
     System.out.println();
+    connectFailures.forEach((why, n) -> System.out.printf("  %d failed: %s%n", n, why));
     System.out.flush();
     await(Future.join(open.stream().map(NetSocket::close).toList()).recover(e -> Future.succeededFuture()));
   }
@@ -252,15 +254,22 @@ public final class MqttLoad implements Callable<Integer> {
     io.vertx.core.Context loop = vertx.getOrCreateContext();
     Runnable[] next = new Runnable[1];
     next[0] = () -> {
+      if (started[0] == count) {
+        return;
+      }
       int index = started[0]++;
       openOne(nets.get(index % nets.size()), prefix + index).onComplete(result -> {
         if (result.succeeded()) {
           open.add(result.result());
+        } else {
+          connectFailures.merge(String.valueOf(result.cause().getMessage()), 1, Integer::sum);
         }
         if (++done[0] == count) {
           finished.complete();
         } else if (started[0] < count) {
-          next[0].run();
+          // A connect refused at once (out of file descriptors) completes synchronously: recursing would
+          // overflow the stack, so the next one starts from the loop.
+          loop.runOnContext(v -> next[0].run());
         }
       });
     };
@@ -302,6 +311,8 @@ public final class MqttLoad implements Callable<Integer> {
 
   /** CONNECT (3.1.1, clean session, keep-alive 300 s) with the subscriber thing's credentials; CONNACK 0 or fail. */
   private final List<Long> connectWaits = new ArrayList<>();
+  /** Why connects failed, by message: a refusal by the broker reads differently from the tool out of sockets. */
+  private final java.util.Map<String, Integer> connectFailures = new java.util.TreeMap<>();
   // Netty's encoder, driven off-network; used only from the pacing timer's event loop.
   private final EmbeddedChannel connectEncoder = new EmbeddedChannel(MqttEncoder.INSTANCE);
 
