@@ -169,9 +169,19 @@ final class DeviceConnection {
     closeReason = tooLarge ? "message_too_large" : "protocol_error";
     LOG.debug("MQTT connection {} closed: {}", endpoint.clientIdentifier(), error.toString());
     if (v5 && endpoint.isConnected()) {
-      endpoint.disconnect(tooLarge ? MqttDisconnectReasonCode.PACKET_TOO_LARGE
-          : MqttDisconnectReasonCode.MALFORMED_PACKET, MqttProperties.NO_PROPERTIES);
+      disconnect(tooLarge ? MqttDisconnectReasonCode.PACKET_TOO_LARGE : MqttDisconnectReasonCode.MALFORMED_PACKET);
+      return;
     }
+    closeEndpoint();
+  }
+
+  /** Tells an MQTT 5 device why it is disconnected, in a way that reaches it even while it keeps sending. */
+  private void disconnect(MqttDisconnectReasonCode code) {
+    if (!endpointClosed && ServerDisconnect.send(endpoint, code)) {
+      endpointClosed = true;
+      return;
+    }
+    endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
     closeEndpoint();
   }
 
@@ -448,8 +458,9 @@ final class DeviceConnection {
     LOG.info("MQTT connection {} of thing {} closed: {} (reason 0x{})", endpoint.clientIdentifier(), thingId, what,
         Integer.toHexString(code.value() & 0xFF));
     closeReason = "protocol_error";
-    if (endpoint.isConnected()) {
-      endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+    if (v5 && endpoint.isConnected()) {
+      disconnect(code);
+      return;
     }
     closeEndpoint();
   }

@@ -434,6 +434,26 @@ class Mqtt5FeaturesTest {
     }
   }
 
+  @Test
+  void aDeviceThatGoesOnSendingAfterItsDisconnectStillReadsTheReasonCode() throws Exception {
+    try (RawMqtt5 raw = new RawMqtt5(platform.port("mqtt"))) {
+      assertThat(raw.connect("raw-flood-on", writer.id(), writer.key(), new byte[0]).type()).isEqualTo(2);
+      for (int id = 1; id <= DeviceConnection.RECEIVE_MAXIMUM + 1; id++) {
+        raw.publish(topic(""), 2, id, new byte[0], "x".getBytes(StandardCharsets.UTF_8));
+      }
+      // As the Paho suite's client does: each PUBREC read is answered with PUBREL, which reaches the server after
+      // it has sent DISCONNECT. A server that closed at once answers with a reset and this write fails.
+      RawMqtt5.Packet packet;
+      while ((packet = raw.read()) != null && packet.type() == 5) {
+        raw.pubrel(packet);
+      }
+      assertThat(packet).as("DISCONNECT, read after every PUBREC was answered").isNotNull();
+      assertThat(packet.type()).isEqualTo(14);
+      assertThat(packet.body()[0] & 0xFF).as("receive maximum exceeded").isEqualTo(0x93);
+      assertThat(raw.read()).as("then the server ends the connection").isNull();
+    }
+  }
+
   // ---- topic aliases ----
 
   @Test

@@ -78,6 +78,11 @@ public final class RawMqtt5 implements AutoCloseable {
     send(0x40, new byte[] {(byte) (packetId >> 8), (byte) packetId});
   }
 
+  /** PUBREL for the QoS 2 publish whose PUBREC was {@code pubrec}. */
+  public void pubrel(Packet pubrec) throws IOException {
+    send(0x62, new byte[] {pubrec.body()[0], pubrec.body()[1]});
+  }
+
   public void ping() throws IOException {
     send(0xC0, new byte[0]);
   }
