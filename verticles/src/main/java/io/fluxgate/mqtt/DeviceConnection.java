@@ -20,8 +20,10 @@ import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
 import io.vertx.mqtt.MqttTopicSubscription;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +85,9 @@ final class DeviceConnection {
   private String assignedClientId;
   private long maxPacketSize = Long.MAX_VALUE;
   private String[] topicAliases;
+  // MQTT 5: aliases the server gave topics it sends to a device that allows them (its Topic Alias Maximum).
+  private int outgoingAliasMaximum;
+  private Map<String, Integer> outgoingAliases;
 
   /** Topic aliases a device may set (MQTT 5 Topic Alias Maximum, in CONNACK); 0 or more is a protocol error. */
   static final int TOPIC_ALIAS_MAXIMUM = 64;
@@ -293,6 +298,11 @@ final class DeviceConnection {
         MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value());
     if (size != null && size.value() instanceof Integer bytes && bytes != 0) {
       maxPacketSize = Integer.toUnsignedLong(bytes);
+    }
+    MqttProperties.MqttProperty<?> aliases = asked.getProperty(
+        MqttProperties.MqttPropertyType.TOPIC_ALIAS_MAXIMUM.value());
+    if (aliases != null && aliases.value() instanceof Integer most && most > 0) {
+      outgoingAliasMaximum = Math.min(most, TOPIC_ALIAS_MAXIMUM);
     }
   }
 
@@ -810,10 +820,34 @@ final class DeviceConnection {
     if (v5 && (message.properties() != null || subscriptionIds != null)) {
       properties = PublishProperties.write(message, subscriptionIds, DomainEvent.nowNanos());
     }
-    if (maxPacketSize != Long.MAX_VALUE && PublishProperties.packetSize(topicOf(message), qos.value(), properties,
+    String topic = topicOf(message);
+    int alias = 0;
+    boolean newAlias = false;
+    if (outgoingAliasMaximum > 0) {
+      // A channel topic is 60 bytes and more: after its first PUBLISH, a two-byte alias stands for it.
+      Integer known = outgoingAliases == null ? null : outgoingAliases.get(topic);
+      if (known != null) {
+        alias = known;
+      } else if (outgoingAliases == null || outgoingAliases.size() < outgoingAliasMaximum) {
+        alias = (outgoingAliases == null ? 0 : outgoingAliases.size()) + 1;
+        newAlias = true;
+      }
+      if (alias > 0) {
+        properties = PublishProperties.withTopicAlias(properties, alias);
+      }
+    }
+    String sentTopic = alias > 0 && !newAlias ? "" : topic;
+    if (maxPacketSize != Long.MAX_VALUE && PublishProperties.packetSize(sentTopic, qos.value(), properties,
         message.payload().length(), v5) > maxPacketSize) {
       broker.metrics.dropped.increment();
       return false;
+    }
+    if (newAlias) {
+      // Only once the PUBLISH that sets it is sent: the device knows an alias from that packet alone.
+      if (outgoingAliases == null) {
+        outgoingAliases = new HashMap<>();
+      }
+      outgoingAliases.put(topic, alias);
     }
     if (!coalescing) {
       // Only connections that receive messages need these; idle ones are spared them.
@@ -822,13 +856,12 @@ final class DeviceConnection {
       onWritten = written -> written();
       writing = new int[16];
     }
-    writingStarted(PUBLISH_OVERHEAD + topicOf(message).length() + message.payload().length());
+    writingStarted(PUBLISH_OVERHEAD + sentTopic.length() + message.payload().length());
     broker.metrics.messagesOut.increment();
     if (properties == MqttProperties.NO_PROPERTIES) {
-      endpoint.publish(topicOf(message), message.payload(), qos, dup, retain, packetId).onComplete(onWritten);
+      endpoint.publish(sentTopic, message.payload(), qos, dup, retain, packetId).onComplete(onWritten);
     } else {
-      endpoint.publish(topicOf(message), message.payload(), qos, dup, retain, packetId, properties)
-          .onComplete(onWritten);
+      endpoint.publish(sentTopic, message.payload(), qos, dup, retain, packetId, properties).onComplete(onWritten);
     }
     return true;
   }

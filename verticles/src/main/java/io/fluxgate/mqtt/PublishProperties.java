@@ -60,6 +60,13 @@ final class PublishProperties {
     return any ? new MessageProperties(format, expiry, contentType, responseTopic, correlation, user) : null;
   }
 
+  /** {@code properties} with a Topic Alias added (a new set where they are the shared empty one). */
+  static MqttProperties withTopicAlias(MqttProperties properties, int alias) {
+    MqttProperties with = properties == MqttProperties.NO_PROPERTIES ? new MqttProperties() : properties;
+    with.add(new MqttProperties.IntegerProperty(MqttPropertyType.TOPIC_ALIAS.value(), alias));
+    return with;
+  }
+
   /**
    * The properties of a delivery to an MQTT 5 device: the message's own (its expiry interval less the time it
    * waited) and the identifiers of the subscriptions it matched; {@code NO_PROPERTIES} when there are none.

@@ -338,6 +338,28 @@ class HivemqClientTest {
     assertThat(publisher.getState().isConnected()).isTrue();
   }
 
+  @Test
+  void aSubscriberThatAllowsTopicAliasesGetsEveryMessageUnderItsTopic() throws Exception {
+    Mqtt5BlockingClient subscriber = clients.client("alias-taker");
+    signIn(subscriber, reader.id(), reader.key()).restrictions().topicAliasMaximum(2).applyRestrictions().send();
+    Mqtt5BlockingClient.Mqtt5Publishes inbox = inbox(subscriber);
+    subscriber.subscribeWith().topicFilter(topic("#")).qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient publisher = connected(writer, "alias-giver");
+
+    // Three topics, two aliases: the third topic always comes in full; the client checks every alias it gets.
+    for (int round = 0; round < 3; round++) {
+      for (int t = 0; t < 3; t++) {
+        publish(publisher, topic("sensor-" + t), round + "/" + t, MqttQos.AT_LEAST_ONCE);
+      }
+    }
+    for (int round = 0; round < 3; round++) {
+      for (int t = 0; t < 3; t++) {
+        assertThat(assertNextIs(inbox, round + "/" + t).getTopic().toString()).isEqualTo(topic("sensor-" + t));
+      }
+    }
+    assertThat(subscriber.getState().isConnected()).isTrue();
+  }
+
   // ---- shared subscriptions ----
 
   @Test

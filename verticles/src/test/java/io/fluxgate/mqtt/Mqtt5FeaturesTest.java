@@ -481,6 +481,47 @@ class Mqtt5FeaturesTest {
             && "protocol_error".equals(e.fields().getString("reason"))));
   }
 
+  @Test
+  void theServerGivesATopicAnAliasOnItsFirstPublishAndSendsTheAliasAloneAfter() throws Exception {
+    try (RawMqtt5 raw = new RawMqtt5(platform.port("mqtt"))) {
+      // Topic Alias Maximum 1 from the device: one topic gets the alias, the other always comes in full.
+      assertThat(raw.connect("raw-alias-taker", reader.id(), reader.key(), RawMqtt5.twoByteProperty(0x22, 1))
+          .type()).isEqualTo(2);
+      assertThat(raw.subscribe(1, topic("#"), 0).type()).isEqualTo(9);
+      MqttAsyncClient publisher = connected(writer, "alias-giver", new Inbox(), o -> { });
+      publish(publisher, topic("a"), "1", 0, false, null);
+      publish(publisher, topic("a"), "2", 0, false, null);
+      publish(publisher, topic("b"), "3", 0, false, null);
+      publish(publisher, topic("a"), "4", 0, false, null);
+
+      assertThat(aliased(raw.read())).containsExactly(topic("a"), 1, "1");
+      assertThat(aliased(raw.read())).as("the alias alone").containsExactly("", 1, "2");
+      assertThat(aliased(raw.read())).as("no alias left").containsExactly(topic("b"), 0, "3");
+      assertThat(aliased(raw.read())).containsExactly("", 1, "4");
+    }
+  }
+
+  /** A QoS 0 PUBLISH read off the wire: its topic, its Topic Alias (0 for none) and its payload. */
+  private static List<Object> aliased(RawMqtt5.Packet publish) {
+    assertThat(publish.type()).as("PUBLISH").isEqualTo(3);
+    byte[] body = publish.body();
+    int topicLength = ((body[0] & 0xFF) << 8) | (body[1] & 0xFF);
+    String topic = new String(body, 2, topicLength, StandardCharsets.UTF_8);
+    int at = 2 + topicLength;
+    int propertiesLength = body[at++];
+    int end = at + propertiesLength;
+    int alias = 0;
+    while (at < end) {
+      int id = body[at++];
+      if (id == 0x23) {
+        alias = ((body[at] & 0xFF) << 8) | (body[at + 1] & 0xFF);
+      }
+      // Only the alias is expected here (two bytes); a longer property would make this parse go wrong.
+      at += 2;
+    }
+    return List.of(topic, alias, new String(body, end, body.length - end, StandardCharsets.UTF_8));
+  }
+
   // ---- wills ----
 
   @Test
