@@ -12,8 +12,10 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The subscriptions of the sessions living on one event loop, by channel. In a cluster it listens on a channel's
@@ -50,6 +52,8 @@ final class ChannelRouter {
   }
 
   private final Map<String, SharedRoute> shared = new HashMap<>();
+  /** Publishers of this loop not read while a subscriber is behind; only this loop touches it. */
+  private final Set<DeviceConnection> heldPublishers = new LinkedHashSet<>();
 
   ChannelRouter(Context context, EventBus bus, Broker broker, boolean clustered) {
     this.context = context;
@@ -301,6 +305,22 @@ final class ChannelRouter {
 
   void congestion(int change) {
     congestedSessions = congestedSessions + change;
+    if (congestedSessions == 0 && change < 0 && !heldPublishers.isEmpty()) {
+      // Publishers on this loop held for its subscribers go on now, not at their next check a millisecond later.
+      List<DeviceConnection> ready = List.copyOf(heldPublishers);
+      heldPublishers.clear();
+      ready.forEach(DeviceConnection::releaseHeld);
+    }
+  }
+
+  /** A publisher of this loop stops being read until subscribers catch up; see {@link #congestion}. */
+  void holding(DeviceConnection publisher) {
+    heldPublishers.add(publisher);
+  }
+
+  /** The publisher goes on (or its connection ended) before this loop's subscribers caught up. */
+  void notHolding(DeviceConnection publisher) {
+    heldPublishers.remove(publisher);
   }
 
   /** Whether a subscriber on this loop is falling behind (publishers' acknowledgements wait then). */

@@ -559,9 +559,19 @@ final class DeviceConnection {
   private void holdBack(String channelId) {
     lastCongestedChannel = channelId;
     if (ackTimer < 0) {
+      // The timer covers subscribers on other loops; those on this one release it at once (ChannelRouter).
       ackTimer = router.context().owner().setTimer(1, id -> releaseAcks());
+      router.holding(this);
     }
     pauseReading();
+  }
+
+  /** This loop's subscribers caught up: check now rather than at the timer. */
+  void releaseHeld() {
+    if (ackTimer >= 0) {
+      router.context().owner().cancelTimer(ackTimer);
+      releaseAcks();
+    }
   }
 
   private void acknowledge(int packetId, int qos) {
@@ -574,11 +584,13 @@ final class DeviceConnection {
 
   private void releaseAcks() {
     ackTimer = -1;
+    router.notHolding(this);
     if (!endpoint.isConnected()) {
       return;
     }
     if (broker.congested(lastCongestedChannel)) {
       ackTimer = router.context().owner().setTimer(1, id -> releaseAcks());
+      router.holding(this);
       return;
     }
     long[] next;
@@ -991,6 +1003,7 @@ final class DeviceConnection {
     endpointClosed = true;
     // Its publishers go on: what it did not take is gone with it.
     releasePublishers();
+    router.notHolding(this);
     if (counted) {
       broker.metrics.connections.decrementAndGet();
       counted = false;
