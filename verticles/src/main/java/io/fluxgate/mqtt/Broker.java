@@ -23,6 +23,8 @@ final class Broker {
   private final EventPublisher publisher;
   private final EventBus bus;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  /** The same sessions by thing: a revoked key closes a thing's connections without a walk over every session. */
+  private final Map<String, java.util.Set<Session>> byThing = new ConcurrentHashMap<>();
   // The shared subscriptions of each channel anywhere in the cluster; a group once known stays (few, small).
   private final Map<String, java.util.Set<SharedGroup>> sharedGroups = new ConcurrentHashMap<>();
   private final Future<io.vertx.core.shareddata.AsyncMap<String, JsonObject>> sharedRegistry;
@@ -82,6 +84,15 @@ final class Broker {
     }
     Session fresh = new Session(clientId, thingId, router, config, metrics);
     previous = sessions.put(clientId, fresh);
+    // compute, not computeIfAbsent: atomic against unindex dropping the thing's emptied set meanwhile.
+    byThing.compute(thingId, (thing, set) -> {
+      java.util.Set<Session> of = set == null ? ConcurrentHashMap.newKeySet() : set;
+      of.add(fresh);
+      return of;
+    });
+    if (previous != null) {
+      unindex(previous);
+    }
     if (previous == null) {
       return Future.succeededFuture(new Claim(fresh, false));
     }
@@ -130,6 +141,20 @@ final class Broker {
   /** Forgets a session that ended (unless a newer connection claimed the client id meanwhile). */
   void release(Session session) {
     sessions.remove(session.clientId(), session);
+    unindex(session);
+  }
+
+  private void unindex(Session session) {
+    byThing.computeIfPresent(session.thingId(), (thing, set) -> {
+      set.remove(session);
+      return set.isEmpty() ? null : set;
+    });
+  }
+
+  /** The sessions of {@code thingId} living on {@code router}'s event loop. */
+  java.util.List<Session> sessionsOf(String thingId, ChannelRouter router) {
+    java.util.Set<Session> of = byThing.get(thingId);
+    return of == null ? java.util.List.of() : of.stream().filter(session -> session.home() == router).toList();
   }
 
   /** One shared subscription of a channel, cluster-wide: its group, the filter it shares, its bus address. */

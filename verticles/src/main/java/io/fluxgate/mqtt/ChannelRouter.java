@@ -237,16 +237,14 @@ final class ChannelRouter {
   }
 
   private void closeConnections(String thingId, boolean endSessions) {
-    for (Session session : broker.sessionsAt(this)) {
-      if (session.thingId().equals(thingId)) {
-        DeviceConnection connection = session.connection();
-        if (connection != null) {
-          connection.revoked();
-        }
-        if (endSessions) {
-          removeAll(session);
-          broker.release(session);
-        }
+    for (Session session : broker.sessionsOf(thingId, this)) {
+      DeviceConnection connection = session.connection();
+      if (connection != null) {
+        connection.revoked();
+      }
+      if (endSessions) {
+        removeAll(session);
+        broker.release(session);
       }
     }
   }
