@@ -46,7 +46,7 @@ public final class RedisEventStore implements EventStore {
    * by them. Returns per event, in order, 1 when its entry was added, 0 when its id was known; when an XADD fails
    * the list ends with that error's text and the events after it were not tried.
    */
-  static final String APPEND_SCRIPT = """
+  public static final String APPEND_SCRIPT = """
       local ttl, maxlen = ARGV[1], ARGV[2]
       local results = {}
       local at = 3
@@ -82,7 +82,7 @@ public final class RedisEventStore implements EventStore {
       """;
 
   /** At most this many events go in one script call: Redis runs nothing else while a script runs. */
-  static final int BATCH = 256;
+  public static final int BATCH = 256;
 
   /** How far from its outbox row's time an event's entry id may be: clocks of nodes and server differ. */
   private static final long CLOCK_SLACK_MS = 5_000;
