@@ -206,6 +206,17 @@ public final class RedisEventStore implements EventStore {
     return config.prefix() + ".dedup." + eventId;
   }
 
+  /** The entry is laid out from the event's fields ({@link StreamEntries}); the encoded body is not used. */
+  @Override
+  public boolean storesBody() {
+    return false;
+  }
+
+  @Override
+  public Future<Void> append(DomainEvent event) {
+    return append(event, null);
+  }
+
   @Override
   public Future<Void> append(DomainEvent event, byte[] body) {
     if (appender == null) {
