@@ -90,11 +90,12 @@ public final class SqlEventStore implements EventStore {
     db.inTransaction(conn -> (db.isPostgres() ? conn.query(APPEND_LOCK).execute().mapEmpty() : Future.succeededFuture())
             .compose(v -> conn.preparedQuery(insert).executeBatch(rows)))
         .onComplete(result -> {
+          // The next batch goes to the database first, so it is written while this one's callers hear back.
+          writeNextBatch();
           complete(batch, result);
           if (result.succeeded()) {
             batch.stream().map(a -> a.event().stream()).distinct().forEach(this::wake);
           }
-          writeNextBatch();
         });
   }
 
