@@ -219,15 +219,40 @@ public final class InterceptorAppendBenchmark {
    */
   static void compareWithRawClient(String rawName, int events, int rounds, EventLogVerticle log, RoundBody viaLog,
       RoundBody raw) throws Exception {
+    compareWithRawClient(rawName, events, rounds, log, viaLog, raw, Map.of());
+  }
+
+  /**
+   * As above, with {@code also} (name, round) run after the raw round each time: the store's own commands sent raw,
+   * to tell which part of a gap is the store's work on the server and which the interceptor's.
+   */
+  static void compareWithRawClient(String rawName, int events, int rounds, EventLogVerticle log, RoundBody viaLog,
+      RoundBody raw, Map<String, RoundBody> also) throws Exception {
     List<Double> viaInterceptor = new ArrayList<>();
     List<Double> viaRaw = new ArrayList<>();
     List<Double> cpuInterceptor = new ArrayList<>();
     List<Double> cpuRaw = new ArrayList<>();
+    Map<String, List<Double>> alsoRates = new java.util.LinkedHashMap<>();
+    Map<String, List<Double>> alsoCpu = new java.util.LinkedHashMap<>();
+    also.keySet().forEach(name -> {
+      alsoRates.put(name, new ArrayList<>());
+      alsoCpu.put(name, new ArrayList<>());
+    });
     for (int round = 0; round <= rounds; round++) {
       Round interceptor = measured(events, viaLog);
       Round direct = measured(events, raw);
+      StringBuilder extra = new StringBuilder();
+      for (var entry : also.entrySet()) {
+        Round other = measured(events, entry.getValue());
+        alsoRates.get(entry.getKey()).add(other.rate());
+        alsoCpu.get(entry.getKey()).add(other.cpuMicrosPerEvent());
+        extra.append(String.format("; %s %.0f/s (%.1f us CPU/event)", entry.getKey(), other.rate(),
+            other.cpuMicrosPerEvent()));
+      }
       if (round == 0) {
-        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s%n", interceptor.rate(), direct.rate());
+        System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s%s%n", interceptor.rate(), direct.rate(), extra);
+        alsoRates.values().forEach(List::clear);
+        alsoCpu.values().forEach(List::clear);
         continue;
       }
       viaInterceptor.add(interceptor.rate());
@@ -235,13 +260,18 @@ public final class InterceptorAppendBenchmark {
       cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
       cpuRaw.add(direct.cpuMicrosPerEvent());
       System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), %s %.0f/s (%.1f us CPU/event),"
-          + " ratio %.2f%n", round, interceptor.rate(), interceptor.cpuMicrosPerEvent(), rawName, direct.rate(),
-          direct.cpuMicrosPerEvent(), interceptor.rate() / direct.rate());
+          + " ratio %.2f%s%n", round, interceptor.rate(), interceptor.cpuMicrosPerEvent(), rawName, direct.rate(),
+          direct.cpuMicrosPerEvent(), interceptor.rate() / direct.rate(), extra);
     }
     double i = median(viaInterceptor);
     double r = median(viaRaw);
     System.out.printf("median: interceptor %.0f events/s (%.1f us CPU/event), %s %.0f events/s"
         + " (%.1f us CPU/event), ratio %.2f%n", i, median(cpuInterceptor), rawName, r, median(cpuRaw), i / r);
+    for (String name : alsoRates.keySet()) {
+      double a = median(alsoRates.get(name));
+      System.out.printf("median: %s %.0f events/s (%.1f us CPU/event), interceptor / it %.2f, it / %s %.2f%n", name,
+          a, median(alsoCpu.get(name)), i / a, rawName, a / r);
+    }
     var stats = log.stats();
     System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
         stats.appended(), stats.failedAppends(), stats.dropped());

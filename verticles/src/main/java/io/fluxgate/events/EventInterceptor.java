@@ -62,6 +62,7 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private boolean pumping;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final ContextHandoff<Pending> incoming;
+  private final boolean storesBody;
   private final AtomicLong appended = new AtomicLong();
   private final AtomicLong failedAppends = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
@@ -77,6 +78,7 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     this.retryCapacity = retryCapacity;
     this.maxPending = maxPending;
     this.incoming = new ContextHandoff<>(context, this::append);
+    this.storesBody = store.storesBody();
   }
 
   /** One event between "published" and "delivered". */
@@ -114,9 +116,9 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       return;
     }
     // An outbox event brings its row's bytes; any other is encoded here, on the publisher's thread, to spread the
-    // work off the single appending context.
-    Pending pending = new Pending(delivery, event,
-        sent instanceof EncodedEvent encoded ? encoded.body() : event.toBytes(), fromOutbox);
+    // work off the single appending context, unless the store lays the event out itself.
+    byte[] body = sent instanceof EncodedEvent encoded ? encoded.body() : storesBody ? event.toBytes() : null;
+    Pending pending = new Pending(delivery, event, body, fromOutbox);
     if (!admitted) {
       buffer(pending);
       return;

@@ -25,9 +25,18 @@ public interface EventStore {
 
   /**
    * Appends {@code event} whose contract JSON is {@code body} (its {@link DomainEvent#toBytes()}), encoded by the
-   * caller: the interceptor encodes on the publisher's thread so the appending context does not have to.
+   * caller: the interceptor encodes on the publisher's thread so the appending context does not have to. A store
+   * whose {@link #storesBody()} is false may be handed {@code null}.
    */
   Future<Void> append(DomainEvent event, byte[] body);
+
+  /**
+   * Whether {@link #append(DomainEvent, byte[])} stores the body it is given; a store that lays out the event
+   * itself says no, and the interceptor then leaves a published event unencoded.
+   */
+  default boolean storesBody() {
+    return true;
+  }
 
   /**
    * Starts a durable consumer named {@code consumer} on {@code stream}: it keeps its own cursor, gets every event

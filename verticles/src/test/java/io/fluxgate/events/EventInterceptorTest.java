@@ -122,6 +122,28 @@ class EventInterceptorTest {
   }
 
   @Test
+  void aDirectEventIsNotEncodedForAStoreThatLaysOutItsOwnEntries() {
+    Queue<Boolean> encoded = new ConcurrentLinkedQueue<>();
+    install(new EventStoreDouble() {
+      @Override
+      public boolean storesBody() {
+        return false;
+      }
+
+      @Override
+      public Future<Void> append(DomainEvent event, byte[] body) {
+        encoded.add(body != null);
+        return Future.succeededFuture();
+      }
+    });
+
+    publishDirect(3);
+
+    until("3 appends", () -> encoded.size() == 3);
+    assertThat(encoded).containsOnly(false);
+  }
+
+  @Test
   void storeThrowingInsteadOfFailingGivesEverySlotBack() {
     EventInterceptor interceptor = install(new EventStoreDouble() {
       @Override

@@ -15,7 +15,9 @@ import io.fluxgate.testing.PrivateRedisServer;
 import io.fluxgate.testing.RedisProbe;
 import io.fluxgate.testing.StoreBackend;
 import io.fluxgate.testing.TestStores;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -195,6 +197,78 @@ class RedisStoreTest {
       assertThat(fx.store().deduplicationWindow()).isEqualTo(Duration.ofMinutes(10));
       assertThat(Await.result(fx.store().held(List.of(stored, missing), from, DomainEvent.nowNanos())))
           .containsExactly(stored.eventId());
+    }
+  }
+
+  @Test
+  void appendsMadeInOneTaskGoToRedisAsOneScriptCallPerBatchAndCompleteOnTheirContext() throws Exception {
+    // A server of its own: the shared one's command counters move with other tests.
+    try (PrivateRedisServer server = new PrivateRedisServer(null).start();
+        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("redis", server.url()));
+        RedisProbe redis = new RedisProbe(server.url())) {
+      redis.call("CONFIG", "RESETSTAT");
+      List<DomainEvent> appended = new ArrayList<>();
+      for (int i = 0; i < 600; i++) {
+        appended.add(fx.thingEvent("thing.create", i));
+      }
+      Context caller = fx.vertx.getOrCreateContext();
+      Queue<Context> completedOn = new ConcurrentLinkedQueue<>();
+      Promise<Void> all = Promise.promise();
+      caller.runOnContext(v -> {
+        List<Future<Void>> acks = new ArrayList<>();
+        for (DomainEvent event : appended) {
+          acks.add(fx.store().append(event).onComplete(r -> completedOn.add(Vertx.currentContext())));
+        }
+        Future.all(acks).<Void>mapEmpty().onComplete(all);
+      });
+      Await.result(all.future());
+
+      assertThat(completedOn).hasSize(600).allMatch(context -> context == caller);
+      String stats = (String) redis.call("INFO", "commandstats");
+      // 600 appends in one task: batches of 256, 256 and 88 instead of one call per append.
+      assertThat(stats).contains("cmdstat_evalsha:calls=3,");
+      List<DomainEvent> read = new ArrayList<>();
+      Await.result(fx.store().readToEnd(fx.streams().things(), read::add));
+      assertThat(EventStoreContract.ids(read)).containsExactlyElementsOf(EventStoreContract.ids(appended));
+    }
+  }
+
+  @Test
+  void anEventWhoseEntryRedisRefusesIsNotRememberedSoItsRetryIsStored() throws Exception {
+    try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(), StoreBackend.REDIS.events());
+        RedisProbe redis = new RedisProbe(TestStores.REDIS_URL)) {
+      String things = fx.streams().things();
+      String users = fx.streams().users();
+      // Not a stream: XADD to it fails with WRONGTYPE.
+      redis.call("SET", things, "in the way");
+      DomainEvent before = DomainEvent.occurred(users, "user.create", "test-node", 1, new JsonObject().put("n", 1));
+      DomainEvent refused = fx.thingEvent("thing.create", 1);
+      DomainEvent after = DomainEvent.occurred(users, "user.create", "test-node", 2, new JsonObject().put("n", 2));
+      Context caller = fx.vertx.getOrCreateContext();
+      List<Future<Void>> acks = new ArrayList<>();
+      Promise<Void> settled = Promise.promise();
+      caller.runOnContext(v -> {
+        for (DomainEvent event : List.of(before, refused, after)) {
+          acks.add(fx.store().append(event));
+        }
+        Future.join(acks).<Void>mapEmpty().otherwiseEmpty().onComplete(settled);
+      });
+      Await.result(settled.future());
+      assertThat(acks.get(0).succeeded()).isTrue();
+      assertThat(acks.get(1).failed()).isTrue();
+      assertThat(acks.get(1).cause()).hasMessageContaining("WRONGTYPE");
+
+      // What the interceptor does with failed appends: send them again, in their order, once the store takes them.
+      redis.call("DEL", things);
+      for (int i = 1; i < acks.size(); i++) {
+        if (acks.get(i).failed()) {
+          Await.result(fx.store().append(List.of(before, refused, after).get(i)));
+        }
+      }
+      assertThat(redis.call("XLEN", things)).isEqualTo(1L);
+      List<DomainEvent> read = new ArrayList<>();
+      Await.result(fx.store().readToEnd(users, read::add));
+      assertThat(EventStoreContract.ids(read)).containsExactly(before.eventId(), after.eventId());
     }
   }
 

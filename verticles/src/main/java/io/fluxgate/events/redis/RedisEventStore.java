@@ -17,7 +17,9 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,33 +33,56 @@ import org.slf4j.LoggerFactory;
 /**
  * The Redis Streams event store: one stream key per stream ({@code <prefix>.<stream>}), one entry per event laid
  * out by {@link StreamEntries}; a Lua script sets {@code <prefix>.dedup.<event_id>} with NX and adds the entry in one
- * step, so a repeated {@code event_id} is dropped after any delay; one consumer group per consuming service.
+ * step, for a batch of appends at a time, so a repeated {@code event_id} is dropped after any delay; one consumer
+ * group per consuming service.
  */
 public final class RedisEventStore implements EventStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisEventStore.class);
 
   /**
-   * KEYS: the stream, the event's de-duplication key; ARGV: the key's TTL in ms (0 = none), MAXLEN (0 = none), then
-   * the entry's field-value pairs. Returns 1 when the entry was added, 0 when the id was known.
+   * Appends a batch of events in one call. KEYS: per event its stream, then its de-duplication key; ARGV: the keys'
+   * TTL in ms (0 = none), MAXLEN (0 = none), then per event the count of its entry's field-value arguments followed
+   * by them. Returns per event, in order, 1 when its entry was added, 0 when its id was known; when an XADD fails
+   * the list ends with that error's text and the events after it were not tried.
    */
-  static final String APPEND_SCRIPT = """
-      local set
-      if ARGV[1] == '0' then
-        set = redis.call('SET', KEYS[2], '1', 'NX')
-      else
-        set = redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1])
+  public static final String APPEND_SCRIPT = """
+      local ttl, maxlen = ARGV[1], ARGV[2]
+      local results = {}
+      local at = 3
+      for i = 1, #KEYS / 2 do
+        local first = at + 1
+        local last = at + tonumber(ARGV[at])
+        at = last + 1
+        local set
+        if ttl == '0' then
+          set = redis.call('SET', KEYS[2 * i], '1', 'NX')
+        else
+          set = redis.call('SET', KEYS[2 * i], '1', 'NX', 'PX', ttl)
+        end
+        if not set then
+          results[i] = 0
+        else
+          local added
+          if maxlen == '0' then
+            added = redis.pcall('XADD', KEYS[2 * i - 1], '*', unpack(ARGV, first, last))
+          else
+            added = redis.pcall('XADD', KEYS[2 * i - 1], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, first, last))
+          end
+          if type(added) == 'table' and added.err then
+            -- Not stored, so not known either: a retry of this event must be stored.
+            redis.call('DEL', KEYS[2 * i])
+            results[i] = added.err
+            return results
+          end
+          results[i] = 1
+        end
       end
-      if not set then
-        return 0
-      end
-      if ARGV[2] == '0' then
-        redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
-      else
-        redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
-      end
-      return 1
+      return results
       """;
+
+  /** At most this many events go in one script call: Redis runs nothing else while a script runs. */
+  public static final int BATCH = 256;
 
   /** How far from its outbox row's time an event's entry id may be: clocks of nodes and server differ. */
   private static final long CLOCK_SLACK_MS = 5_000;
@@ -69,6 +94,8 @@ public final class RedisEventStore implements EventStore {
   private final RedisSettings settings;
   private final Redis client;
   private final Set<Reader> readers = ConcurrentHashMap.newKeySet();
+  /** Per context, the appends of its current task not yet sent; only that context touches its list. */
+  private final Map<Context, List<QueuedAppend>> filling = new ConcurrentHashMap<>();
   private volatile RedisConnection appender;
   private volatile String scriptSha;
   private volatile boolean closed;
@@ -179,24 +206,101 @@ public final class RedisEventStore implements EventStore {
     return config.prefix() + ".dedup." + eventId;
   }
 
+  /** The entry is laid out from the event's fields ({@link StreamEntries}); the encoded body is not used. */
+  @Override
+  public boolean storesBody() {
+    return false;
+  }
+
+  @Override
+  public Future<Void> append(DomainEvent event) {
+    return append(event, null);
+  }
+
   @Override
   public Future<Void> append(DomainEvent event, byte[] body) {
+    if (appender == null) {
+      // Fail at once while reconnecting: the interceptor keeps the event (outbox or retry buffer) for later.
+      return unreachable();
+    }
+    Context context = Vertx.currentContext();
+    QueuedAppend queued = new QueuedAppend(event, Promise.promise());
+    if (context == null) {
+      send(List.of(queued));
+      return queued.done().future();
+    }
+    // Appends made in one task of a context go to Redis as one script call, sent from that context once the task
+    // ends (or once the batch is full): Redis keeps the order, the reply comes back on the context.
+    List<QueuedAppend> batch = filling.get(context);
+    if (batch == null) {
+      batch = new ArrayList<>();
+      filling.put(context, batch);
+      List<QueuedAppend> started = batch;
+      context.runOnContext(v -> {
+        if (filling.remove(context, started)) {
+          send(started);
+        }
+      });
+    }
+    batch.add(queued);
+    if (batch.size() == BATCH) {
+      filling.remove(context);
+      send(batch);
+    }
+    return queued.done().future();
+  }
+
+  private Future<Void> unreachable() {
+    return Future.failedFuture("the Redis event store at " + settings.describe() + " is unreachable, reconnecting");
+  }
+
+  /** One append waiting for its batch's script call. */
+  private record QueuedAppend(DomainEvent event, Promise<Void> done) {}
+
+  private void send(List<QueuedAppend> batch) {
     RedisConnection connection = appender;
     if (connection == null) {
-      // Fail at once while reconnecting: the interceptor keeps the event (outbox or retry buffer) for later.
-      return Future.failedFuture("the Redis event store at " + settings.describe() + " is unreachable, reconnecting");
+      Future<Void> failed = unreachable();
+      batch.forEach(queued -> queued.done().handle(failed));
+      return;
     }
-    Request request = Request.cmd(Command.EVALSHA).arg(scriptSha).arg(2)
-        .arg(key(event.stream())).arg(dedupKey(event.eventId()))
-        .arg(settings.dedupTtl().toMillis()).arg(settings.maxLen());
-    StreamEntries.addFields(request, event);
-    // Sent on the one appending connection from the caller's context: Redis keeps the order, the reply comes back here.
-    return connection.send(request).<Void>mapEmpty().onFailure(e -> {
-      if (String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
-        // The server lost its script cache (SCRIPT FLUSH): load it again, the relay re-sends this event.
-        connection.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(APPEND_SCRIPT));
+    Request request = Request.cmd(Command.EVALSHA).arg(scriptSha).arg(2 * batch.size());
+    for (QueuedAppend queued : batch) {
+      request.arg(key(queued.event().stream())).arg(dedupKey(queued.event().eventId()));
+    }
+    request.arg(settings.dedupTtl().toMillis()).arg(settings.maxLen());
+    for (QueuedAppend queued : batch) {
+      StreamEntries.addCountedFields(request, queued.event());
+    }
+    connection.send(request).onComplete(reply -> {
+      if (reply.failed()) {
+        if (String.valueOf(reply.cause().getMessage()).startsWith("NOSCRIPT")) {
+          // The server lost its script cache (SCRIPT FLUSH): load it again, the relay re-sends these events.
+          connection.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(APPEND_SCRIPT));
+        }
+        batch.forEach(queued -> queued.done().fail(reply.cause()));
+        return;
       }
+      settle(batch, reply.result());
     });
+  }
+
+  /** Completes each append of {@code batch} by its entry in the script's reply (see {@link #APPEND_SCRIPT}). */
+  private static void settle(List<QueuedAppend> batch, Response results) {
+    int answered = results == null ? 0 : results.size();
+    String error = "the event store did not try this append after an earlier one of its batch failed";
+    for (int i = 0; i < answered; i++) {
+      Response result = results.get(i);
+      if (result.type() == ResponseType.NUMBER) {
+        batch.get(i).done().complete();
+      } else {
+        error = "Redis refused the entry of event " + batch.get(i).event().eventId() + ": " + result;
+        batch.get(i).done().fail(error);
+      }
+    }
+    for (int i = answered; i < batch.size(); i++) {
+      batch.get(i).done().fail(error);
+    }
   }
 
   @Override

@@ -24,38 +24,53 @@ final class StreamEntries {
 
   private StreamEntries() {}
 
-  /** Adds the entry's field-value pairs of {@code event} to {@code request}. */
-  static void addFields(Request request, DomainEvent event) {
-    request.arg(DomainEvent.OPERATION).arg(event.operation())
-        .arg(DomainEvent.OCCURRED_AT).arg(event.occurredAt())
-        .arg(DomainEvent.EVENT_ID).arg(event.eventId())
-        .arg(DomainEvent.INSTANCE).arg(event.instance());
+  /** Adds the count of the entry's field-value arguments of {@code event}, then the arguments, to {@code request}. */
+  static void addCountedFields(Request request, DomainEvent event) {
+    List<String> fields = fields(event);
+    request.arg(fields.size());
+    fields.forEach(request::arg);
+  }
+
+  /** The entry's field-value pairs of {@code event}, flat: name, value, name, value... */
+  static List<String> fields(DomainEvent event) {
+    List<String> fields = new ArrayList<>(12 + 2 * event.fields().size());
+    fields.add(DomainEvent.OPERATION);
+    fields.add(event.operation());
+    fields.add(DomainEvent.OCCURRED_AT);
+    fields.add(String.valueOf(event.occurredAt()));
+    fields.add(DomainEvent.EVENT_ID);
+    fields.add(event.eventId());
+    fields.add(DomainEvent.INSTANCE);
+    fields.add(event.instance());
     if (event.revision() != DomainEvent.NO_REVISION) {
-      request.arg(DomainEvent.REVISION).arg(event.revision());
+      fields.add(DomainEvent.REVISION);
+      fields.add(String.valueOf(event.revision()));
     }
     JsonArray json = null;
     for (Map.Entry<String, Object> field : event.fields()) {
       Object value = field.getValue();
-      request.arg(field.getKey());
+      fields.add(field.getKey());
       if (value instanceof String text) {
-        request.arg(text);
+        fields.add(text);
         continue;
       }
       String encoded = Json.encode(value);
       if (!isJsonValue(value)) {
         // Instants, byte arrays and the like are strings in the JSON body, so they are strings here too.
-        request.arg((String) Json.decodeValue(encoded));
+        fields.add((String) Json.decodeValue(encoded));
         continue;
       }
-      request.arg(encoded);
+      fields.add(encoded);
       if (json == null) {
         json = new JsonArray();
       }
       json.add(field.getKey());
     }
     if (json != null) {
-      request.arg(JSON_FIELDS).arg(json.encode());
+      fields.add(JSON_FIELDS);
+      fields.add(json.encode());
     }
+    return fields;
   }
 
   private static boolean isJsonValue(Object value) {
