@@ -104,6 +104,16 @@ class EventInterceptorTest {
     }
   }
 
+  /** A store that takes appends and never answers them: what is appended stays outstanding. */
+  private static EventStoreDouble neverAnswering() {
+    return new EventStoreDouble() {
+      @Override
+      public Future<Void> append(DomainEvent event, byte[] body) {
+        return Promise.<Void>promise().future();
+      }
+    };
+  }
+
   @Test
   void storeFailingAtOnceAfterAFullWindowNeitherRecursesNorLeaksSlots() {
     HoldThenFailStore store = new HoldThenFailStore();
@@ -164,12 +174,7 @@ class EventInterceptorTest {
 
   @Test
   void holdsAtMostMaxPendingAndSendsTheRestToTheRelayOrTheRetryBuffer() {
-    EventInterceptor interceptor = install(new EventStoreDouble() {
-      @Override
-      public Future<Void> append(DomainEvent event, byte[] body) {
-        return Promise.<Void>promise().future();
-      }
-    }, 50, 100);
+    EventInterceptor interceptor = install(neverAnswering(), 50, 100);
     Queue<DomainEvent> delivered = new ConcurrentLinkedQueue<>();
     Await.result(vertx.eventBus().<DomainEvent>consumer(Addresses.events(streams.things()), m -> delivered.add(m.body()))
         .completion());
@@ -190,12 +195,7 @@ class EventInterceptorTest {
 
   @Test
   void aStalledContextLetsNoMoreThanMaxPendingWaitInTheHandoff() throws Exception {
-    EventInterceptor interceptor = install(new EventStoreDouble() {
-      @Override
-      public Future<Void> append(DomainEvent event, byte[] body) {
-        return Promise.<Void>promise().future();
-      }
-    }, 50, 100);
+    EventInterceptor interceptor = install(neverAnswering(), 50, 100);
     // The interceptor's context busy elsewhere: whatever is published now can only queue in the hand-off.
     CountDownLatch release = stallContext();
     try {
@@ -218,12 +218,7 @@ class EventInterceptorTest {
 
   @Test
   void anOutboxEventWaitingInTheHandoffIsAlreadyInFlightSoTheRelayLeavesItsRow() throws Exception {
-    EventInterceptor interceptor = install(new EventStoreDouble() {
-      @Override
-      public Future<Void> append(DomainEvent event, byte[] body) {
-        return Promise.<Void>promise().future();
-      }
-    });
+    EventInterceptor interceptor = install(neverAnswering());
     CountDownLatch release = stallContext();
     try {
       List<DomainEvent> recorded = publishRecorded(5);

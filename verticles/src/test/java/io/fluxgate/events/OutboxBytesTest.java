@@ -5,15 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
+import io.fluxgate.testing.TappedStore;
 import io.fluxgate.testing.TestStores;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,47 +23,6 @@ import org.junit.jupiter.api.Test;
 class OutboxBytesTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
-
-  /** The store as configured, noting the bytes each append hands it. */
-  private static EventStore noting(EventStore store, Map<String, byte[]> bodies) {
-    return new EventStore() {
-      @Override
-      public Future<Void> append(DomainEvent event, byte[] body) {
-        bodies.put(event.eventId(), body);
-        return store.append(event, body);
-      }
-
-      @Override
-      public Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler) {
-        return store.subscribe(stream, consumer, from, handler);
-      }
-
-      @Override
-      public Future<Subscription> tail(String stream, StartFrom from, Handler<DomainEvent> handler) {
-        return store.tail(stream, from, handler);
-      }
-
-      @Override
-      public Duration deduplicationWindow() {
-        return store.deduplicationWindow();
-      }
-
-      @Override
-      public Future<Set<String>> held(List<DomainEvent> events, long from, long to) {
-        return store.held(events, from, to);
-      }
-
-      @Override
-      public Future<Long> readToEnd(String stream, Handler<DomainEvent> handler) {
-        return store.readToEnd(stream, handler);
-      }
-
-      @Override
-      public Future<Void> close() {
-        return store.close();
-      }
-    };
-  }
 
   /** A field value that counts how often it is written out: once per encoding of its event. */
   private static final class CountingObject extends LinkedHashMap<String, Object> {
@@ -85,7 +43,10 @@ class OutboxBytesTest {
   void aCommittedEventIsEncodedOnceAndTheStoreGetsItsRowsBytes() {
     Map<String, byte[]> bodies = new ConcurrentHashMap<>();
     try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("sql", ""),
-        store -> noting(store, bodies))) {
+        store -> TappedStore.of(store, (event, body) -> {
+          bodies.put(event.eventId(), body);
+          return store.append(event, body);
+        }))) {
       CountingObject metadata = new CountingObject();
       DomainEvent created = DomainEvent.occurred(fx.streams().things(), "thing.create", "test-node", 1,
           new JsonObject().put("id", "gadget-1").put("metadata", metadata));
@@ -103,7 +64,10 @@ class OutboxBytesTest {
   void theRelayHandsTheStoreTheRowsBytesAsTheyAre() {
     Map<String, byte[]> bodies = new ConcurrentHashMap<>();
     try (EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("sql", ""),
-        store -> noting(store, bodies))) {
+        store -> TappedStore.of(store, (event, body) -> {
+          bodies.put(event.eventId(), body);
+          return store.append(event, body);
+        }))) {
       DomainEvent created = fx.thingEvent("thing.create", 7);
       // A row whose layout differs from what encoding the event now gives (fields before the envelope), as a row
       // written by another version would: the store must receive these bytes, not a re-encoding of them.

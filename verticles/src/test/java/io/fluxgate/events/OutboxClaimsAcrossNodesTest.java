@@ -6,9 +6,8 @@ import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.sql.DatabaseConfig;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
+import io.fluxgate.testing.TappedStore;
 import io.fluxgate.testing.TestStores;
-import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,43 +31,10 @@ class OutboxClaimsAcrossNodesTest {
 
   /** The store of one node, counting every append per event_id into {@code appends} (shared by both nodes). */
   private static EventStore counting(EventStore store, Map<String, AtomicInteger> appends) {
-    return new EventStore() {
-      @Override
-      public Future<Void> append(DomainEvent event, byte[] body) {
-        appends.computeIfAbsent(event.eventId(), id -> new AtomicInteger()).incrementAndGet();
-        return store.append(event, body);
-      }
-
-      @Override
-      public Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler) {
-        return store.subscribe(stream, consumer, from, handler);
-      }
-
-      @Override
-      public Future<Subscription> tail(String stream, StartFrom from, Handler<DomainEvent> handler) {
-        return store.tail(stream, from, handler);
-      }
-
-      @Override
-      public Duration deduplicationWindow() {
-        return store.deduplicationWindow();
-      }
-
-      @Override
-      public Future<Set<String>> held(List<DomainEvent> events, long from, long to) {
-        return store.held(events, from, to);
-      }
-
-      @Override
-      public Future<Long> readToEnd(String stream, Handler<DomainEvent> handler) {
-        return store.readToEnd(stream, handler);
-      }
-
-      @Override
-      public Future<Void> close() {
-        return store.close();
-      }
-    };
+    return TappedStore.of(store, (event, body) -> {
+      appends.computeIfAbsent(event.eventId(), id -> new AtomicInteger()).incrementAndGet();
+      return store.append(event, body);
+    });
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.fluxgate.events.EventStore.StartFrom;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
 import io.fluxgate.testing.PrivateNatsServer;
+import io.fluxgate.testing.TappedStore;
 import io.fluxgate.testing.TestStores;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -159,34 +160,9 @@ class OutboxTest {
 
   /** A store that refuses the events whose ids are in {@code refused}, and appends the rest to {@code store}. */
   private static EventStore refusing(EventStore store, java.util.Set<String> refused) {
-    return new EventStore() {
-      @Override
-      public Future<Void> append(DomainEvent event, byte[] body) {
-        return refused.contains(event.eventId())
-            ? Future.failedFuture("maximum payload exceeded (refused by the test's store)")
-            : store.append(event, body);
-      }
-
-      @Override
-      public Future<Subscription> subscribe(String stream, String consumer, StartFrom from, EventHandler handler) {
-        return store.subscribe(stream, consumer, from, handler);
-      }
-
-      @Override
-      public Future<Subscription> tail(String stream, StartFrom from, io.vertx.core.Handler<DomainEvent> handler) {
-        return store.tail(stream, from, handler);
-      }
-
-      @Override
-      public Future<Long> readToEnd(String stream, io.vertx.core.Handler<DomainEvent> handler) {
-        return store.readToEnd(stream, handler);
-      }
-
-      @Override
-      public Future<Void> close() {
-        return store.close();
-      }
-    };
+    return TappedStore.of(store, (event, body) -> refused.contains(event.eventId())
+        ? Future.failedFuture("maximum payload exceeded (refused by the test's store)")
+        : store.append(event, body));
   }
 
   @Test

@@ -414,14 +414,21 @@ class Mqtt5FeaturesTest {
     return publishes;
   }
 
+  /**
+   * Signs in as the writer and sends one QoS 2 publish more than the server's Receive Maximum, without ever sending
+   * PUBREL: each stays unacknowledged (no PUBCOMP) until the limit.
+   */
+  private void floodPastReceiveMaximum(RawMqtt5 raw, String clientId) throws Exception {
+    assertThat(raw.connect(clientId, writer.id(), writer.key(), new byte[0]).type()).isEqualTo(2);
+    for (int id = 1; id <= DeviceConnection.RECEIVE_MAXIMUM + 1; id++) {
+      raw.publish(topic(""), 2, id, new byte[0], "x".getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
   @Test
   void aDeviceWithMorePublishesUnacknowledgedThanTheServersReceiveMaximumIsDisconnectedWith0x93() throws Exception {
     try (RawMqtt5 raw = new RawMqtt5(platform.port("mqtt"))) {
-      assertThat(raw.connect("raw-flood", writer.id(), writer.key(), new byte[0]).type()).isEqualTo(2);
-      // QoS 2 without ever sending PUBREL: each stays unacknowledged (no PUBCOMP) until the limit.
-      for (int id = 1; id <= DeviceConnection.RECEIVE_MAXIMUM + 1; id++) {
-        raw.publish(topic(""), 2, id, new byte[0], "x".getBytes(StandardCharsets.UTF_8));
-      }
+      floodPastReceiveMaximum(raw, "raw-flood");
       RawMqtt5.Packet packet;
       int pubrecs = 0;
       while ((packet = raw.read()) != null && packet.type() == 5) {
@@ -437,10 +444,7 @@ class Mqtt5FeaturesTest {
   @Test
   void aDeviceThatGoesOnSendingAfterItsDisconnectStillReadsTheReasonCode() throws Exception {
     try (RawMqtt5 raw = new RawMqtt5(platform.port("mqtt"))) {
-      assertThat(raw.connect("raw-flood-on", writer.id(), writer.key(), new byte[0]).type()).isEqualTo(2);
-      for (int id = 1; id <= DeviceConnection.RECEIVE_MAXIMUM + 1; id++) {
-        raw.publish(topic(""), 2, id, new byte[0], "x".getBytes(StandardCharsets.UTF_8));
-      }
+      floodPastReceiveMaximum(raw, "raw-flood-on");
       // As the Paho suite's client does: each PUBREC read is answered with PUBREL, which reaches the server after
       // it has sent DISCONNECT. A server that closed at once answers with a reset and this write fails.
       RawMqtt5.Packet packet;
