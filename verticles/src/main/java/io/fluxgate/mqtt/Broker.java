@@ -90,12 +90,10 @@ final class Broker {
       of.add(fresh);
       return of;
     });
-    if (previous != null) {
-      unindex(previous);
-    }
     if (previous == null) {
       return Future.succeededFuture(new Claim(fresh, false));
     }
+    unindex(previous);
     Session old = previous;
     return Hop.to(old.home().context(), () -> {
       DeviceConnection connection = old.connection();
