@@ -5,6 +5,7 @@ import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.events.ContextHandoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -52,6 +53,8 @@ final class ChannelRouter {
   }
 
   private final Map<String, SharedRoute> shared = new HashMap<>();
+  private static final String HOPS = "fluxgate-shared-hops";
+  private static final int MAX_SHARED_HOPS = 8;
   /** Publishers of this loop not read while a subscriber is behind; only this loop touches it. */
   private final Set<DeviceConnection> heldPublishers = new LinkedHashSet<>();
 
@@ -120,7 +123,8 @@ final class ChannelRouter {
     SharedRoute route = shared.get(address);
     if (route == null) {
       SharedRoute created = new SharedRoute();
-      created.consumer = bus.consumer(address, message -> deliverShared(created, address, message.body()));
+      created.consumer = bus.consumer(address, message -> deliverShared(created, address, message.body(),
+          hops(message.headers().get(HOPS))));
       shared.put(address, created);
       route = created;
     }
@@ -131,9 +135,15 @@ final class ChannelRouter {
   }
 
   /** One member of the shared subscription gets the message, in turn; none left here: another loop or node does. */
-  private void deliverShared(SharedRoute route, String address, ChannelMessage message) {
+  private void deliverShared(SharedRoute route, String address, ChannelMessage message, int hops) {
     if (route.members.isEmpty()) {
-      bus.send(address, message);
+      // No member here any more: the bus hands it to the group's next loop or node. When no member is left
+      // anywhere, it would go round for ever: after MAX_SHARED_HOPS it is dropped, as for a channel nobody reads.
+      if (hops < MAX_SHARED_HOPS) {
+        bus.send(address, message, new DeliveryOptions().addHeader(HOPS, Integer.toString(hops + 1)));
+      } else {
+        broker.metrics.dropped.increment();
+      }
       return;
     }
     // floorMod: the turn counter wraps past Integer.MAX_VALUE after 2^31 messages and must not go negative.
@@ -154,15 +164,14 @@ final class ChannelRouter {
       return;
     }
     route.members.remove(session);
-    List<ChannelMessage> reclaimed = session.reclaim(address);
-    Future<Void> leaving = Future.succeededFuture();
-    if (route.members.isEmpty()) {
-      shared.remove(address);
-      leaving = route.consumer.unregister();
-    }
-    if (!reclaimed.isEmpty()) {
-      leaving.onComplete(done -> reclaimed.forEach(message -> bus.send(address, message)));
-    }
+    // The group's consumer on this loop stays registered even with no member left: unregistered while the bus was
+    // handing it the group's messages, it lost them (a test saw 2 of 10 go). With no member it passes them on.
+    session.reclaim(address).forEach(message -> bus.send(address, message));
+  }
+
+  /** How many loops or nodes without a member a shared message has passed through (a header; absent: none). */
+  private static int hops(String header) {
+    return header == null ? 0 : Integer.parseInt(header);
   }
 
   /** The session's device went away but its session stays: its shared subscriptions pass to the other members. */
