@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * memory on their way to the store, counting those still being handed to the interceptor's context: the bound is
  * checked on the publisher's thread, so a stalled context cannot make the hand-off grow. Beyond it an outbox event
  * is left to the relay at once (its bytes are in the database) and a direct event goes straight to the retry buffer.
+ *
+ * <p>Order across a failure: once an outbox event of a stream has failed (or been left to the relay by the bound, or
+ * the node started with rows of the stream in the outbox), the stream is <em>held</em>. Its new outbox events are
+ * parked in memory, within the same bound, instead of overtaking the rows that wait; the relay publishes those rows
+ * oldest first and, once it has taken every one that is not parked, releases the parked events behind them and the
+ * hold ends. Parked events that would pass the bound are left to the relay too, and the relay takes them in order.
  */
 public final class EventInterceptor implements Handler<DeliveryContext<Object>> {
 
@@ -57,6 +63,13 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private final ArrayDeque<Pending> retries = new ArrayDeque<>();
   /** Published events not yet handed to the store because {@link #WINDOW} appends are outstanding. */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  /** Streams held behind their outbox rows; only the context touches it. */
+  private final Map<String, Hold> holds = new HashMap<>();
+  /** Streams an outbox event of which the bound left to the relay, marked on the publisher's thread. */
+  private final Set<String> leftByBound = ConcurrentHashMap.newKeySet();
+  private int parked;
+  /** Relayed events on their way to the store, by stream. */
+  private final Map<String, int[]> relaying = new HashMap<>();
   private int outstanding;
   /** Set while {@link #pump} runs, so completions inside it do not start a nested loop. */
   private boolean pumping;
@@ -87,16 +100,31 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     final DomainEvent event;
     final byte[] body;
     final boolean fromOutbox;
+    /** Published again by the relay from its row, rather than by its command. */
+    final boolean relayed;
     AsyncResult<Void> result;
     int attempt;
     long startedAt;
 
-    Pending(DeliveryContext<Object> delivery, DomainEvent event, byte[] body, boolean fromOutbox) {
+    Pending(DeliveryContext<Object> delivery, DomainEvent event, byte[] body, boolean fromOutbox, boolean relayed) {
       this.delivery = delivery;
       this.event = event;
       this.body = body;
       this.fromOutbox = fromOutbox;
+      this.relayed = relayed;
     }
+  }
+
+  /** A stream whose outbox rows go to the store before any newer event of it. */
+  private static final class Hold {
+    final ArrayDeque<Pending> parked = new ArrayDeque<>();
+    final Set<String> parkedIds = new java.util.HashSet<>();
+    /** New events are left to the relay, not parked, until the relay next reads the outbox. */
+    boolean overflowed;
+    long overflows;
+    /** The stream's last outbox append failed: the relay tries its oldest row alone until one succeeds. */
+    boolean failing;
+
   }
 
   @Override
@@ -108,17 +136,24 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       delivery.next();
       return;
     }
-    boolean fromOutbox = delivery.message().headers().contains(EventPublisher.OUTBOX_HEADER);
+    String outboxMark = delivery.message().headers().get(EventPublisher.OUTBOX_HEADER);
+    boolean fromOutbox = outboxMark != null;
     DomainEvent event = sent instanceof EncodedEvent encoded ? encoded.event() : (DomainEvent) sent;
     boolean admitted = admit();
     if (!admitted && fromOutbox) {
+      // Marked before any later event of the stream is handed over: none of them may overtake this row.
+      leftByBound.add(event.stream());
+      if (EventPublisher.RELAYED.equals(outboxMark)) {
+        // The relay's copy: its row's lease ends, so the relay takes the row again before the rows behind it.
+        refuse(event, BOUND_REACHED);
+      }
       leftToRelay(event);
       return;
     }
     // An outbox event brings its row's bytes; any other is encoded here, on the publisher's thread, to spread the
     // work off the single appending context, unless the store lays the event out itself.
     byte[] body = sent instanceof EncodedEvent encoded ? encoded.body() : storesBody ? event.toBytes() : null;
-    Pending pending = new Pending(delivery, event, body, fromOutbox);
+    Pending pending = new Pending(delivery, event, body, fromOutbox, EventPublisher.RELAYED.equals(outboxMark));
     if (!admitted) {
       buffer(pending);
       return;
@@ -131,6 +166,24 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       append(pending);
     } else {
       incoming.hand(pending);
+    }
+  }
+
+  private static final IllegalStateException BOUND_REACHED =
+      new IllegalStateException("es.max_pending events were held; the relay takes the row again") {
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+          return this;
+        }
+      };
+
+  /** Tells the relay, on the context, that an outbox event was not appended. */
+  private void refuse(DomainEvent event, Throwable cause) {
+    long now = System.nanoTime();
+    if (Vertx.currentContext() == context) {
+      relay.refused(event.eventId(), cause, now);
+    } else {
+      context.runOnContext(v -> relay.refused(event.eventId(), cause, now));
     }
   }
 
@@ -150,6 +203,23 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   /** Takes an admitted event in on the context, behind the events of its stream published before it. */
   private void append(Pending pending) {
     peakHeld = Math.max(peakHeld, held.get());
+    if (!leftByBound.isEmpty()) {
+      absorbBound();
+    }
+    if (pending.fromOutbox && !pending.relayed && !holds.isEmpty()) {
+      Hold hold = holds.get(pending.event.stream());
+      if (hold != null) {
+        park(hold, pending);
+        return;
+      }
+    }
+    enqueue(pending);
+  }
+
+  private void enqueue(Pending pending) {
+    if (pending.relayed) {
+      relaying.computeIfAbsent(pending.event.stream(), s -> new int[1])[0]++;
+    }
     pending.result = null;
     pending.startedAt = 0;
     pending.attempt++;
@@ -237,6 +307,12 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     while ((head = queue.peek()) != null && head.result != null) {
       queue.poll();
       held.decrementAndGet();
+      if (head.relayed) {
+        int[] count = relaying.get(stream);
+        if (--count[0] == 0) {
+          relaying.remove(stream);
+        }
+      }
       if (head.fromOutbox) {
         inFlight.remove(head.event.eventId());
       }
@@ -245,6 +321,12 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
           appended.incrementAndGet();
           if (head.fromOutbox) {
             relay.cleared(head.event.eventId());
+            if (!holds.isEmpty()) {
+              Hold hold = holds.get(stream);
+              if (hold != null) {
+                hold.failing = false;
+              }
+            }
           }
           head.delivery.next();
         } else {
@@ -266,10 +348,107 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private void failed(Pending pending) {
     failedAppends.incrementAndGet();
     if (pending.fromOutbox) {
-      relay.refused(pending.event.eventId(), pending.result.cause());
+      Hold hold = holds.computeIfAbsent(pending.event.stream(), s -> new Hold());
+      hold.failing = true;
+
+      relay.refused(pending.event.eventId(), pending.result.cause(), pending.startedAt);
       return;
     }
     buffer(pending);
+  }
+
+  private void park(Hold hold, Pending pending) {
+    if (hold.overflowed) {
+      leave(pending);
+      return;
+    }
+    hold.parked.add(pending);
+    hold.parkedIds.add(pending.event.eventId());
+    parked++;
+  }
+
+  /** An admitted outbox event given back to the relay: its row is taken in order later. */
+  private void leave(Pending pending) {
+    held.decrementAndGet();
+    inFlight.remove(pending.event.eventId());
+    leftToRelay(pending.event);
+  }
+
+  /** Holds the streams whose events the bound left to the relay, and gives their parked events to it as well. */
+  private void absorbBound() {
+    for (java.util.Iterator<String> it = leftByBound.iterator(); it.hasNext(); ) {
+      String stream = it.next();
+      it.remove();
+      Hold hold = holds.computeIfAbsent(stream, s -> new Hold());
+      hold.overflowed = true;
+      hold.overflows++;
+      parked -= hold.parked.size();
+      hold.parked.forEach(this::leave);
+      hold.parked.clear();
+      hold.parkedIds.clear();
+    }
+  }
+
+  /** Holds {@code stream} behind its outbox rows (at start, for the rows a previous run left). Context only. */
+  void hold(String stream) {
+    holds.computeIfAbsent(stream, s -> new Hold());
+  }
+
+  /** The streams held behind their outbox rows. Context only. */
+  Set<String> heldStreams() {
+    absorbBound();
+    return Set.copyOf(holds.keySet());
+  }
+
+  /** Whether the last outbox append of {@code stream} failed. Context only. */
+  boolean failing(String stream) {
+    Hold hold = holds.get(stream);
+    return hold != null && hold.failing;
+  }
+
+  /** Whether relayed events of {@code stream} are on their way to the store. Context only. */
+  boolean relaying(String stream) {
+    return relaying.containsKey(stream);
+  }
+
+  /** Whether {@code eventId} of {@code stream} is parked behind the stream's rows. Context only. */
+  boolean parked(String stream, String eventId) {
+    Hold hold = holds.get(stream);
+    return hold != null && hold.parkedIds.contains(eventId);
+  }
+
+  /**
+   * The relay is about to read the outbox: parking resumes for {@code stream}, and the answer is the mark that
+   * {@link #release} compares, so that nothing left to the relay meanwhile is overtaken. Context only.
+   */
+  long claiming(String stream) {
+    Hold hold = holds.get(stream);
+    if (hold == null) {
+      return -1;
+    }
+    hold.overflowed = false;
+    return hold.overflows;
+  }
+
+  /**
+   * The relay has published every row of {@code stream} that is not parked: the parked events follow them and the
+   * hold ends, unless one was left to the relay since {@code mark}. Context only.
+   */
+  boolean release(String stream, long mark) {
+    absorbBound();
+    Hold hold = holds.get(stream);
+    if (hold == null || hold.overflows != mark) {
+      return false;
+    }
+    holds.remove(stream);
+    parked -= hold.parked.size();
+    hold.parked.forEach(this::enqueue);
+    return true;
+  }
+
+  /** Events parked behind their streams' outbox rows. */
+  int parkedCount() {
+    return parked;
   }
 
   /** An outbox event over the bound: neither delivered nor kept nor marked in flight, its row is relayed later. */

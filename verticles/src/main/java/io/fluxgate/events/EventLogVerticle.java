@@ -52,8 +52,10 @@ public final class EventLogVerticle extends VerticleBase {
       publisher = new EventPublisher(db, vertx.eventBus(), outbox);
       relay = new OutboxRelay(vertx, outbox, publisher, store, config);
       interceptor = new EventInterceptor(vertx, context, store, relay, config.retryBuffer(), config.maxPending());
-      relay.skipWhile(interceptor::inFlight);
-      relay.claimAtMost(() -> config.maxPending() - interceptor.held());
+      relay.follow(interceptor, context);
+    }).compose(opened -> outbox.streams()).onSuccess(waiting -> {
+      // Rows a previous run left go to the store before anything newer of their streams.
+      waiting.forEach(interceptor::hold);
       vertx.eventBus().addOutboundInterceptor(interceptor);
       timer = vertx.setPeriodic(config.relayInterval().toMillis(), id -> {
         // Retry first, expire after: what expires now waits one tick in the buffer before its next attempt.
@@ -107,6 +109,9 @@ public final class EventLogVerticle extends VerticleBase {
         .description("Events published and not yet acknowledged by the store").register(registry);
     Gauge.builder("fluxgate_events_held", interceptor, EventInterceptor::held)
         .description("Events held in memory waiting for the store (at most es.max_pending)").register(registry);
+    Gauge.builder("fluxgate_events_parked", interceptor, EventInterceptor::parkedCount)
+        .description("Outbox events held in memory behind older rows of their stream that the relay publishes first")
+        .register(registry);
     FunctionCounter.builder("fluxgate_events_left_to_relay", interceptor, EventInterceptor::leftToRelay)
         .description("Outbox events not held because es.max_pending were waiting; the relay republishes them")
         .register(registry);

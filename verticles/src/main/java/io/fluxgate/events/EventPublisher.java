@@ -23,6 +23,8 @@ public final class EventPublisher {
 
   /** Marks an event that has an outbox row, so the interceptor clears the row once the store has the event. */
   static final String OUTBOX_HEADER = "fg-outbox";
+  /** The header's value on an event the relay publishes again from its row. */
+  static final String RELAYED = "relay";
 
   private final Database db;
   private final EventBus bus;
@@ -68,5 +70,11 @@ public final class EventPublisher {
   void publishRecorded(EncodedEvent recorded) {
     bus.publish(address(recorded.event().stream()), recorded,
         new DeliveryOptions().addHeader(OUTBOX_HEADER, "1"));
+  }
+
+  /** Publishes again an event the relay took from its outbox row, oldest first. */
+  void publishRelayed(EncodedEvent recorded) {
+    bus.publish(address(recorded.event().stream()), recorded,
+        new DeliveryOptions().addHeader(OUTBOX_HEADER, RELAYED));
   }
 }

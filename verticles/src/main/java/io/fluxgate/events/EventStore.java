@@ -15,6 +15,16 @@ import java.util.Set;
 public interface EventStore {
 
   /**
+   * The store answered that it will not take this event (it is too large for it, say), as opposed to not answering:
+   * an append failing so counts towards the outbox's dead letter whatever else the store does meanwhile.
+   */
+  final class Refused extends RuntimeException {
+    public Refused(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
    * Appends one event and completes once the store has acknowledged it. Appends of one stream made one after
    * another from one context are stored in that order, and may be in flight together. Appending an
    * {@code event_id} the store already holds succeeds without storing it twice.

@@ -6,11 +6,17 @@ import io.fluxgate.sql.Database;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The outbox table: events written in their command's transaction and kept until the store has them, with the
@@ -26,7 +32,9 @@ public final class Outbox {
   private final int maxEventBytes;
   private final String insert;
   private final String delete;
-  private final String selectDue;
+  private final String leasedElsewhere;
+  private final Map<Integer, String> selectDue = new ConcurrentHashMap<>();
+  private final Map<Integer, String> unleasedUpTo = new ConcurrentHashMap<>();
   private final String claim;
   private final String recordFailure;
   private final String selectBuried;
@@ -47,13 +55,12 @@ public final class Outbox {
     this.maxEventBytes = maxEventBytes;
     this.insert = db.sql("INSERT INTO event_outbox (event_id, stream, body, created_at) VALUES (?, ?, ?, ?)");
     this.delete = db.sql("DELETE FROM event_outbox WHERE event_id = ?");
-    // SKIP LOCKED: a row another node's relay is claiming right now is simply not this relay's to take.
-    this.selectDue = db.sql("SELECT seq, event_id, stream, body, created_at, last_attempt_at, attempts FROM event_outbox"
-        + " WHERE created_at < ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY seq LIMIT ?"
-        + " FOR UPDATE SKIP LOCKED");
+    this.leasedElsewhere = db.sql("SELECT stream, MIN(seq) AS first FROM event_outbox"
+        + " WHERE claimed_until >= ? AND claimed_by NOT LIKE ? GROUP BY stream");
     this.claim = db.sql("UPDATE event_outbox SET claimed_by = ?, claimed_until = ?, last_attempt_at = ? WHERE seq = ?");
-    this.recordFailure = db.sql(
-        "UPDATE event_outbox SET attempts = attempts + ?, last_error = ? WHERE event_id = ?");
+    // The attempt is over, so is the claimant's lease: the row is taken again in its place, before newer rows.
+    this.recordFailure = db.sql("UPDATE event_outbox SET attempts = attempts + ?, last_error = ?,"
+        + " claimed_until = CASE WHEN claimed_by LIKE ? THEN NULL ELSE claimed_until END WHERE event_id = ?");
     // The refusal that reached the bound has been recorded, so the row's last attempt is over whatever its lease.
     String buriable = " FROM event_outbox WHERE attempts >= ?";
     this.selectBuried = db.sql("SELECT event_id, stream, attempts, last_error" + buriable + " ORDER BY seq LIMIT 1000");
@@ -81,6 +88,13 @@ public final class Outbox {
 
   /** A row the relay has claimed to re-publish; {@code body} is the row's bytes, what the store must receive. */
   record Claimed(DomainEvent event, byte[] body, long createdAt, long lastAttemptAt) {}
+
+  /**
+   * What one claim saw: the rows taken, oldest first; how many due rows it read (as many as asked means there may
+   * be more); and the streams whose rows it could not all see, because another relay holds one or another
+   * transaction had one locked: some of their rows are still to come.
+   */
+  record Claim(List<Claimed> taken, int read, Set<String> incomplete) {}
 
   /** A row moved to the dead-letter table. */
   public record DeadRow(String eventId, String stream, String operation, long createdAt, int attempts,
@@ -120,35 +134,129 @@ public final class Outbox {
   }
 
   /**
-   * Claims for {@code lease} nanoseconds the oldest rows written before {@code createdBeforeNanos} that no relay
-   * holds, oldest first, and stamps them as attempted now.
+   * Claims for {@code lease} nanoseconds the rows no relay holds that were written before {@code createdBeforeNanos}
+   * or belong to a stream of {@code anyAge}, oldest first, as far as {@code take} accepts them, and stamps them as
+   * attempted now. {@code claimant} names this relay: its batches are {@code claimant/<n>}. A row behind a row of its
+   * stream that another relay holds is never taken, so two relays do not publish one stream out of order.
    */
-  Future<List<Claimed>> claim(String claimant, long createdBeforeNanos, long leaseNanos, int limit) {
+  Future<Claim> claim(String claimant, long createdBeforeNanos, long leaseNanos, int limit, Set<String> anyAge,
+      String batch, Predicate<Claimed> take) {
     long now = DomainEvent.nowNanos();
-    return db.inTransaction(conn -> conn.preparedQuery(selectDue).execute(Tuple.of(createdBeforeNanos, now, limit))
-        .compose(rows -> {
-          List<Claimed> claimed = new ArrayList<>(rows.size());
-          List<Tuple> updates = new ArrayList<>(rows.size());
-          for (Row row : rows) {
+    List<String> streams = List.copyOf(anyAge);
+    return db.inTransaction(conn -> conn.preparedQuery(leasedElsewhere).execute(Tuple.of(now, claimant + "/%"))
+        .compose(leased -> {
+          Map<String, Long> firstLeased = new HashMap<>();
+          leased.forEach(row -> firstLeased.put(row.getString("stream"), row.getLong("first")));
+          Tuple params = Tuple.tuple().addLong(createdBeforeNanos);
+          streams.forEach(params::addString);
+          params.addLong(now).addInteger(limit);
+          return conn.preparedQuery(selectDue(streams.size())).execute(params)
+              .compose(rows -> hidden(conn, streams, rows, now, rows.size() >= limit)
+                  .map(gaps -> new Read(rows, firstLeased, gaps)));
+        })
+        .compose(read -> {
+          List<Claimed> taken = new ArrayList<>(read.rows().size());
+          List<Tuple> updates = new ArrayList<>(read.rows().size());
+          for (Row row : read.rows()) {
+            String stream = row.getString("stream");
+            Long first = read.firstLeased().get(stream);
+            if (read.gaps().contains(stream) || (first != null && row.getLong("seq") > first)) {
+              continue;
+            }
             Long last = row.getLong("last_attempt_at");
             String body = row.getString("body");
-            claimed.add(new Claimed(DomainEvent.fromJson(row.getString("stream"), new JsonObject(body)),
+            Claimed claimed = new Claimed(DomainEvent.fromJson(stream, new JsonObject(body)),
                 body.getBytes(StandardCharsets.UTF_8), row.getLong("created_at"),
-                last == null ? row.getLong("created_at") : last));
-            updates.add(Tuple.of(claimant, now + leaseNanos, now, row.getLong("seq")));
+                last == null ? row.getLong("created_at") : last);
+            if (take.test(claimed)) {
+              taken.add(claimed);
+              updates.add(Tuple.of(batch, now + leaseNanos, now, row.getLong("seq")));
+            }
           }
-          return updates.isEmpty() ? Future.succeededFuture(claimed)
-              : conn.preparedQuery(claim).executeBatch(updates).map(claimed);
+          Set<String> incomplete = new java.util.HashSet<>(read.firstLeased().keySet());
+          incomplete.addAll(read.gaps());
+          Claim result = new Claim(taken, read.rows().size(), incomplete);
+          return updates.isEmpty() ? Future.succeededFuture(result)
+              : conn.preparedQuery(claim).executeBatch(updates).map(result);
         }));
   }
 
-  /** The store refused these events; {@code counted} says whether the refusal counts towards the dead letter. */
-  Future<Void> recordFailures(List<String> eventIds, List<String> errors, boolean counted) {
+  /** What the select returned, the first row of each stream another relay holds, and the streams with hidden rows. */
+  private record Read(RowSet<Row> rows, Map<String, Long> firstLeased, Set<String> gaps) {}
+
+  /**
+   * The streams of {@code anyAge} with a row the select did not return although it comes before the last row
+   * returned (or anywhere, when the select was not cut off): a row locked by another transaction, which SKIP LOCKED
+   * passed over. Nothing of such a stream is taken, or a newer row would go before it.
+   */
+  private Future<Set<String>> hidden(SqlConnection conn, List<String> anyAge, RowSet<Row> rows, long now,
+      boolean cutOff) {
+    if (anyAge.isEmpty()) {
+      return Future.succeededFuture(Set.of());
+    }
+    long bound = Long.MAX_VALUE;
+    Map<String, Integer> seen = new HashMap<>();
+    for (Row row : rows) {
+      seen.merge(row.getString("stream"), 1, Integer::sum);
+      if (cutOff) {
+        bound = row.getLong("seq");
+      }
+    }
+    Tuple params = Tuple.tuple();
+    anyAge.forEach(params::addString);
+    params.addLong(bound).addLong(now);
+    return conn.preparedQuery(unleasedUpTo(anyAge.size())).execute(params).map(counts -> {
+      Set<String> gaps = new java.util.HashSet<>();
+      counts.forEach(count -> {
+        String stream = count.getString("stream");
+        if (count.getLong("n") > seen.getOrDefault(stream, 0)) {
+          gaps.add(stream);
+        }
+      });
+      return gaps;
+    });
+  }
+
+  private String unleasedUpTo(int streams) {
+    return unleasedUpTo.computeIfAbsent(streams, n -> db.sql("SELECT stream, COUNT(*) AS n FROM event_outbox"
+        + " WHERE stream IN (" + "?, ".repeat(n - 1) + "?) AND seq <= ?"
+        + " AND (claimed_until IS NULL OR claimed_until < ?) GROUP BY stream"));
+  }
+
+  private String selectDue(int anyAge) {
+    return selectDue.computeIfAbsent(anyAge, n -> {
+      StringBuilder due = new StringBuilder("created_at < ?");
+      if (n > 0) {
+        due.append(" OR stream IN (").append("?, ".repeat(n - 1)).append("?)");
+      }
+      // SKIP LOCKED: a row another node's relay is claiming right now is simply not this relay's to take.
+      return db.sql("SELECT seq, event_id, stream, body, created_at, last_attempt_at, attempts FROM event_outbox"
+          + " WHERE (" + due + ") AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY seq LIMIT ?"
+          + " FOR UPDATE SKIP LOCKED");
+    });
+  }
+
+  /** The streams that have rows in the outbox. */
+  Future<List<String>> streams() {
+    return db.inTransaction(conn -> conn.query("SELECT DISTINCT stream FROM event_outbox").execute())
+        .map(rows -> {
+          List<String> streams = new ArrayList<>();
+          rows.forEach(row -> streams.add(row.getString("stream")));
+          return streams;
+        });
+  }
+
+  /**
+   * The store refused these events; {@code counted} says for each whether its refusal counts towards the dead
+   * letter. The leases of {@code claimant}'s batches on them end.
+   */
+  Future<Void> recordFailures(String claimant, List<String> eventIds, List<String> errors, List<Boolean> counted) {
     List<Tuple> rows = new ArrayList<>(eventIds.size());
     for (int i = 0; i < eventIds.size(); i++) {
       String error = errors.get(i);
-      rows.add(Tuple.of(counted ? 1 : 0,
-          error.length() > MAX_ERROR_LENGTH ? error.substring(0, MAX_ERROR_LENGTH) : error, eventIds.get(i)));
+      rows.add(Tuple.of(counted.get(i) ? 1 : 0,
+          error.length() > MAX_ERROR_LENGTH ? error.substring(0, MAX_ERROR_LENGTH) : error, claimant + "/%",
+          eventIds.get(i)));
     }
     return db.inTransaction(conn -> conn.preparedQuery(recordFailure).executeBatch(rows)).mapEmpty();
   }

@@ -2,15 +2,18 @@ package io.fluxgate.events;
 
 import io.fluxgate.codecs.DomainEvent;
 import io.fluxgate.codecs.EncodedEvent;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
-import java.util.function.IntSupplier;
-import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * happens only when the store was unreachable or refused them, or the node stopped between commit and append.
  *
  * <p>Rows are claimed for a lease before they are re-published, so the relays of several nodes never publish one
- * row together. A row older than the store's de-duplication window is first looked for in the store, so a row
+ * row together. A failed attempt ends its lease, so the row is taken again before the newer rows of its stream; the
+ * rows of a stream the {@link EventInterceptor} holds are taken whatever their age, one at a time while the stream's
+ * appends fail, and once every one of them is published the interceptor's parked events follow. A row older than the store's de-duplication window is first looked for in the store, so a row
  * relayed at any later time never becomes a second copy. A row the store refused {@code es.max_attempts} times
  * while it accepted others moves to the dead-letter table; an outage alone never buries a row.
  */
@@ -29,6 +34,8 @@ final class OutboxRelay {
   private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
   private static final int CLEAR_BATCH = 256;
   private static final int RELAY_BATCH = 500;
+  /** Stands for the start of an attempt the store refused outright ({@link EventStore.Refused}). */
+  private static final long REFUSED_BY_STORE = Long.MIN_VALUE;
   /** Clocks of nodes and the store's server differ by less than this. */
   private static final Duration CLOCK_SLACK = Duration.ofSeconds(5);
 
@@ -41,6 +48,12 @@ final class OutboxRelay {
   private List<String> toClear = new ArrayList<>();
   private List<String> refused = new ArrayList<>();
   private List<String> refusals = new ArrayList<>();
+  private List<Long> refusedStarts = new ArrayList<>();
+  /** Refusals reported and refusals recorded in the outbox, so a claim can wait for the ones before it. */
+  private long refusalsReported;
+  private long refusalsRecorded;
+  private EventInterceptor interceptor;
+  private Context context;
   private boolean clearing;
   private boolean relaying;
   private boolean buryDue = true;
@@ -49,8 +62,6 @@ final class OutboxRelay {
   private long claims;
   private long relayed;
   private volatile Outbox.Stats stats = new Outbox.Stats(0, 0, 0);
-  private Predicate<String> inFlight = id -> false;
-  private IntSupplier room = () -> RELAY_BATCH;
 
   OutboxRelay(Vertx vertx, Outbox outbox, EventPublisher publisher, EventStore store, EventStoreConfig config) {
     this.vertx = vertx;
@@ -60,13 +71,32 @@ final class OutboxRelay {
     this.config = config;
   }
 
-  void skipWhile(Predicate<String> inFlight) {
-    this.inFlight = inFlight;
+  /**
+   * Relays for {@code interceptor}, on its context: leaves its in-flight rows alone and follows the streams it
+   * holds.
+   */
+  void follow(EventInterceptor interceptor, Context context) {
+    this.interceptor = interceptor;
+    this.context = context;
   }
 
-  /** Claims no more rows than the interceptor can hold, so claimed rows do not wait out their lease unsent. */
-  void claimAtMost(IntSupplier room) {
-    this.room = room;
+  /**
+   * {@code result}, completed on the interceptor's context: the database's client may answer on a thread of its
+   * own, and the relay's state and the interceptor's holds belong to that one context.
+   */
+  private <T> Future<T> here(Future<T> result) {
+    if (context == null) {
+      return result;
+    }
+    Promise<T> there = Promise.promise();
+    result.onComplete(done -> {
+      if (Vertx.currentContext() == context) {
+        there.handle(done);
+      } else {
+        context.runOnContext(v -> there.handle(done));
+      }
+    });
+    return there.future();
   }
 
   /** The store has acknowledged {@code eventId}; its row goes with the next batch. */
@@ -80,10 +110,15 @@ final class OutboxRelay {
     }
   }
 
-  /** The store refused the outbox event {@code eventId} (or did not answer); its row records why. */
-  void refused(String eventId, Throwable cause) {
+  /**
+   * The store refused the outbox event {@code eventId} (or did not answer) in the attempt started at
+   * {@code startedAt} ({@link System#nanoTime()}); its row records why.
+   */
+  void refused(String eventId, Throwable cause, long startedAt) {
     refused.add(eventId);
     refusals.add(String.valueOf(cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+    refusedStarts.add(cause instanceof EventStore.Refused ? REFUSED_BY_STORE : startedAt);
+    refusalsReported++;
     if (refused.size() >= CLEAR_BATCH) {
       flush();
     } else if (refused.size() == 1) {
@@ -104,20 +139,28 @@ final class OutboxRelay {
     List<String> batch = toClear;
     List<String> failedIds = refused;
     List<String> errors = refusals;
+    List<Long> starts = refusedStarts;
+    long reported = refusalsReported;
     toClear = new ArrayList<>();
     refused = new ArrayList<>();
     refusals = new ArrayList<>();
-    boolean counted = storeAnswering();
-    buryDue |= counted && !failedIds.isEmpty();
+    refusedStarts = new ArrayList<>();
+    // A failure says something about the event only if the store refused it outright, or acknowledged another event
+    // after the attempt began: during an outage neither happens, and no row moves towards the dead letter.
+    List<Boolean> counted = new ArrayList<>(starts.size());
+    starts.forEach(start -> counted.add(start == REFUSED_BY_STORE
+        || (lastAcknowledged != 0 && lastAcknowledged - start > 0)));
+    buryDue |= counted.contains(true);
     clearing = true;
-    Future<Void> cleared = batch.isEmpty() ? Future.succeededFuture() : outbox.clear(batch);
+    Future<Void> cleared = batch.isEmpty() ? Future.succeededFuture() : here(outbox.clear(batch));
     cleared.onFailure(e ->
             // The rows stay and are relayed later; the store drops the duplicates by event_id.
             LOG.warn("clearing {} outbox rows failed: {}", batch.size(), e.toString()))
         .transform(v -> failedIds.isEmpty() ? Future.<Void>succeededFuture()
-            : outbox.recordFailures(failedIds, errors, counted))
+            : here(outbox.recordFailures(claimant, failedIds, errors, counted)))
         .onComplete(result -> {
           clearing = false;
+          refusalsRecorded = reported;
           if (result.failed()) {
             LOG.warn("recording {} refused outbox events failed: {}", failedIds.size(), result.cause().toString());
           }
@@ -138,24 +181,86 @@ final class OutboxRelay {
     }
     relaying = true;
     round++;
-    (buryDue ? bury() : Future.<Void>succeededFuture()).onComplete(buried -> {
-      if (buried.failed()) {
-        finishRound(buried.cause());
-      } else {
-        claimBatch();
-      }
-    });
+    claimBatch();
+  }
+
+  private Future<Void> refusalsRecorded(long reported) {
+    flush();
+    if (refusalsRecorded >= reported) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(5, id -> refusalsRecorded(reported).onComplete(later));
+    return later.future();
   }
 
   /** Claims and re-publishes one batch, then the next from a fresh future, so no chain of batches stays in memory. */
   private void claimBatch() {
-    int batch = Math.min(RELAY_BATCH, room.getAsInt());
+    // The refusals reported so far end their rows' leases first, or newer rows would be taken before them; a row
+    // they exhausted goes to the dead letter before it could be tried once more.
+    refusalsRecorded(refusalsReported)
+        .compose(v -> buryDue ? bury() : Future.<Void>succeededFuture())
+        .onComplete(buried -> {
+          if (buried.failed()) {
+            finishRound(buried.cause());
+          } else {
+            claimRecorded();
+          }
+        });
+  }
+
+  private void claimRecorded() {
+    // Parked events are held but not claimed rows: they do not shrink the room for the rows ahead of them.
+    int room = interceptor == null ? RELAY_BATCH
+        : config.maxPending() - interceptor.held() + interceptor.parkedCount();
+    int batch = Math.min(RELAY_BATCH, room);
     if (batch <= 0) {
       finishRound(null);
       return;
     }
-    outbox.claim(claimant + "/" + (++claims), DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(), batch)
-        .compose(claimed -> republish(claimed).map(claimed.size()))
+    Map<String, Long> marks = new HashMap<>();
+    if (interceptor != null) {
+      interceptor.heldStreams().forEach(stream -> marks.put(stream, interceptor.claiming(stream)));
+    }
+    Set<String> incomplete = new HashSet<>();
+    Set<String> probed = new HashSet<>();
+    here(outbox.claim(claimant, DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(), batch, marks.keySet(),
+            claimant + "/" + (++claims), row -> {
+              String stream = row.event().stream();
+              boolean held = marks.containsKey(stream);
+              if (interceptor != null && interceptor.inFlight(row.event().eventId())) {
+                if (held && !interceptor.parked(stream, row.event().eventId())) {
+                  incomplete.add(stream);
+                }
+                return false;
+              }
+              // While a stream's appends fail, its oldest row goes alone, once the one before has been answered: that
+              // answer tells whether the store is back, and no newer row (nor a parked event) is stored while an
+              // older one fails. A row the store refuses outright goes to the dead letter after es.max_attempts.
+              if (held && interceptor.failing(stream)) {
+                incomplete.add(stream);
+                return !interceptor.relaying(stream) && probed.add(stream);
+              }
+              return true;
+            }))
+        .compose(claim -> {
+          incomplete.addAll(claim.incomplete());
+          if (claim.read() >= batch) {
+            incomplete.addAll(marks.keySet());
+          }
+          return republish(claim.taken()).onFailure(e -> {
+            // Not published: their leases end now, or newer rows would be taken before them.
+            long now = System.nanoTime();
+            claim.taken().forEach(row -> refused(row.event().eventId(), e, now));
+          }).map(v -> {
+            marks.forEach((stream, mark) -> {
+              if (!incomplete.contains(stream)) {
+                interceptor.release(stream, mark);
+              }
+            });
+            return claim.read();
+          });
+        })
         .onComplete(result -> {
           if (result.failed()) {
             finishRound(result.cause());
@@ -172,7 +277,7 @@ final class OutboxRelay {
     if (failure != null) {
       LOG.warn("relaying the outbox failed: {}", failure.toString());
     }
-    outbox.stats().onComplete(result -> {
+    here(outbox.stats()).onComplete(result -> {
       relaying = false;
       if (relayed > 0) {
         LOG.info("relayed {} events from the outbox", relayed);
@@ -194,7 +299,7 @@ final class OutboxRelay {
 
   private Future<Void> bury() {
     buryDue = false;
-    return outbox.buryExhausted(config.maxAttempts()).map(dead -> {
+    return here(outbox.buryExhausted(config.maxAttempts())).map(dead -> {
       for (Outbox.DeadRow row : dead) {
         LOG.warn("outbox event {} of {} moved to the dead-letter table after {} refusals: {}"
                 + " (list and re-queue with 'fluxgate events outbox')",
@@ -209,30 +314,29 @@ final class OutboxRelay {
     return config.appendTimeout().toNanos() * 2 + config.relayInterval().toNanos();
   }
 
+  /** Publishes the claimed rows oldest first, leaving out those the store turns out to hold already. */
   private Future<Void> republish(List<Outbox.Claimed> claimed) {
-    List<Outbox.Claimed> fresh = new ArrayList<>();
     List<Outbox.Claimed> old = new ArrayList<>();
     Duration window = store.deduplicationWindow();
     boolean finite = window.compareTo(Duration.ofDays(3650)) < 0;
     long oldBefore = finite ? DomainEvent.nowNanos() - window.minus(CLOCK_SLACK).toNanos() : Long.MIN_VALUE;
     for (Outbox.Claimed row : claimed) {
-      if (inFlight.test(row.event().eventId())) {
-        continue;
+      if (row.createdAt() < oldBefore) {
+        old.add(row);
       }
-      (row.createdAt() < oldBefore ? old : fresh).add(row);
     }
-    publish(fresh);
     if (old.isEmpty()) {
+      publish(claimed);
       return Future.succeededFuture();
     }
     // The store may hold these already and no longer remembers their ids: look before publishing again.
     long from = old.stream().mapToLong(Outbox.Claimed::createdAt).min().getAsLong();
     long to = old.stream().mapToLong(Outbox.Claimed::lastAttemptAt).max().getAsLong()
         + config.appendTimeout().toNanos();
-    return store.held(old.stream().map(Outbox.Claimed::event).toList(), from, to).map(held -> {
+    return here(store.held(old.stream().map(Outbox.Claimed::event).toList(), from, to)).map(held -> {
       List<Outbox.Claimed> missing = new ArrayList<>();
       List<String> present = new ArrayList<>();
-      for (Outbox.Claimed row : old) {
+      for (Outbox.Claimed row : claimed) {
         if (held.contains(row.event().eventId())) {
           present.add(row.event().eventId());
         } else {
@@ -250,7 +354,7 @@ final class OutboxRelay {
   }
 
   private void publish(List<Outbox.Claimed> rows) {
-    rows.forEach(row -> publisher.publishRecorded(new EncodedEvent(row.event(), row.body())));
+    rows.forEach(row -> publisher.publishRelayed(new EncodedEvent(row.event(), row.body())));
     relayed += rows.size();
   }
 

@@ -55,6 +55,9 @@ class OutboxTest {
   void directEventsWaitInTheRetryBufferWhileTheStoreIsDown() throws Exception {
     try (PrivateNatsServer nats = new PrivateNatsServer().start();
         EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("nats", nats.url()))) {
+      // Started before the outage and read through it: the client queues nothing while it reconnects.
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
       nats.stop();
       List<DomainEvent> published = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
@@ -66,8 +69,6 @@ class OutboxTest {
       Await.until("10 events buffered", WAIT, () -> fx.log.stats().buffered() == 10);
 
       nats.start();
-      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
-      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
       Await.until("10 events in the store", WAIT, () -> stored.size() >= 10);
       EventStoreContract.sleep(500);
       assertThat(EventStoreContract.ids(stored)).doesNotHaveDuplicates()
@@ -161,7 +162,7 @@ class OutboxTest {
   /** A store that refuses the events whose ids are in {@code refused}, and appends the rest to {@code store}. */
   private static EventStore refusing(EventStore store, java.util.Set<String> refused) {
     return TappedStore.of(store, (event, body) -> refused.contains(event.eventId())
-        ? Future.failedFuture("maximum payload exceeded (refused by the test's store)")
+        ? Future.failedFuture(new EventStore.Refused("maximum payload exceeded (refused by the test's store)"))
         : store.append(event, body));
   }
 
@@ -186,7 +187,8 @@ class OutboxTest {
 
       int[] next = {1};
       Await.until("the refused event in the dead-letter table", WAIT, () -> {
-        // Writes keep flowing past the refused row: the store answers them, so the refusals count.
+        // Writes go on; the store refuses the row outright, so each refusal counts, and the writes behind it in
+        // its stream follow once it is dead-lettered.
         Await.result(createGadget(fx, next[0]++, emitted));
         return !Await.result(fx.log.outbox().dead(10)).isEmpty();
       });

@@ -93,6 +93,9 @@ public final class NatsEventStore implements EventStore {
           // Above the interceptor's window, so publishing never waits for room (which would block an event loop).
           .maxMessagesInOutgoingQueue(65_536)
           .reconnectWait(Duration.ofMillis(250))
+          // No publishing into a buffer while disconnected: an append that timed out and went back to the outbox
+          // must not be sent after the reconnect as well, behind or ahead of its relayed copy and newer events.
+          .reconnectBufferSize(0)
           .connectionTimeout(Duration.ofSeconds(5))
           .errorListener(new QuietErrorListener())
           .build();
@@ -154,6 +157,9 @@ public final class NatsEventStore implements EventStore {
     try {
       jetStream.publishAsync(subjects.computeIfAbsent(event.stream(), NatsEventStore::subject), headers, body)
           .whenComplete((ack, error) -> acks.hand(new Ack(appended, error)));
+    } catch (IllegalArgumentException e) {
+      // The client measures the message against the server's max_payload before sending it.
+      return Future.failedFuture(new Refused(e.getMessage()));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
