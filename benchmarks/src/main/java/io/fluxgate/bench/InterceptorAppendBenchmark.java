@@ -10,6 +10,7 @@ import io.fluxgate.sql.Database;
 import io.fluxgate.sql.DatabaseConfig;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
+import io.nats.client.JetStreamOptions;
 import io.nats.client.Nats;
 import io.nats.client.PurgeOptions;
 import io.nats.client.api.PublishAck;
@@ -18,6 +19,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -57,9 +59,15 @@ public final class InterceptorAppendBenchmark {
     List<Double> cpuInterceptor = new ArrayList<>();
     List<Double> cpuRaw = new ArrayList<>();
     for (int round = 0; round <= rounds; round++) {
-      Round interceptor = measured(events, () -> interceptorRound(vertx, log, prefix + ".things", events, false));
-      Round direct = measured(events, () -> rawRound(js, prefix + ".raw", events));
-      Round delivered = measured(events, () -> interceptorRound(vertx, log, prefix + ".users", events, true));
+      // -Dbench.only=interceptor or =raw runs one kind of round only (the others print as NaN): to profile one path.
+      String only = System.getProperty("bench.only", "");
+      Round skipped = new Round(Double.NaN, Double.NaN, Double.NaN);
+      Round interceptor = only.equals("raw") ? skipped
+          : measured(events, () -> interceptorRound(vertx, log, prefix + ".things", events, false));
+      Round direct = only.equals("interceptor") ? skipped
+          : measured(events, () -> rawRound(js, prefix + ".raw", events));
+      Round delivered = !only.isEmpty() ? skipped
+          : measured(events, () -> interceptorRound(vertx, log, prefix + ".users", events, true));
       if (round == 0) {
         System.out.printf("warm-up: interceptor %.0f/s, raw %.0f/s, interceptor + consumer %.0f/s%n",
             interceptor.rate(), direct.rate(), delivered.rate());
@@ -71,9 +79,11 @@ public final class InterceptorAppendBenchmark {
       cpuInterceptor.add(interceptor.cpuMicrosPerEvent());
       cpuRaw.add(direct.cpuMicrosPerEvent());
       System.out.printf("round %d: interceptor %.0f/s (%.1f us CPU/event), raw publishAsync %.0f/s (%.1f us CPU/event),"
-          + " ratio %.2f; interceptor + local consumer %.0f/s%n", round, interceptor.rate(),
+          + " ratio %.2f; interceptor + local consumer %.0f/s%s%n", round, interceptor.rate(),
           interceptor.cpuMicrosPerEvent(), direct.rate(), direct.cpuMicrosPerEvent(),
-          interceptor.rate() / direct.rate(), delivered.rate());
+          interceptor.rate() / direct.rate(), delivered.rate(), SERVER_PID == null ? ""
+              : String.format("; server CPU/event: interceptor %.1f us, raw %.1f us",
+                  interceptor.serverCpuMicrosPerEvent(), direct.serverCpuMicrosPerEvent()));
     }
     double i = median(viaInterceptor);
     double r = median(viaRaw);
@@ -83,11 +93,17 @@ public final class InterceptorAppendBenchmark {
     var stats = log.stats();
     System.out.printf("interceptor counters: appended %d, failed %d, dropped %d%n",
         stats.appended(), stats.failedAppends(), stats.dropped());
-    // Leave the shared stream as it was: this run's subjects only held benchmark traffic.
-    raw.jetStreamManagement().purgeStream(((io.fluxgate.events.nats.NatsSettings) config.store()).stream(),
-        PurgeOptions.subject(Addresses.events(prefix) + ".>"));
-    raw.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
+    try {
+      // Leave the shared stream as it was: this run's subjects only held benchmark traffic. Purging a few million
+      // messages from file storage takes longer than jnats' default 2 s request timeout, whose exception used to
+      // skip the closes below and leave the JVM running (Vert.x and jnats threads are not daemons).
+      raw.jetStreamManagement(JetStreamOptions.builder().requestTimeout(Duration.ofMinutes(2)).build())
+          .purgeStream(((io.fluxgate.events.nats.NatsSettings) config.store()).stream(),
+              PurgeOptions.subject(Addresses.events(prefix) + ".>"));
+    } finally {
+      raw.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
   }
 
   /** The event-log settings of a benchmark run on store {@code type} under a stream prefix of its own. */
@@ -193,17 +209,40 @@ public final class InterceptorAppendBenchmark {
   private static final com.sun.management.OperatingSystemMXBean OS =
       (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
-  /** A round's rate and the CPU time this process spent per event in it. */
-  record Round(double rate, double cpuMicrosPerEvent) {}
+  /**
+   * A round's rate, the CPU time this process spent per event in it and, with {@code -Dbench.serverPid=PID} (a
+   * server on this machine, such as nats-server), the CPU time that process spent per event (NaN without it).
+   */
+  record Round(double rate, double cpuMicrosPerEvent, double serverCpuMicrosPerEvent) {}
+
+  private static final String SERVER_PID = System.getProperty("bench.serverPid");
+
+  /** The CPU time (user + system) of process {@link #SERVER_PID} in microseconds, from /proc; -1 without one. */
+  static long serverCpuMicros() {
+    if (SERVER_PID == null) {
+      return -1;
+    }
+    try {
+      String stat = java.nio.file.Files.readString(Path.of("/proc", SERVER_PID, "stat"));
+      // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      return ticks * 1_000_000L / 100; // USER_HZ is 100 on Linux
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
 
   interface RoundBody {
     double run() throws Exception;
   }
 
   static Round measured(int events, RoundBody body) throws Exception {
+    long server = serverCpuMicros();
     long cpu = OS.getProcessCpuTime();
     double rate = body.run();
-    return new Round(rate, (OS.getProcessCpuTime() - cpu) / 1_000.0 / events);
+    double cpuPerEvent = (OS.getProcessCpuTime() - cpu) / 1_000.0 / events;
+    return new Round(rate, cpuPerEvent, server < 0 ? Double.NaN : (serverCpuMicros() - server) / (double) events);
   }
 
   static double median(List<Double> values) {

@@ -35,6 +35,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -68,7 +69,8 @@ public final class NatsEventStore implements EventStore {
   private final Connection connection;
   private final JetStream jetStream;
   private final StreamContext streamContext;
-  private final Map<Context, ContextHandoff<Ack>> acks = new ConcurrentHashMap<>();
+  /** Per appending context: its queue of appends not yet written and the hand-off of their answers back to it. */
+  private final Map<Context, Appender> appenders = new ConcurrentHashMap<>();
   /** Subjects by stream, built once rather than per append. */
   private final Map<String, String> subjects = new ConcurrentHashMap<>();
   private final Set<MessageConsumer> consumers = ConcurrentHashMap.newKeySet();
@@ -92,6 +94,10 @@ public final class NatsEventStore implements EventStore {
           .maxReconnects(-1)
           // Above the interceptor's window, so publishing never waits for room (which would block an event loop).
           .maxMessagesInOutgoingQueue(65_536)
+          // A JetStream publish is a request, and jnats writes every request to the socket on its own by default:
+          // one write (and one read on the server) per event. Without it the writer sends whatever is queued in
+          // one write, as it does for plain publishes.
+          .dontForceFlushOnRequest()
           .reconnectWait(Duration.ofMillis(250))
           // No publishing into a buffer while disconnected: an append that timed out and went back to the outbox
           // must not be sent after the reconnect as well, behind or ahead of its relayed copy and newer events.
@@ -146,24 +152,81 @@ public final class NatsEventStore implements EventStore {
   /** A JetStream answer on its way back to the context that appended. */
   private record Ack(Promise<Void> promise, Throwable error) {}
 
+  /** An append queued on its context until the end of the context's current task. */
+  private record Queued(String subject, String eventId, byte[] body, Promise<Void> promise) {}
+
+  /**
+   * The appends of one event-loop context. Appends made during one task of the context are queued and handed to
+   * jnats together when the task is over, in the order they were made: jnats' writer thread then finds them all in
+   * its queue and writes them in one go, where appends handed over one at a time between other work (the
+   * interceptor delivers an event, then appends the next) woke the writer for nearly every message. The answers
+   * come back to the context through one {@link ContextHandoff}.
+   */
+  private final class Appender {
+    final Context context;
+    final ContextHandoff<Ack> acks;
+    /** Touched on the context's thread only. */
+    ArrayList<Queued> queued = new ArrayList<>();
+    boolean flushScheduled;
+
+    Appender(Context context) {
+      this.context = context;
+      this.acks = new ContextHandoff<>(context, NatsEventStore::complete);
+    }
+
+    Future<Void> append(String subject, String eventId, byte[] body) {
+      Promise<Void> appended = Promise.promise();
+      queued.add(new Queued(subject, eventId, body, appended));
+      if (!flushScheduled) {
+        flushScheduled = true;
+        context.runOnContext(v -> flush());
+      }
+      return appended.future();
+    }
+
+    void flush() {
+      flushScheduled = false;
+      ArrayList<Queued> batch = queued;
+      queued = new ArrayList<>(Math.max(16, batch.size()));
+      for (Queued next : batch) {
+        try {
+          publish(next.subject(), next.eventId(), next.body(), acks, next.promise());
+        } catch (RuntimeException e) {
+          next.promise().fail(e);
+        }
+      }
+    }
+  }
+
   @Override
   public Future<Void> append(DomainEvent event, byte[] body) {
-    ContextHandoff<Ack> acks = this.acks.computeIfAbsent(vertx.getOrCreateContext(),
-        context -> new ContextHandoff<>(context, NatsEventStore::complete));
-    Headers headers = new Headers();
-    headers.put(MSG_ID, event.eventId());
-    headers.put("Content-Type", "application/json");
+    String subject = subjects.computeIfAbsent(event.stream(), NatsEventStore::subject);
+    Context current = Vertx.currentContext();
+    if (current != null && current.isEventLoopContext() && current.owner() == vertx) {
+      return appenders.computeIfAbsent(current, Appender::new).append(subject, event.eventId(), body);
+    }
+    // Off an event loop (a worker, a foreign thread): at once, answered on the context the caller would get.
+    Appender appender = appenders.computeIfAbsent(vertx.getOrCreateContext(), Appender::new);
     Promise<Void> appended = Promise.promise();
     try {
-      jetStream.publishAsync(subjects.computeIfAbsent(event.stream(), NatsEventStore::subject), headers, body)
-          .whenComplete((ack, error) -> acks.hand(new Ack(appended, error)));
-    } catch (IllegalArgumentException e) {
-      // The client measures the message against the server's max_payload before sending it.
-      return Future.failedFuture(new Refused(e.getMessage()));
+      publish(subject, event.eventId(), body, appender.acks, appended);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     return appended.future();
+  }
+
+  private void publish(String subject, String eventId, byte[] body, ContextHandoff<Ack> acks,
+      Promise<Void> appended) {
+    Headers headers = new Headers();
+    headers.put(MSG_ID, eventId);
+    headers.put("Content-Type", "application/json");
+    try {
+      jetStream.publishAsync(subject, headers, body).whenComplete((ack, error) -> acks.hand(new Ack(appended, error)));
+    } catch (IllegalArgumentException e) {
+      // The client measures the message against the server's max_payload before sending it.
+      throw new Refused(e.getMessage());
+    }
   }
 
   private static void complete(Ack ack) {
