@@ -177,13 +177,12 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
         }
       };
 
-  /** Tells the relay, on the context, that an outbox event was not appended. */
+  /** Tells the relay, on the context, that an outbox event never reached the store (which says nothing about it). */
   private void refuse(DomainEvent event, Throwable cause) {
-    long now = System.nanoTime();
     if (Vertx.currentContext() == context) {
-      relay.refused(event.eventId(), cause, now);
+      relay.refused(event.eventId(), cause, OutboxRelay.NOT_COUNTED);
     } else {
-      context.runOnContext(v -> relay.refused(event.eventId(), cause, now));
+      context.runOnContext(v -> relay.refused(event.eventId(), cause, OutboxRelay.NOT_COUNTED));
     }
   }
 
@@ -400,34 +399,20 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     return Set.copyOf(holds.keySet());
   }
 
-  /** Whether the last outbox append of {@code stream} failed. Context only. */
-  boolean failing(String stream) {
-    Hold hold = holds.get(stream);
-    return hold != null && hold.failing;
-  }
-
-  /** Whether relayed events of {@code stream} are on their way to the store. Context only. */
-  boolean relaying(String stream) {
-    return relaying.containsKey(stream);
-  }
-
-  /** Whether {@code eventId} of {@code stream} is parked behind the stream's rows. Context only. */
-  boolean parked(String stream, String eventId) {
-    Hold hold = holds.get(stream);
-    return hold != null && hold.parkedIds.contains(eventId);
-  }
+  /**
+   * A held stream as the relay sees it when it reads the outbox: whether its appends fail, whether relayed events of
+   * it are on their way to the store, the ids of its parked events, and the mark {@link #release} compares.
+   */
+  record HeldStream(boolean failing, boolean relaying, Set<String> parked, long mark) {}
 
   /**
-   * The relay is about to read the outbox: parking resumes for {@code stream}, and the answer is the mark that
-   * {@link #release} compares, so that nothing left to the relay meanwhile is overtaken. Context only.
+   * The relay is about to read the outbox: parking resumes for {@code stream} (a held one), and the answer is what
+   * the relay needs to know of it, copied, since the claim's filter runs wherever the database answers. Context only.
    */
-  long claiming(String stream) {
+  HeldStream claiming(String stream) {
     Hold hold = holds.get(stream);
-    if (hold == null) {
-      return -1;
-    }
     hold.overflowed = false;
-    return hold.overflows;
+    return new HeldStream(hold.failing, relaying.containsKey(stream), Set.copyOf(hold.parkedIds), hold.overflows);
   }
 
   /**

@@ -94,7 +94,7 @@ public final class Outbox {
    * be more); and the streams whose rows it could not all see, because another relay holds one or another
    * transaction had one locked: some of their rows are still to come.
    */
-  record Claim(List<Claimed> taken, int read, Set<String> incomplete) {}
+  record Claim(List<Claimed> taken, int read, Set<String> incomplete, Map<String, Long> unleased) {}
 
   /** A row moved to the dead-letter table. */
   public record DeadRow(String eventId, String stream, String operation, long createdAt, int attempts,
@@ -151,8 +151,8 @@ public final class Outbox {
           streams.forEach(params::addString);
           params.addLong(now).addInteger(limit);
           return conn.preparedQuery(selectDue(streams.size())).execute(params)
-              .compose(rows -> hidden(conn, streams, rows, now, rows.size() >= limit)
-                  .map(gaps -> new Read(rows, firstLeased, gaps)));
+              .compose(rows -> hidden(conn, streams, rows, now)
+                  .map(counts -> new Read(rows, firstLeased, counts.gaps(), counts.unleased())));
         })
         .compose(read -> {
           List<Claimed> taken = new ArrayList<>(read.rows().size());
@@ -175,51 +175,58 @@ public final class Outbox {
           }
           Set<String> incomplete = new java.util.HashSet<>(read.firstLeased().keySet());
           incomplete.addAll(read.gaps());
-          Claim result = new Claim(taken, read.rows().size(), incomplete);
+          Claim result = new Claim(taken, read.rows().size(), incomplete, read.unleased());
           return updates.isEmpty() ? Future.succeededFuture(result)
               : conn.preparedQuery(claim).executeBatch(updates).map(result);
         }));
   }
 
-  /** What the select returned, the first row of each stream another relay holds, and the streams with hidden rows. */
-  private record Read(RowSet<Row> rows, Map<String, Long> firstLeased, Set<String> gaps) {}
+  /**
+   * What the select returned, the first row of each stream another relay holds, the streams with hidden rows, and
+   * how many rows of each stream of {@code anyAge} no relay holds.
+   */
+  private record Read(RowSet<Row> rows, Map<String, Long> firstLeased, Set<String> gaps, Map<String, Long> unleased) {}
+
+  private record Counts(Set<String> gaps, Map<String, Long> unleased) {}
 
   /**
    * The streams of {@code anyAge} with a row the select did not return although it comes before the last row
-   * returned (or anywhere, when the select was not cut off): a row locked by another transaction, which SKIP LOCKED
-   * passed over. Nothing of such a stream is taken, or a newer row would go before it.
+   * returned (anywhere, when it returned none): a row locked by another transaction, which SKIP LOCKED passed over.
+   * Nothing of such a stream is taken, or a newer row would go before it. Also counts each stream's rows that no
+   * relay holds, so the relay knows when it has seen them all.
    */
-  private Future<Set<String>> hidden(SqlConnection conn, List<String> anyAge, RowSet<Row> rows, long now,
-      boolean cutOff) {
+  private Future<Counts> hidden(SqlConnection conn, List<String> anyAge, RowSet<Row> rows, long now) {
     if (anyAge.isEmpty()) {
-      return Future.succeededFuture(Set.of());
+      return Future.succeededFuture(new Counts(Set.of(), Map.of()));
     }
-    long bound = Long.MAX_VALUE;
+    // Up to the last row returned: a row committed after the select, with a later seq, is no gap.
+    long bound = rows.size() == 0 ? Long.MAX_VALUE : 0;
     Map<String, Integer> seen = new HashMap<>();
     for (Row row : rows) {
       seen.merge(row.getString("stream"), 1, Integer::sum);
-      if (cutOff) {
-        bound = row.getLong("seq");
-      }
+      bound = Math.max(bound, row.getLong("seq"));
     }
-    Tuple params = Tuple.tuple();
+    Tuple params = Tuple.tuple().addLong(bound);
     anyAge.forEach(params::addString);
-    params.addLong(bound).addLong(now);
+    params.addLong(now);
     return conn.preparedQuery(unleasedUpTo(anyAge.size())).execute(params).map(counts -> {
       Set<String> gaps = new java.util.HashSet<>();
+      Map<String, Long> unleased = new HashMap<>();
       counts.forEach(count -> {
         String stream = count.getString("stream");
-        if (count.getLong("n") > seen.getOrDefault(stream, 0)) {
+        unleased.put(stream, count.getLong("n"));
+        if (count.getLong("upto") > seen.getOrDefault(stream, 0)) {
           gaps.add(stream);
         }
       });
-      return gaps;
+      return new Counts(gaps, unleased);
     });
   }
 
   private String unleasedUpTo(int streams) {
-    return unleasedUpTo.computeIfAbsent(streams, n -> db.sql("SELECT stream, COUNT(*) AS n FROM event_outbox"
-        + " WHERE stream IN (" + "?, ".repeat(n - 1) + "?) AND seq <= ?"
+    return unleasedUpTo.computeIfAbsent(streams, n -> db.sql("SELECT stream, COUNT(*) AS n,"
+        + " SUM(CASE WHEN seq <= ? THEN 1 ELSE 0 END) AS upto FROM event_outbox"
+        + " WHERE stream IN (" + "?, ".repeat(n - 1) + "?)"
         + " AND (claimed_until IS NULL OR claimed_until < ?) GROUP BY stream"));
   }
 

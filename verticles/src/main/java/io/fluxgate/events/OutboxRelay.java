@@ -36,6 +36,10 @@ final class OutboxRelay {
   private static final int RELAY_BATCH = 500;
   /** Stands for the start of an attempt the store refused outright ({@link EventStore.Refused}). */
   private static final long REFUSED_BY_STORE = Long.MIN_VALUE;
+  /** Stands for the start of an attempt that never reached the store: its failure never counts. */
+  static final long NOT_COUNTED = Long.MAX_VALUE;
+  /** An event is published this soon after its command commits, or it is parked or left to the relay already. */
+  private static final Duration PUBLISHING = Duration.ofSeconds(1);
   /** Clocks of nodes and the store's server differ by less than this. */
   private static final Duration CLOCK_SLACK = Duration.ofSeconds(5);
 
@@ -149,7 +153,7 @@ final class OutboxRelay {
     // after the attempt began: during an outage neither happens, and no row moves towards the dead letter.
     List<Boolean> counted = new ArrayList<>(starts.size());
     starts.forEach(start -> counted.add(start == REFUSED_BY_STORE
-        || (lastAcknowledged != 0 && lastAcknowledged - start > 0)));
+        || (start != NOT_COUNTED && lastAcknowledged != 0 && lastAcknowledged - start > 0)));
     buryDue |= counted.contains(true);
     clearing = true;
     Future<Void> cleared = batch.isEmpty() ? Future.succeededFuture() : here(outbox.clear(batch));
@@ -218,53 +222,71 @@ final class OutboxRelay {
       finishRound(null);
       return;
     }
-    Map<String, Long> marks = new HashMap<>();
+    // What the interceptor holds, read here on its context: the claim's filter runs wherever the database answers.
+    Map<String, EventInterceptor.HeldStream> held = new HashMap<>();
     if (interceptor != null) {
-      interceptor.heldStreams().forEach(stream -> marks.put(stream, interceptor.claiming(stream)));
+      interceptor.heldStreams().forEach(stream -> held.put(stream, interceptor.claiming(stream)));
     }
     Set<String> incomplete = new HashSet<>();
+    Set<String> pastParked = new HashSet<>();
     Set<String> probed = new HashSet<>();
-    here(outbox.claim(claimant, DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(), batch, marks.keySet(),
+    Map<String, Integer> taken = new HashMap<>();
+    long justCommitted = DomainEvent.nowNanos() - PUBLISHING.toNanos();
+    here(outbox.claim(claimant, DomainEvent.nowNanos() - config.relayDelay().toNanos(), lease(), batch, held.keySet(),
             claimant + "/" + (++claims), row -> {
               String stream = row.event().stream();
-              boolean held = marks.containsKey(stream);
-              if (interceptor != null && interceptor.inFlight(row.event().eventId())) {
-                if (held && !interceptor.parked(stream, row.event().eventId())) {
+              String id = row.event().eventId();
+              EventInterceptor.HeldStream hold = held.get(stream);
+              if (interceptor != null && interceptor.inFlight(id)) {
+                if (hold != null && hold.parked().contains(id)) {
+                  pastParked.add(stream);
+                } else if (hold != null) {
                   incomplete.add(stream);
                 }
+                return false;
+              }
+              if (hold == null) {
+                return true;
+              }
+              // Behind a parked event and just committed: its publication may be on the way, to be parked next, and
+              // relayed now it would go before the parked event. (Seq order is not publication order across entities,
+              // so an older row behind a parked one is one that failed or was left to the relay: it is taken.)
+              if (pastParked.contains(stream) && row.createdAt() > justCommitted) {
+                incomplete.add(stream);
                 return false;
               }
               // While a stream's appends fail, its oldest row goes alone, once the one before has been answered: that
               // answer tells whether the store is back, and no newer row (nor a parked event) is stored while an
               // older one fails. A row the store refuses outright goes to the dead letter after es.max_attempts.
-              if (held && interceptor.failing(stream)) {
+              if (hold.failing()) {
                 incomplete.add(stream);
-                return !interceptor.relaying(stream) && probed.add(stream);
+                if (hold.relaying() || !probed.add(stream)) {
+                  return false;
+                }
               }
+              taken.merge(stream, 1, Integer::sum);
               return true;
             }))
         .compose(claim -> {
           incomplete.addAll(claim.incomplete());
-          if (claim.read() >= batch) {
-            incomplete.addAll(marks.keySet());
-          }
           return republish(claim.taken()).onFailure(e -> {
             // Not published: their leases end now, or newer rows would be taken before them.
-            long now = System.nanoTime();
-            claim.taken().forEach(row -> refused(row.event().eventId(), e, now));
+            claim.taken().forEach(row -> refused(row.event().eventId(), e, NOT_COUNTED));
           }).map(v -> {
-            marks.forEach((stream, mark) -> {
-              if (!incomplete.contains(stream)) {
-                interceptor.release(stream, mark);
+            // Released once every row of the stream the claim could see is either taken now or parked.
+            held.forEach((stream, hold) -> {
+              long rows = claim.unleased().getOrDefault(stream, 0L);
+              if (!incomplete.contains(stream) && rows == taken.getOrDefault(stream, 0) + hold.parked().size()) {
+                interceptor.release(stream, hold.mark());
               }
             });
-            return claim.read();
+            return claim.taken().size();
           });
         })
         .onComplete(result -> {
           if (result.failed()) {
             finishRound(result.cause());
-          } else if (result.result() == batch && storeAnswering()) {
+          } else if (result.result() >= batch && storeAnswering()) {
             // Only while the store answers: during an outage one batch a tick is enough to notice it is back.
             claimBatch();
           } else {

@@ -78,6 +78,32 @@ class OutboxTest {
   }
 
   @Test
+  void moreEventsWaitingBehindAFailedAppendThanOneRelayBatchAllReachTheStoreWithoutFurtherWrites() throws Exception {
+    try (PrivateNatsServer nats = new PrivateNatsServer().start();
+        EventLogFixture fx = EventLogFixture.start(TestStores.h2(), TestStores.events("nats", nats.url()))) {
+      createGadgetTable(fx);
+      // Started before the outage and read through it.
+      Queue<DomainEvent> stored = new ConcurrentLinkedQueue<>();
+      Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING, stored::add));
+      nats.stop();
+      List<DomainEvent> emitted = new ArrayList<>();
+      List<Future<String>> commits = new ArrayList<>();
+      // Past the relay's batch of 500: the events parked behind the first failure fill whole batches of the outbox.
+      for (int i = 0; i < 800; i++) {
+        commits.add(createGadget(fx, i, emitted));
+      }
+      Await.result(Future.all(commits), WAIT);
+      Await.until("an append failed", WAIT, () -> fx.log.stats().failedAppends() >= 1);
+
+      nats.start();
+      Await.until("every event stored, nothing written since", WAIT,
+          () -> new HashSet<>(EventStoreContract.ids(stored)).containsAll(EventStoreContract.ids(emitted)));
+      Await.until("the outbox drained", WAIT, () -> Await.result(fx.log.outbox().size()) == 0);
+      assertThat(EventStoreContract.ids(stored)).doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
   void anOutageBeyondMaxPendingHoldsNoMoreAndEveryOutboxEventArrivesOnceAfterwards() throws Exception {
     int maxPending = 300;
     int retryBuffer = 100;
