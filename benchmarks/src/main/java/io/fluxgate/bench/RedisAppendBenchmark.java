@@ -92,14 +92,8 @@ public final class RedisAppendBenchmark {
     Request[] requests = new Request[events];
     for (int n = 0; n < events; n++) {
       DomainEvent event = InterceptorAppendBenchmark.event(stream, n);
-      Request call = Request.cmd(Command.EVALSHA).arg(sha).arg(2).arg(stream)
-          .arg(prefix + ".dedup." + event.eventId()).arg(0).arg(0)
-          .arg(DomainEvent.OPERATION).arg(event.operation())
-          .arg(DomainEvent.OCCURRED_AT).arg(event.occurredAt())
-          .arg(DomainEvent.EVENT_ID).arg(event.eventId())
-          .arg(DomainEvent.INSTANCE).arg(event.instance());
-      event.fields().forEach(field -> call.arg(field.getKey()).arg(String.valueOf(field.getValue())));
-      requests[n] = call;
+      requests[n] = entry(Request.cmd(Command.EVALSHA).arg(sha).arg(2).arg(stream)
+          .arg(prefix + ".dedup." + event.eventId()).arg(0).arg(0), event);
     }
     return pipelined(vertx, connection, requests);
   }
@@ -121,14 +115,7 @@ public final class RedisAppendBenchmark {
       Request call = Request.cmd(Command.EVALSHA).arg(sha).arg(2 * batch.size());
       batch.forEach(event -> call.arg(stream).arg(prefix + ".dedup." + event.eventId()));
       call.arg(0).arg(0);
-      for (DomainEvent event : batch) {
-        call.arg(8 + 2 * event.fields().size())
-            .arg(DomainEvent.OPERATION).arg(event.operation())
-            .arg(DomainEvent.OCCURRED_AT).arg(event.occurredAt())
-            .arg(DomainEvent.EVENT_ID).arg(event.eventId())
-            .arg(DomainEvent.INSTANCE).arg(event.instance());
-        event.fields().forEach(field -> call.arg(field.getKey()).arg(String.valueOf(field.getValue())));
-      }
+      batch.forEach(event -> entry(call.arg(8 + 2 * event.fields().size()), event));
       requests.add(call);
     }
     double calls = pipelined(vertx, connection, requests.toArray(Request[]::new));
@@ -141,15 +128,19 @@ public final class RedisAppendBenchmark {
     Request[] requests = new Request[events];
     for (int n = 0; n < events; n++) {
       DomainEvent event = InterceptorAppendBenchmark.event(stream, n);
-      Request xadd = Request.cmd(Command.XADD).arg(stream).arg("*")
-          .arg(DomainEvent.OPERATION).arg(event.operation())
-          .arg(DomainEvent.OCCURRED_AT).arg(event.occurredAt())
-          .arg(DomainEvent.EVENT_ID).arg(event.eventId())
-          .arg(DomainEvent.INSTANCE).arg(event.instance());
-      event.fields().forEach(field -> xadd.arg(field.getKey()).arg(String.valueOf(field.getValue())));
-      requests[n] = xadd;
+      requests[n] = entry(Request.cmd(Command.XADD).arg(stream).arg("*"), event);
     }
     return pipelined(vertx, connection, requests);
+  }
+
+  /** Adds the entry's field-value pairs of {@code event} (one per top-level key) to {@code request}. */
+  private static Request entry(Request request, DomainEvent event) {
+    request.arg(DomainEvent.OPERATION).arg(event.operation())
+        .arg(DomainEvent.OCCURRED_AT).arg(event.occurredAt())
+        .arg(DomainEvent.EVENT_ID).arg(event.eventId())
+        .arg(DomainEvent.INSTANCE).arg(event.instance());
+    event.fields().forEach(field -> request.arg(field.getKey()).arg(String.valueOf(field.getValue())));
+    return request;
   }
 
   /** Sends every request before the first reply is read; the rate until the last reply. */

@@ -57,7 +57,8 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
    * this context's) slowness costs in memory. Written from publishers' threads and the context.
    */
   private final AtomicInteger held = new AtomicInteger();
-  private int peakHeld;
+  /** Raised on the context, and to the bound by a publisher's thread that finds the bound reached. */
+  private volatile int peakHeld;
   private final Map<String, ArrayDeque<Pending>> inOrder = new HashMap<>();
   /** Direct events waiting for the store; guarded by itself, since a publisher's thread may add to it. */
   private final ArrayDeque<Pending> retries = new ArrayDeque<>();
@@ -118,7 +119,6 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   /** A stream whose outbox rows go to the store before any newer event of it. */
   private static final class Hold {
     final ArrayDeque<Pending> parked = new ArrayDeque<>();
-    final Set<String> parkedIds = new java.util.HashSet<>();
     /** New events are left to the relay, not parked, until the relay next reads the outbox. */
     boolean overflowed;
     long overflows;
@@ -140,6 +140,10 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     boolean fromOutbox = outboxMark != null;
     DomainEvent event = sent instanceof EncodedEvent encoded ? encoded.event() : (DomainEvent) sent;
     boolean admitted = admit();
+    if (!admitted) {
+      // The context may already have given parked events back to the relay, and never see the count this high.
+      peakHeld = maxPending;
+    }
     if (!admitted && fromOutbox) {
       // Marked before any later event of the stream is handed over: none of them may overtake this row.
       leftByBound.add(event.stream());
@@ -362,7 +366,6 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       return;
     }
     hold.parked.add(pending);
-    hold.parkedIds.add(pending.event.eventId());
     parked++;
   }
 
@@ -384,7 +387,6 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       parked -= hold.parked.size();
       hold.parked.forEach(this::leave);
       hold.parked.clear();
-      hold.parkedIds.clear();
     }
   }
 
@@ -412,7 +414,9 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   HeldStream claiming(String stream) {
     Hold hold = holds.get(stream);
     hold.overflowed = false;
-    return new HeldStream(hold.failing, relaying.containsKey(stream), Set.copyOf(hold.parkedIds), hold.overflows);
+    Set<String> parkedIds = new java.util.HashSet<>(hold.parked.size() * 2);
+    hold.parked.forEach(pending -> parkedIds.add(pending.event.eventId()));
+    return new HeldStream(hold.failing, relaying.containsKey(stream), parkedIds, hold.overflows);
   }
 
   /**

@@ -90,11 +90,11 @@ public final class Outbox {
   record Claimed(DomainEvent event, byte[] body, long createdAt, long lastAttemptAt) {}
 
   /**
-   * What one claim saw: the rows taken, oldest first; how many due rows it read (as many as asked means there may
-   * be more); and the streams whose rows it could not all see, because another relay holds one or another
-   * transaction had one locked: some of their rows are still to come.
+   * What one claim saw: the rows taken, oldest first; the streams whose rows it could not all see, because another
+   * relay holds one or another transaction had one locked; and, for the streams asked about whatever their age, how
+   * many rows no relay held.
    */
-  record Claim(List<Claimed> taken, int read, Set<String> incomplete, Map<String, Long> unleased) {}
+  record Claim(List<Claimed> taken, Set<String> incomplete, Map<String, Long> unleased) {}
 
   /** A row moved to the dead-letter table. */
   public record DeadRow(String eventId, String stream, String operation, long createdAt, int attempts,
@@ -175,7 +175,7 @@ public final class Outbox {
           }
           Set<String> incomplete = new java.util.HashSet<>(read.firstLeased().keySet());
           incomplete.addAll(read.gaps());
-          Claim result = new Claim(taken, read.rows().size(), incomplete, read.unleased());
+          Claim result = new Claim(taken, incomplete, read.unleased());
           return updates.isEmpty() ? Future.succeededFuture(result)
               : conn.preparedQuery(claim).executeBatch(updates).map(result);
         }));
