@@ -93,14 +93,23 @@ public final class AccessIndexSync {
     if (change == null) {
       return;
     }
+    // Events of one entity from different nodes (or commits) can arrive out of revision order; an event that skipped
+    // revisions was applied to a state missing them (a status change, say), so the entity is read again.
+    boolean skipped = fold.skippedRevisions();
     if (change instanceof ThingChange thing) {
-      project(thing, event, !instance.equals(event.instance()));
+      project(thing, event, !instance.equals(event.instance()) && !skipped);
+      if (skipped && fold.things().get(thing.id()) != null) {
+        rereadThing(thing.id());
+      }
     } else if (change instanceof ChannelChange channel) {
       Channel now = fold.channels().get(channel.id());
       if (now == null) {
         index.removeChannel(channel.id(), event.revision());
       } else {
         index.putChannel(channel.id(), now.isEnabled(), now.revision());
+        if (skipped) {
+          rereadChannel(channel.id());
+        }
       }
     } else if (change instanceof ConnectionChange connection) {
       Connection now = fold.connections().get(connection.key());
@@ -136,6 +145,34 @@ public final class AccessIndexSync {
         }
       }).onFailure(error -> LOG.warn("access index could not read the key of thing {}: {}", id, error.getMessage()));
     }
+  }
+
+  /** Replaces a thing's status and key hash with its database row, unless the fold holds a newer revision by then. */
+  private void rereadThing(String id) {
+    things.findById(id).onSuccess(stored -> {
+      if (stored == null || fold.things().get(id) == null) {
+        return; // removed meanwhile: its removal event ends it
+      }
+      Thing row = stored.thing();
+      if (row.revision() >= fold.things().revision(id)) {
+        fold.things().replace(id, row.revision(), trimmed(row));
+        keyRevisions.put(id, row.revision());
+        index.putThing(id, stored.keyHash(), row.isEnabled(), row.revision());
+      }
+    }).onFailure(error -> LOG.warn("access index could not read thing {} again: {}", id, error.getMessage()));
+  }
+
+  /** Replaces a channel's status with its database row, unless the fold holds a newer revision by then. */
+  private void rereadChannel(String id) {
+    channels.findById(id).onSuccess(row -> {
+      if (row == null || fold.channels().get(id) == null) {
+        return;
+      }
+      if (row.revision() >= fold.channels().revision(id)) {
+        fold.channels().replace(id, row.revision(), row);
+        index.putChannel(id, row.isEnabled(), row.revision());
+      }
+    }).onFailure(error -> LOG.warn("access index could not read channel {} again: {}", id, error.getMessage()));
   }
 
   private static Thing trimmed(Thing thing) {

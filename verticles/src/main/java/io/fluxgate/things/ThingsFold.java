@@ -13,6 +13,7 @@ public final class ThingsFold {
   private final Entities<Thing, ThingChange> things;
   private final Entities<Channel, ChannelChange> channels;
   private final Entities<Connection, ConnectionChange> connections;
+  private boolean skipped;
 
   /** A fold for live consumers: each event applied as it comes, a stale one ignored. */
   public ThingsFold() {
@@ -34,15 +35,21 @@ public final class ThingsFold {
 
   /** Applies a things-stream event; answers the typed change it applied, or null (not a change, or stale). */
   public EntityChange apply(DomainEvent event) {
+    skipped = false;
     ThingChange thing = ThingChange.from(event);
     if (thing != null) {
-      return things.apply(thing) ? thing : null;
+      if (!things.apply(thing)) {
+        return null;
+      }
+      skipped = things.skippedRevisions();
+      return thing;
     }
     ChannelChange channel = ChannelChange.from(event);
     if (channel != null) {
       if (!channels.apply(channel)) {
         return null;
       }
+      skipped = channels.skippedRevisions();
       if (channel instanceof ChannelChange.Created created && !created.parentId().isEmpty()) {
         placeUnderParent(created.id());
       }
@@ -50,9 +57,21 @@ public final class ThingsFold {
     }
     ConnectionChange connection = ConnectionChange.from(event);
     if (connection != null) {
-      return connections.apply(connection) ? connection : null;
+      if (!connections.apply(connection)) {
+        return null;
+      }
+      skipped = connections.skippedRevisions();
+      return connection;
     }
     return null;
+  }
+
+  /**
+   * Whether the change {@link #apply} last answered came more than one revision after what its entity held (it was
+   * seen before an earlier change, which will now be ignored as stale): see {@link Entities#skippedRevisions()}.
+   */
+  public boolean skippedRevisions() {
+    return skipped;
   }
 
   // The path and level are not in events: they follow from the parent, created (by the API's rule) before its child.

@@ -25,6 +25,8 @@ public final class Entities<S, E extends EntityChange> {
   private final boolean holdAhead;
   private final Map<String, java.util.TreeMap<Long, E>> ahead = new HashMap<>();
   private int live;
+  /** Whether the last event applied skipped revisions this fold never saw (see {@link #skippedRevisions()}). */
+  private boolean skipped;
 
   /** {@code evolve} is the aggregate's rule: the state after an event, given the state before (null if none). */
   public Entities(BiFunction<S, E, S> evolve) {
@@ -52,6 +54,7 @@ public final class Entities<S, E extends EntityChange> {
       ahead.computeIfAbsent(event.key(), k -> new java.util.TreeMap<>()).putIfAbsent(event.revision(), event);
       return false;
     }
+    skipped = event.revision() > held + 1;
     applyNow(before, event);
     if (holdAhead && ahead.containsKey(event.key())) {
       applyWaiting(event.key(), false);
@@ -97,6 +100,23 @@ public final class Entities<S, E extends EntityChange> {
   public void seed(String key, long revision, S state) {
     Versioned<S> before = byKey.get(key);
     if (before == null || revision > before.revision()) {
+      put(key, before, new Versioned<>(revision, state));
+    }
+  }
+
+  /**
+   * Whether the last event {@link #apply applied} came more than one revision after what the entity held: the changes
+   * in between are not in its state (a live consumer saw the newer event first) and a late one will be ignored as
+   * stale, so a live consumer that needs them reads the entity again and {@link #replace replaces} it.
+   */
+  public boolean skippedRevisions() {
+    return skipped;
+  }
+
+  /** Replaces an entity with a state read elsewhere (the database) at {@code revision}, unless a newer one is held. */
+  public void replace(String key, long revision, S state) {
+    Versioned<S> before = byKey.get(key);
+    if (before == null || revision >= before.revision()) {
       put(key, before, new Versioned<>(revision, state));
     }
   }
