@@ -44,7 +44,13 @@ public final class Fluxgate implements Runnable {
   public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new Fluxgate(env));
     cli.setOut(out).setErr(err);
-    cli.setExecutionExceptionHandler((e, line, parsed) -> {
+    cli.setExecutionExceptionHandler((thrown, line, parsed) -> {
+      // A command that waited on a future gets the reason wrapped.
+      Exception e = thrown;
+      while ((e instanceof java.util.concurrent.ExecutionException
+          || e instanceof java.util.concurrent.CompletionException) && e.getCause() instanceof Exception cause) {
+        e = cause;
+      }
       if (e instanceof ConfigException) {
         line.getErr().println("fluxgate: " + e.getMessage());
         return CONFIG_ERROR;

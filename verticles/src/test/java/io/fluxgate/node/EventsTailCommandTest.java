@@ -75,4 +75,15 @@ class EventsTailCommandTest {
     assertThat(status).isEqualTo(Fluxgate.CONFIG_ERROR);
     assertThat(err.toString()).contains("--from", "yesterday", "beginning or now");
   }
+
+  @Test
+  void aStoreItCannotReachStopsTheTailWithExit2NamingTheSetting() {
+    StringWriter err = new StringWriter();
+    String unreachable = "redis://127.0.0.1:" + io.fluxgate.testing.TestStores.freePort();
+    int status = Fluxgate.run(new String[] {"events", "tail", "--stream", "things"},
+        Map.of("FG_ES_TYPE", "redis", "FG_ES_URL", unreachable), new PrintWriter(new StringWriter(), true),
+        new PrintWriter(err, true));
+    assertThat(status).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(err.toString()).contains("es.url (FG_ES_URL)", unreachable).doesNotContain("\tat ");
+  }
 }

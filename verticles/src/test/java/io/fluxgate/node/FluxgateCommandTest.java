@@ -119,8 +119,26 @@ class FluxgateCommandTest {
         "FG_METRICS_ENABLED", "false", "FG_USERS_HTTP_PORT", "0", "FG_THINGS_HTTP_PORT", "0",
         "FG_BOOTSTRAP_HTTP_PORT", "0", "FG_HTTP_ADAPTER_PORT", "0", "FG_MQTT_PORT", "0", "FG_MQTT_WS_PORT", "0"),
         "serve");
-    assertThat(outcome.status()).isEqualTo(1);
-    assertThat(outcome.err()).contains("cannot serve", unreachable);
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("es.url (FG_ES_URL)", unreachable, "no NATS server answers there")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void aNatsPasswordRefusedStopsTheStartWithExit2NamingTheSetting(@TempDir Path dir) throws Exception {
+    try (io.fluxgate.testing.PrivateNatsServer nats = io.fluxgate.testing.PrivateNatsServer.withUser("fluxgate",
+        "the-right-one")) {
+      nats.start();
+      String url = "nats://fluxgate:not-this-one@127.0.0.1:" + nats.url().substring(nats.url().lastIndexOf(':') + 1);
+      Outcome outcome = run(Map.of("FG_ES_TYPE", "nats", "FG_ES_URL", url, "FG_DATA_DIR", dir.toString(),
+          "FG_METRICS_ENABLED", "false", "FG_USERS_HTTP_PORT", "0", "FG_THINGS_HTTP_PORT", "0",
+          "FG_BOOTSTRAP_HTTP_PORT", "0", "FG_HTTP_ADAPTER_PORT", "0", "FG_MQTT_PORT", "0", "FG_MQTT_WS_PORT", "0"),
+          "serve");
+      assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+      assertThat(outcome.err()).contains("es.url (FG_ES_URL)", "NATS refused the credentials")
+          .doesNotContain("not-this-one").doesNotContain("\tat ");
+    }
   }
 
   @Test

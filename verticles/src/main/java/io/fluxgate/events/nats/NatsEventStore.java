@@ -2,6 +2,7 @@ package io.fluxgate.events.nats;
 
 import io.fluxgate.codecs.Addresses;
 import io.fluxgate.codecs.DomainEvent;
+import io.fluxgate.config.ConfigException;
 import io.fluxgate.events.ContextHandoff;
 import io.fluxgate.events.Delivery;
 import io.fluxgate.events.EventStore;
@@ -87,7 +88,7 @@ public final class NatsEventStore implements EventStore {
 
   /** Connects (retrying in the background after a later loss) and makes sure the stream exists as configured. */
   public static Future<EventStore> open(Vertx vertx, EventStoreConfig config) {
-    return vertx.executeBlocking(() -> {
+    return vertx.<EventStore>executeBlocking(() -> {
       Options options = Options.builder()
           .server(((NatsSettings) config.store()).url())
           .connectionName("fluxgate")
@@ -113,7 +114,26 @@ public final class NatsEventStore implements EventStore {
         connection.close();
         throw e;
       }
-    }, false);
+    }, false).recover(error -> {
+      NatsSettings settings = (NatsSettings) config.store();
+      return Future.failedFuture(new ConfigException("cannot use the event store es.url (FG_ES_URL) = '"
+          + settings.describe() + "': " + explain(error, settings)));
+    });
+  }
+
+  /** The reason in an operator's words, without the URL's credentials. */
+  private static String explain(Throwable error, NatsSettings settings) {
+    String message = String.valueOf(error.getMessage()).replace(settings.url(), settings.describe());
+    if (message.contains("Authorization Violation") || message.contains("Authentication")) {
+      return "NATS refused the credentials (" + message + ")";
+    }
+    if (message.contains("Unable to connect")) {
+      return "no NATS server answers there (" + message + ")";
+    }
+    if (message.contains("JetStream not enabled")) {
+      return "the NATS server runs without JetStream: start it with -js (" + message + ")";
+    }
+    return message;
   }
 
   private static void ensureStream(JetStreamManagement jsm, EventStoreConfig config) throws Exception {
