@@ -157,6 +157,27 @@ abstract class EventStoreContract {
   }
 
   @Test
+  void tailFromNowSkipsTheHistoryAndFromBeginningShowsIt() {
+    List<DomainEvent> history = append(0, 10);
+    Queue<DomainEvent> fromNow = new ConcurrentLinkedQueue<>();
+    Queue<DomainEvent> fromBeginning = new ConcurrentLinkedQueue<>();
+    Subscription now = Await.result(fx.store().tail(fx.streams().things(), StartFrom.NOW, fromNow::add));
+    Subscription beginning = Await.result(fx.store().tail(fx.streams().things(), StartFrom.BEGINNING,
+        fromBeginning::add));
+
+    List<DomainEvent> fresh = append(10, 3);
+
+    Await.until("the tail from the beginning saw 13", WAIT, () -> fromBeginning.size() >= 13);
+    Await.until("the tail from now saw 3", WAIT, () -> fromNow.size() >= 3);
+    List<DomainEvent> all = new ArrayList<>(history);
+    all.addAll(fresh);
+    assertThat(ids(fromBeginning)).containsExactlyElementsOf(ids(all));
+    assertThat(ids(fromNow)).containsExactlyElementsOf(ids(fresh));
+    Await.result(now.stop());
+    Await.result(beginning.stop());
+  }
+
+  @Test
   void retriesAFailingHandlerThenDeadLettersTheEventAndGoesOn() {
     List<DomainEvent> appended = append(0, 5);
     DomainEvent poison = appended.get(2);
