@@ -118,7 +118,7 @@ public final class EventLogVerticle extends VerticleBase {
   }
 
   private String describe() {
-    return config.type().equals("sql") ? "sql (" + db.config().describe() + ")"
+    return EventStores.usesStateDatabase(config) ? config.type() + " (" + db.config().describe() + ")"
         : config.type() + " " + config.store().describe();
   }
 

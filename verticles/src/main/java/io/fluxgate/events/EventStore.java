@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A durable, ordered log of domain events. Implementations: {@code sql}, {@code nats}, {@code redis}; chosen by
+ * A durable, ordered log of domain events, each kind found through its {@link EventStoreProvider} by
  * {@link EventStores#open}. Futures complete on the Vert.x context that called the method.
  */
 public interface EventStore {

@@ -21,6 +21,14 @@ public interface EventStoreProvider {
    */
   Settings settings(ConfigSection es);
 
+  /**
+   * Whether the store keeps its log in the state database, so that a tool reading the log (tail, replay) opens the
+   * database for it; the node opens the database anyway.
+   */
+  default boolean usesStateDatabase() {
+    return false;
+  }
+
   /** Connects to the store (creating what it needs there) with {@code config}, whose settings this provider read. */
   Future<EventStore> open(Vertx vertx, EventStoreConfig config, Database db);
 

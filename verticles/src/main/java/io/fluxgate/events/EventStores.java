@@ -26,6 +26,11 @@ public final class EventStores {
     return PROVIDERS.stream().map(EventStoreProvider::type).toList();
   }
 
+  /** Whether the store {@code config} names keeps its log in the state database. */
+  public static boolean usesStateDatabase(EventStoreConfig config) {
+    return provider(config.type(), "FG_ES_TYPE").usesStateDatabase();
+  }
+
   public static Future<EventStore> open(Vertx vertx, EventStoreConfig config, Database db) {
     return provider(config.type(), "FG_ES_TYPE").open(vertx, config, db);
   }

@@ -123,7 +123,7 @@ public final class ThingInventory {
     ConfigTree tree = ConfigTree.load(ConfigTree.DEFAULT_FILE, System.getenv());
     EventStoreConfig config = EventStoreConfig.from(tree);
     Vertx vertx = Vertx.vertx();
-    Database db = config.type().equals("sql")
+    Database db = EventStores.usesStateDatabase(config)
         ? Database.open(vertx, DatabaseConfig.from(tree, NodeConfig.from(tree).dataDir())).await()
         : null;
     EventStore store = EventStores.open(vertx, config, db).await();

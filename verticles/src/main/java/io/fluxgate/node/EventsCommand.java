@@ -92,7 +92,7 @@ final class EventsCommand implements Runnable {
       CountDownLatch done = new CountDownLatch(1);
       AtomicLong printed = new AtomicLong();
       try {
-        Future<Database> db = esConfig.type().equals("sql")
+        Future<Database> db = EventStores.usesStateDatabase(esConfig)
             ? Database.open(vertx, dbConfig) : Future.succeededFuture(null);
         EventStore store = db.compose(d -> EventStores.open(vertx, esConfig, d))
             .toCompletionStage().toCompletableFuture().get();

@@ -20,6 +20,11 @@ public final class SqlEventStoreProvider implements EventStoreProvider {
   }
 
   @Override
+  public boolean usesStateDatabase() {
+    return true;
+  }
+
+  @Override
   public Settings settings(ConfigSection es) {
     return IN_STATE_DATABASE;
   }
