@@ -69,7 +69,7 @@ public final class RabbitAppendBenchmark {
    * The same events with raw amqp-client on one confirm-mode channel: bodies encoded beforehand, properties
    * (message id, content type, persistent) built per publish, timed until every confirm arrived.
    */
-  private static double rawRound(Connection connection, String stream, int events) throws Exception {
+  static double rawRound(Connection connection, String stream, int events) throws Exception {
     String key = Addresses.events(stream);
     byte[][] bodies = new byte[events][];
     String[] ids = new String[events];
