@@ -126,6 +126,20 @@ class FluxgateCommandTest {
 
   @Test
   @org.junit.jupiter.api.Timeout(60)
+  void anEventSizeLimitAboveTheNatsServersMaxPayloadStopsTheStartWithExit2(@TempDir Path dir) {
+    Map<String, String> env = new java.util.HashMap<>(Map.of("FG_ES_TYPE", "nats",
+        "FG_ES_URL", io.fluxgate.testing.TestStores.NATS_URL, "FG_DATA_DIR", dir.toString(),
+        "FG_METRICS_ENABLED", "false", "FG_USERS_HTTP_PORT", "0", "FG_THINGS_HTTP_PORT", "0",
+        "FG_BOOTSTRAP_HTTP_PORT", "0", "FG_HTTP_ADAPTER_PORT", "0", "FG_MQTT_PORT", "0", "FG_MQTT_WS_PORT", "0"));
+    env.put("FG_ES_MAX_EVENT_BYTES", "2000000");
+    Outcome outcome = run(env, "serve");
+    assertThat(outcome.status()).isEqualTo(Fluxgate.CONFIG_ERROR);
+    assertThat(outcome.err()).contains("es.max_event_bytes (FG_ES_MAX_EVENT_BYTES) = 2000000", "max_payload")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(60)
   void aNatsPasswordRefusedStopsTheStartWithExit2NamingTheSetting(@TempDir Path dir) throws Exception {
     try (io.fluxgate.testing.PrivateNatsServer nats = io.fluxgate.testing.PrivateNatsServer.withUser("fluxgate",
         "the-right-one")) {

@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
 public final class NatsEventStore implements EventStore {
 
   static final String MSG_ID = "Nats-Msg-Id";
+  /** Room for an event's headers (id, content type) within the server's max_payload. */
+  private static final int HEADROOM = 1024;
   private static final Logger LOG = LoggerFactory.getLogger(NatsEventStore.class);
   private static final int JS_NOT_FOUND = 404;
   /** How far before its row's creation an event may sit in the stream: clocks of nodes and server differ. */
@@ -108,6 +110,13 @@ public final class NatsEventStore implements EventStore {
           .build();
       Connection connection = Nats.connect(options);
       try {
+        // An event the server will never take would sit in the outbox until dead-lettered: refuse the setting instead.
+        if (config.maxEventBytes() + HEADROOM > connection.getMaxPayload()) {
+          throw new ConfigException("invalid configuration es.max_event_bytes (FG_ES_MAX_EVENT_BYTES) = "
+              + config.maxEventBytes() + ": the NATS server at " + ((NatsSettings) config.store()).describe()
+              + " takes messages of at most " + connection.getMaxPayload() + " bytes (max_payload), headers included;"
+              + " set it at most " + (connection.getMaxPayload() - HEADROOM) + " or raise the server's max_payload");
+        }
         ensureStream(connection.jetStreamManagement(), config);
         return new NatsEventStore(vertx, config, connection);
       } catch (Exception e) {
@@ -115,6 +124,9 @@ public final class NatsEventStore implements EventStore {
         throw e;
       }
     }, false).recover(error -> {
+      if (error instanceof ConfigException) {
+        return Future.failedFuture(error);
+      }
       NatsSettings settings = (NatsSettings) config.store();
       return Future.failedFuture(new ConfigException("cannot use the event store es.url (FG_ES_URL) = '"
           + settings.describe() + "': " + explain(error, settings)));
