@@ -10,6 +10,7 @@ import io.fluxgate.events.EventStore.Subscription;
 import io.fluxgate.testing.Await;
 import io.fluxgate.testing.EventLogFixture;
 import io.fluxgate.testing.StoreBackend;
+import io.fluxgate.testing.TestStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -40,7 +41,8 @@ abstract class EventStoreContract {
 
   EventLogFixture fx;
 
-  abstract StoreBackend backend();
+  /** The store under test: a {@link StoreBackend} constant, or a new store's own {@link TestStore}. */
+  abstract TestStore backend();
 
   /** The URL of the store's server the test runs against ({@code es.url}); the shared one unless overridden. */
   String storeUrl() {
@@ -61,6 +63,9 @@ abstract class EventStoreContract {
   void stopEventLog() {
     if (fx != null) {
       fx.close();
+      if (!(backend() instanceof StoreBackend)) {
+        backend().purge(fx.config); // the fixture purges only the built-in stores
+      }
     }
   }
 

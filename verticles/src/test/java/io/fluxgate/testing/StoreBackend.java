@@ -5,22 +5,20 @@ import io.fluxgate.sql.DatabaseConfig;
 import java.util.Map;
 
 /** The real state database and event store a contract test runs against. */
-public enum StoreBackend {
+public enum StoreBackend implements TestStore {
   SQL_ON_H2,
   SQL_ON_POSTGRES,
   NATS,
   REDIS,
   RABBITMQ;
 
+  @Override
   public DatabaseConfig database() {
     return this == SQL_ON_POSTGRES ? TestStores.postgres() : TestStores.h2();
   }
 
-  public EventStoreConfig events() {
-    return events(url(), Map.of());
-  }
-
   /** The shared server's URL ({@code es.url}); empty for SQL, whose events sit in the state database. */
+  @Override
   public String url() {
     return switch (this) {
       case NATS -> TestStores.NATS_URL;
@@ -30,11 +28,7 @@ public enum StoreBackend {
     };
   }
 
-  /** Whether the events travel over a TCP connection of the store's own that a proxy can stand in. */
-  public boolean hasServer() {
-    return !url().isEmpty();
-  }
-
+  @Override
   public String type() {
     return switch (this) {
       case NATS -> "nats";
@@ -44,9 +38,19 @@ public enum StoreBackend {
     };
   }
 
-  /** The store's settings at {@code url}, with {@code overrides} ({@code FG_ES_*} variables) on top. */
-  public EventStoreConfig events(String url, Map<String, String> overrides) {
-    return TestStores.events(type(), url, overrides);
+  @Override
+  public void purge(EventStoreConfig config) {
+    switch (this) {
+      case NATS -> TestStores.purgeNats(config);
+      case REDIS -> TestStores.purgeRedis(config);
+      case RABBITMQ -> TestStores.purgeRabbit(config);
+      default -> { } // SQL: the events sit in the test's own database, dropped with it
+    }
+  }
+
+  /** The built-in store of {@code type}, if it is one. */
+  public static java.util.Optional<StoreBackend> ofType(String type) {
+    return java.util.Arrays.stream(values()).filter(b -> b.type().equals(type)).findFirst();
   }
 
   /**
