@@ -277,9 +277,12 @@ public final class InterceptorAppendBenchmark {
       alsoRates.put(name, new ArrayList<>());
       alsoCpu.put(name, new ArrayList<>());
     });
+    // -Dbench.only=interceptor or =raw runs one kind of round only (the other prints as NaN): to profile one path.
+    String only = System.getProperty("bench.only", "");
+    Round skipped = new Round(Double.NaN, Double.NaN, Double.NaN);
     for (int round = 0; round <= rounds; round++) {
-      Round interceptor = measured(events, viaLog);
-      Round direct = measured(events, raw);
+      Round interceptor = only.equals("raw") ? skipped : measured(events, viaLog);
+      Round direct = only.equals("interceptor") ? skipped : measured(events, raw);
       StringBuilder extra = new StringBuilder();
       for (var entry : also.entrySet()) {
         Round other = measured(events, entry.getValue());

@@ -49,9 +49,14 @@ public final class SqlAppendBenchmark {
     System.out.printf("events per round: %d, rounds: %d, %s, %d cores, %s%n", events, rounds,
         postgres ? "PostgreSQL " + url : "H2 in memory", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"));
+    // -Dbench.storeStatements=true adds a round of the store's own transaction sent raw (append lock on PostgreSQL,
+    // INSERT ... ON CONFLICT DO NOTHING): which part of a gap is the database's and which the interceptor's.
+    java.util.Map<String, InterceptorAppendBenchmark.RoundBody> also = Boolean.getBoolean("bench.storeStatements")
+        ? java.util.Map.of("store statements raw", () -> storeStatementsRound(db, prefix + ".store", events))
+        : java.util.Map.of();
     InterceptorAppendBenchmark.compareWithRawClient("raw batched INSERT", events, rounds, log,
         () -> InterceptorAppendBenchmark.interceptorRound(vertx, log, prefix + ".things", events, false),
-        () -> rawRound(db, prefix + ".raw", events));
+        () -> rawRound(db, prefix + ".raw", events), also);
     vertx.undeploy(vertx.deploymentIDs().iterator().next()).toCompletionStage().toCompletableFuture().get();
     if (postgres) {
       // Leave the shared server as it was: the schema only held benchmark rows.
@@ -79,11 +84,33 @@ public final class SqlAppendBenchmark {
   }
 
   private static Future<Void> insertFrom(Database db, String insert, List<Tuple> rows, int from) {
+    return insertFrom(db, insert, false, rows, from);
+  }
+
+  private static Future<Void> insertFrom(Database db, String insert, boolean lock, List<Tuple> rows, int from) {
     if (from >= rows.size()) {
       return Future.succeededFuture();
     }
     List<Tuple> batch = rows.subList(from, Math.min(rows.size(), from + BATCH));
-    return db.inTransaction(conn -> conn.preparedQuery(insert).executeBatch(batch))
-        .compose(r -> insertFrom(db, insert, rows, from + BATCH));
+    return db.inTransaction(conn -> (lock ? conn.query("SELECT pg_advisory_xact_lock(7471)").execute().mapEmpty()
+            : Future.succeededFuture()).compose(v -> conn.preparedQuery(insert).executeBatch(batch)))
+        .compose(r -> insertFrom(db, insert, lock, rows, from + BATCH));
+  }
+
+  /** As {@link #rawRound}, with the store's statements: the append lock on PostgreSQL and ON CONFLICT DO NOTHING. */
+  private static double storeStatementsRound(Database db, String stream, int events) throws Exception {
+    List<Tuple> rows = new ArrayList<>(events);
+    for (int n = 0; n < events; n++) {
+      DomainEvent event = InterceptorAppendBenchmark.event(stream, n);
+      rows.add(Tuple.of(event.eventId(), event.stream(), event.operation(), event.occurredAt(),
+          new String(event.toBytes(), StandardCharsets.UTF_8)));
+    }
+    String insert = db.sql("INSERT INTO events (event_id, stream, operation, occurred_at, body) VALUES (?, ?, ?, ?, ?)"
+        + " ON CONFLICT DO NOTHING");
+    long start = System.nanoTime();
+    Promise<Void> done = Promise.promise();
+    db.vertx().runOnContext(v -> insertFrom(db, insert, db.isPostgres(), rows, 0).onComplete(done));
+    done.future().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    return events / ((System.nanoTime() - start) / 1e9);
   }
 }

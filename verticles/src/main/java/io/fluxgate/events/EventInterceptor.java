@@ -10,6 +10,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryContext;
+import io.vertx.core.internal.ContextInternal;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -17,6 +18,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -39,6 +43,12 @@ import org.slf4j.LoggerFactory;
  * parked in memory, within the same bound, instead of overtaking the rows that wait; the relay publishes those rows
  * oldest first and, once it has taken every one that is not parked, releases the parked events behind them and the
  * hold ends. Parked events that would pass the bound are left to the relay too, and the relay takes them in order.
+ *
+ * <p>Delivery goes home: an acknowledged event published on another event loop is handed back to that event loop
+ * (one task per burst) and delivered there, on its publisher's context, so the bus completes the publish in place
+ * instead of posting one task, and often a wake-up, per event to the publisher. The order of a stream's deliveries
+ * stays the order of its appends: while events of a stream wait at one event loop, the stream's next events are
+ * delivered from there as well, whoever published them.
  */
 public final class EventInterceptor implements Handler<DeliveryContext<Object>> {
 
@@ -76,6 +86,12 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private boolean pumping;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final ContextHandoff<Pending> incoming;
+  /** The interceptor's own event loop (null on a worker context): its events are delivered in place. */
+  private final Executor ownLoop;
+  /** The event loops acknowledged events are delivered on, by event loop (as many as Vert.x has). Context only. */
+  private final Map<Executor, Home> homes = new HashMap<>();
+  /** Per stream, where its last events were handed for delivery; dropped once they are delivered. Context only. */
+  private final Map<String, StreamHome> streamHomes = new HashMap<>();
   private final boolean storesBody;
   private final AtomicLong appended = new AtomicLong();
   private final AtomicLong failedAppends = new AtomicLong();
@@ -93,6 +109,12 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     this.maxPending = maxPending;
     this.incoming = new ContextHandoff<>(context, this::append);
     this.storesBody = store.storesBody();
+    this.ownLoop = loopOf((ContextInternal) context);
+  }
+
+  /** The event loop of {@code context}, or null for a worker (or no) context: those are not delivered at home. */
+  private static Executor loopOf(ContextInternal context) {
+    return context != null && context.isEventLoopContext() ? context.nettyEventLoop() : null;
   }
 
   /** One event between "published" and "delivered". */
@@ -103,16 +125,20 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     final boolean fromOutbox;
     /** Published again by the relay from its row, rather than by its command. */
     final boolean relayed;
+    /** The publisher's event-loop context, when it is not the interceptor's: the event is delivered there. */
+    final ContextInternal origin;
     AsyncResult<Void> result;
     int attempt;
     long startedAt;
 
-    Pending(DeliveryContext<Object> delivery, DomainEvent event, byte[] body, boolean fromOutbox, boolean relayed) {
+    Pending(DeliveryContext<Object> delivery, DomainEvent event, byte[] body, boolean fromOutbox, boolean relayed,
+        ContextInternal origin) {
       this.delivery = delivery;
       this.event = event;
       this.body = body;
       this.fromOutbox = fromOutbox;
       this.relayed = relayed;
+      this.origin = origin;
     }
   }
 
@@ -157,7 +183,8 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     // An outbox event brings its row's bytes; any other is encoded here, on the publisher's thread, to spread the
     // work off the single appending context, unless the store lays the event out itself.
     byte[] body = sent instanceof EncodedEvent encoded ? encoded.body() : storesBody ? event.toBytes() : null;
-    Pending pending = new Pending(delivery, event, body, fromOutbox, EventPublisher.RELAYED.equals(outboxMark));
+    Pending pending = new Pending(delivery, event, body, fromOutbox, EventPublisher.RELAYED.equals(outboxMark),
+        origin());
     if (!admitted) {
       buffer(pending);
       return;
@@ -171,6 +198,19 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     } else {
       incoming.hand(pending);
     }
+  }
+
+  /**
+   * The context publishing on this thread, if it is an event-loop context running on its own event loop and that
+   * loop is not the interceptor's: its events are delivered back on it.
+   */
+  private ContextInternal origin() {
+    ContextInternal current = ContextInternal.current();
+    if (current == null || !current.isEventLoopContext() || !current.inThread()) {
+      return null;
+    }
+    Executor loop = current.nettyEventLoop();
+    return loop == ownLoop ? null : current;
   }
 
   private static final IllegalStateException BOUND_REACHED =
@@ -331,7 +371,7 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
               }
             }
           }
-          head.delivery.next();
+          deliver(head, stream);
         } else {
           failed(head);
         }
@@ -342,8 +382,127 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     }
     if (queue.isEmpty()) {
       inOrder.remove(stream);
+      forgetDelivered(stream);
       if (drained != null && inOrder.isEmpty()) {
         drained.tryComplete();
+      }
+    }
+  }
+
+  /**
+   * Delivers an acknowledged event: at its publisher's event loop, or behind the stream's events still waiting at an
+   * event loop, or here. Context only.
+   */
+  private void deliver(Pending pending, String stream) {
+    StreamHome last = streamHomes.get(stream);
+    Home home;
+    if (last != null && !last.delivered()) {
+      // Events of the stream wait there: this one follows them, whoever published it.
+      home = last.home;
+    } else {
+      home = pending.origin == null ? null : homes.computeIfAbsent(pending.origin.nettyEventLoop(), Home::new);
+    }
+    if (home == null) {
+      if (last != null) {
+        streamHomes.remove(stream);
+      }
+      pending.delivery.next();
+      return;
+    }
+    home.hand(pending);
+    if (last == null) {
+      if (streamHomes.size() >= 1024) {
+        streamHomes.values().removeIf(StreamHome::delivered);
+      }
+      streamHomes.put(stream, new StreamHome(home, home.handed));
+    } else {
+      last.home = home;
+      last.handed = home.handed;
+    }
+  }
+
+  /** Drops the stream's home once its events have been delivered, so the map holds only streams on the way. */
+  private void forgetDelivered(String stream) {
+    StreamHome last = streamHomes.get(stream);
+    if (last != null && last.delivered()) {
+      streamHomes.remove(stream);
+    }
+  }
+
+  /** Where a stream's last events were handed for delivery, and the count that tells when they are delivered. */
+  private static final class StreamHome {
+    Home home;
+    long handed;
+
+    StreamHome(Home home, long handed) {
+      this.home = home;
+      this.handed = handed;
+    }
+
+    boolean delivered() {
+      return home.delivered.get() >= handed;
+    }
+  }
+
+  /**
+   * One event loop's deliveries, in the order they were handed over: one task per burst on that loop. Each event is
+   * delivered on its publisher's context (the bus then completes the publish in place), or, for an event that
+   * follows another publisher's events of its stream, outside any context, as the interceptor's context would.
+   */
+  private static final class Home {
+    private static final int BURST = 512;
+
+    final Executor loop;
+    final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    final AtomicBoolean scheduled = new AtomicBoolean();
+    /** Events handed over; written by the interceptor's context only. */
+    long handed;
+    /** Events delivered; written by the event loop only, after each delivery, and read by the interceptor. */
+    final AtomicLong delivered = new AtomicLong();
+
+    Home(Executor loop) {
+      this.loop = loop;
+    }
+
+    void hand(Pending pending) {
+      handed++;
+      queue.add(pending);
+      if (scheduled.compareAndSet(false, true)) {
+        loop.execute(this::drain);
+      }
+    }
+
+    private void drain() {
+      // Cleared first: an event added while draining either is polled below or schedules another drain.
+      scheduled.set(false);
+      Pending pending;
+      int handled = 0;
+      while ((pending = queue.poll()) != null) {
+        try {
+          if (pending.origin != null && pending.origin.nettyEventLoop() == loop) {
+            pending.origin.dispatch(pending.delivery, Home::next);
+          } else {
+            next(pending.delivery);
+          }
+        } finally {
+          delivered.lazySet(delivered.get() + 1);
+        }
+        // A bounded burst per task, so a long run of deliveries cannot keep the loop from its other work.
+        if (++handled == BURST) {
+          if (scheduled.compareAndSet(false, true)) {
+            loop.execute(this::drain);
+          }
+          return;
+        }
+      }
+    }
+
+    private static void next(DeliveryContext<Object> delivery) {
+      try {
+        delivery.next();
+      } catch (RuntimeException e) {
+        // One failing delivery must not strand the events queued behind it.
+        LOG.error("delivering event to {} failed", delivery.message().address(), e);
       }
     }
   }
