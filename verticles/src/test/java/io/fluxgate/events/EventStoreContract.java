@@ -549,6 +549,33 @@ abstract class EventStoreContract {
     assertThat(wrongContext).as("appends completed on another context").isEmpty();
   }
 
+  /**
+   * Opening and closing a store complete on the calling context too: the event log starts its relay timer where
+   * the open completes, and that timer must run on the interceptor's context (RabbitMQ's open once completed on the
+   * topology client's context, and the relay raced the interceptor from another event loop).
+   */
+  @Test
+  void openAndCloseCompleteOnTheCallingContext() {
+    Context caller = twoEventLoops().get(0);
+    Queue<String> wrongContext = new ConcurrentLinkedQueue<>();
+    Promise<Void> done = Promise.promise();
+    caller.runOnContext(v -> EventStores.open(fx.vertx, fx.config, fx.db)
+        .compose(store -> {
+          if (Vertx.currentContext() != caller) {
+            wrongContext.add("open completed on " + Vertx.currentContext());
+          }
+          return store.close();
+        })
+        .onComplete(closed -> {
+          if (Vertx.currentContext() != caller) {
+            wrongContext.add("close completed on " + Vertx.currentContext());
+          }
+          done.handle(closed);
+        }));
+    Await.result(done.future(), WAIT);
+    assertThat(wrongContext).as("open or close completed on another context").isEmpty();
+  }
+
   @Test
   void subscribeAndTailHandOverOnTheCallingContextWhileAnotherEventLoopAppends() {
     List<Context> loops = twoEventLoops();

@@ -73,9 +73,16 @@ public final class RabbitEventStore implements EventStore {
 
   /**
    * Connects, declares the exchange and the stream queues of the known streams; a refused password, an unknown
-   * virtual host or a broker without stream queues fails with the setting named.
+   * virtual host or a broker without stream queues fails with the setting named. Completes on the calling context,
+   * like every other future of the store: the steps complete on the publisher's own thread and on the topology
+   * client's context, and what the caller does next (the event log starts its relay timer) must not run there.
    */
   public static Future<EventStore> open(Vertx vertx, EventStoreConfig config, Database db) {
+    Context caller = vertx.getOrCreateContext();
+    return onContext(caller, () -> connect(vertx, config, db));
+  }
+
+  private static Future<EventStore> connect(Vertx vertx, EventStoreConfig config, Database db) {
     RabbitSettings settings = (RabbitSettings) config.store();
     ConnectionFactory factory = new ConnectionFactory();
     try {
@@ -351,8 +358,13 @@ public final class RabbitEventStore implements EventStore {
     return done.future();
   }
 
+  /** Completes on the calling context (its steps end on the publisher's thread and the topology client's). */
   @Override
   public Future<Void> close() {
+    return onContext(vertx.getOrCreateContext(), this::shutDown);
+  }
+
+  private Future<Void> shutDown() {
     List<Future<Void>> stopping = readers.stream().map(StreamQueueReader::stop).toList();
     return Future.join(stopping).eventually(publisher::close).eventually(() -> {
       RabbitMQClient client = topology;
