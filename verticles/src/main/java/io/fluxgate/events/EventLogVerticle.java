@@ -57,15 +57,27 @@ public final class EventLogVerticle extends VerticleBase {
       // Rows a previous run left go to the store before anything newer of their streams.
       waiting.forEach(interceptor::hold);
       vertx.eventBus().addOutboundInterceptor(interceptor);
-      timer = vertx.setPeriodic(config.relayInterval().toMillis(), id -> {
+      timer = vertx.setPeriodic(config.relayInterval().toMillis(), id -> onOwnContext(() -> {
         // Retry first, expire after: what expires now waits one tick in the buffer before its next attempt.
         interceptor.retryBuffered();
         interceptor.expire(config.appendTimeout());
         relay.relay();
-      });
+      }));
       registerMetrics();
       LOG.info("event store {} ready (stream prefix {})", describe(), config.prefix());
     });
+  }
+
+  /**
+   * Runs {@code work} on this verticle's context, where the interceptor and the relay live: a store whose futures
+   * completed elsewhere (breaking its contract) would otherwise start the timer on another event loop.
+   */
+  private void onOwnContext(Runnable work) {
+    if (vertx.getOrCreateContext() == context) {
+      work.run();
+    } else {
+      context.runOnContext(v -> work.run());
+    }
   }
 
   @Override
