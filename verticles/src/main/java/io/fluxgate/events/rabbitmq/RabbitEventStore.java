@@ -86,11 +86,14 @@ public final class RabbitEventStore implements EventStore {
     RabbitSettings settings = (RabbitSettings) config.store();
     ConnectionFactory factory = new ConnectionFactory();
     try {
-      factory.setUri(settings.url());
       if (settings.url().startsWith("amqps://")) {
-        // setUri alone trusts every certificate: check it against the configured CA or the JVM's, and the host name.
+        // setUri("amqps://...") would install a trust-everything manager (and log a security alert): the URL is read
+        // as amqp://, and TLS checks the certificate against the configured CA or the JVM's, and the host name.
+        factory.setUri(withoutTlsScheme(settings.url()));
         factory.useSslProtocol(sslContext(vertx, settings));
         factory.enableHostnameVerification();
+      } else {
+        factory.setUri(settings.url());
       }
     } catch (Exception e) {
       return Future.failedFuture(new ConfigException("invalid configuration es.url (FG_ES_URL) = '"
@@ -109,6 +112,18 @@ public final class RabbitEventStore implements EventStore {
         .<EventStore>map(store)
         .recover(error -> store.close().transform(v -> Future.failedFuture(new ConfigException(
             "cannot use the event store es.url (FG_ES_URL) = '" + settings.describe() + "': " + explain(error)))));
+  }
+
+  /**
+   * An {@code amqps://} URL as {@code amqp://} with its port spelled out (5671 by default): both clients would install
+   * a trust-everything manager for the amqps scheme, and log a security alert, before TLS is set up properly.
+   */
+  static String withoutTlsScheme(String url) {
+    java.net.URI uri = java.net.URI.create(url);
+    int port = uri.getPort() == -1 ? ConnectionFactory.DEFAULT_AMQP_OVER_SSL_PORT : uri.getPort();
+    return "amqp://" + (uri.getRawUserInfo() == null ? "" : uri.getRawUserInfo() + "@") + uri.getHost() + ":" + port
+        + (uri.getRawPath() == null ? "" : uri.getRawPath())
+        + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
   }
 
   private static javax.net.ssl.SSLContext sslContext(Vertx vertx, RabbitSettings settings) throws Exception {
@@ -144,9 +159,9 @@ public final class RabbitEventStore implements EventStore {
 
   private Future<Void> declareTopology() {
     topology = RabbitMQClient.create(vertx, new RabbitMQOptions()
-        .setUri(settings.url())
+        .setUri(settings.url().startsWith("amqps://") ? withoutTlsScheme(settings.url()) : settings.url())
         .setConnectionName("fluxgate-topology")
-        // With ssl set, the client replaces the trust-everything context of an amqps URI by a verifying one.
+        // TLS from the options (trust, host name), not from the URL's scheme, which would trust every certificate.
         .setSsl(settings.url().startsWith("amqps://"))
         .setTrustOptions(trust(settings))
         .setHostnameVerificationAlgorithm("HTTPS")
