@@ -67,7 +67,11 @@ final class RabbitPublisher {
 
   RabbitPublisher(Vertx vertx, ConnectionFactory factory, String where) {
     this.vertx = vertx;
-    this.factory = factory;
+    // Blocking I/O for this connection (the readers' stay on NIO): the publisher's own thread writes each message
+    // to the socket itself. Measured with RabbitAppendBenchmark, that costs less CPU per event than queueing the
+    // frames for the NIO thread and waking it, although it makes one write system call per message.
+    this.factory = factory.clone();
+    this.factory.useBlockingIo();
     this.where = where;
   }
 
