@@ -101,7 +101,7 @@ public final class RabbitEventStore implements EventStore {
     factory.setTopologyRecoveryEnabled(false);
     factory.setConnectionTimeout(5_000);
     factory.setRequestedHeartbeat(10);
-    // The readers' connections use NIO; the publisher takes a copy of the factory with blocking I/O (see there).
+    // Writes go through a queue drained by the connection's I/O thread instead of one socket flush per publish.
     factory.useNio();
     RabbitEventStore store = new RabbitEventStore(vertx, config, factory, db);
     return store.publisher.start()

@@ -10,20 +10,16 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,10 +43,7 @@ final class RabbitPublisher {
     t.setDaemon(true);
     return t;
   });
-  private final Map<Context, Appender> appenders = new ConcurrentHashMap<>();
-  /** {@link Send}s and lists of them (a task's worth), in the order they were handed to the publisher's thread. */
-  private final ConcurrentLinkedQueue<Object> outbox = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean draining = new AtomicBoolean();
+  private final Map<Context, ContextHandoff<Ack>> acks = new ConcurrentHashMap<>();
   /** Messages published on {@link #channel} and not yet confirmed, by publish sequence number. */
   private final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
   private final Map<String, Boolean> confirmed = new LinkedHashMap<>(1024, 0.75f, false) {
@@ -67,11 +60,7 @@ final class RabbitPublisher {
 
   RabbitPublisher(Vertx vertx, ConnectionFactory factory, String where) {
     this.vertx = vertx;
-    // Blocking I/O for this connection (the readers' stay on NIO): the publisher's own thread writes each message
-    // to the socket itself. Measured with RabbitAppendBenchmark, that costs less CPU per event than queueing the
-    // frames for the NIO thread and waking it, although it makes one write system call per message.
-    this.factory = factory.clone();
-    this.factory.useBlockingIo();
+    this.factory = factory;
     this.where = where;
   }
 
@@ -105,110 +94,24 @@ final class RabbitPublisher {
   /**
    * Publishes {@code body} once {@code ready} (its queue's declaration) succeeded and completes on {@code caller}
    * when the broker confirms it; a message with an {@code eventId} confirmed lately is not published again.
-   *
-   * <p>Called on {@code caller}'s event loop, the publishes of one task of that context are queued and handed to the
-   * publisher's thread together when the task is over, in the order they were made (one thread wake-up per burst
-   * instead of one per message, the way the NATS store hands a task's appends to jnats); from anywhere else the
-   * publish is handed over at once. Either way the publisher's thread takes them in the order they were handed over.
    */
   Future<Void> publish(Context caller, Future<Void> ready, String exchange, String routingKey,
       AMQP.BasicProperties properties, byte[] body, String eventId) {
     if (channel == null) {
       return Future.failedFuture("the RabbitMQ event store at " + where + " is unreachable, reconnecting");
     }
-    Appender appender = appenders.computeIfAbsent(caller, Appender::new);
+    ContextHandoff<Ack> handoff = acks.computeIfAbsent(caller, context -> new ContextHandoff<>(context, Ack::complete));
     Promise<Void> published = Promise.promise();
-    Send send = new Send(ready, exchange, routingKey, properties, body, eventId, published, appender.acks);
-    if (caller.isEventLoopContext() && Vertx.currentContext() == caller) {
-      appender.add(send);
-    } else {
-      hand(send);
+    try {
+      thread.execute(() -> send(ready, exchange, routingKey, properties, body, eventId, published, handoff));
+    } catch (RejectedExecutionException e) {
+      return Future.failedFuture("the RabbitMQ event store is closed");
     }
     return published.future();
   }
 
-  /** One publish on its way to the publisher's thread. */
-  private record Send(Future<Void> ready, String exchange, String routingKey, AMQP.BasicProperties properties,
-      byte[] body, String eventId, Promise<Void> published, ContextHandoff<Ack> handoff) {}
-
-  /** The publishes of one context: those of its current task wait here until the task is over. */
-  private final class Appender {
-    final Context context;
-    final ContextHandoff<Ack> acks;
-    /** Touched on the context's thread only. */
-    ArrayList<Send> queued = new ArrayList<>();
-    boolean flushScheduled;
-
-    Appender(Context context) {
-      this.context = context;
-      this.acks = new ContextHandoff<>(context, Ack::complete);
-    }
-
-    void add(Send send) {
-      queued.add(send);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        context.runOnContext(v -> flush());
-      }
-    }
-
-    void flush() {
-      flushScheduled = false;
-      ArrayList<Send> batch = queued;
-      queued = new ArrayList<>(Math.max(16, batch.size()));
-      hand(batch);
-    }
-  }
-
-  /** Queues a {@link Send} or a list of them for the publisher's thread, waking it if it is not draining already. */
-  private void hand(Object sends) {
-    outbox.add(sends);
-    if (draining.compareAndSet(false, true)) {
-      try {
-        thread.execute(this::drain);
-      } catch (RejectedExecutionException e) {
-        draining.set(false);
-        refuse();
-      }
-    }
-  }
-
-  /** On the publisher's thread: publishes everything handed over, in order. */
-  @SuppressWarnings("unchecked")
-  private void drain() {
-    // Cleared first: sends added while draining either are polled below or schedule another drain.
-    draining.set(false);
-    Object next;
-    while ((next = outbox.poll()) != null) {
-      if (next instanceof Send one) {
-        send(one);
-      } else {
-        for (Send one : (List<Send>) next) {
-          send(one);
-        }
-      }
-    }
-  }
-
-  /** The publisher's thread is gone (closed): fails whatever still waits for it. */
-  @SuppressWarnings("unchecked")
-  private void refuse() {
-    Object next;
-    while ((next = outbox.poll()) != null) {
-      List<Send> sends = next instanceof Send one ? List.of(one) : (List<Send>) next;
-      for (Send one : sends) {
-        one.handoff().hand(new Ack(one.published(), new IllegalStateException("the RabbitMQ event store is closed")));
-      }
-    }
-  }
-
-  private void send(Send send) {
-    Future<Void> ready = send.ready();
-    String routingKey = send.routingKey();
-    AMQP.BasicProperties properties = send.properties();
-    String eventId = send.eventId();
-    Promise<Void> published = send.published();
-    ContextHandoff<Ack> handoff = send.handoff();
+  private void send(Future<Void> ready, String exchange, String routingKey, AMQP.BasicProperties properties,
+      byte[] body, String eventId, Promise<Void> published, ContextHandoff<Ack> handoff) {
     if (!ready.isComplete()) {
       // The stream's queue is being declared: this thread waits, so later appends keep their place behind this one.
       try {
@@ -236,7 +139,7 @@ final class RabbitPublisher {
     pending.put(sequence, new Pending(published, handoff, eventId, properties.getMessageId()));
     try {
       // Mandatory: a message no queue took (a stream queue not back yet after a broker restart) is returned, not lost.
-      open.basicPublish(send.exchange(), routingKey, true, properties, send.body());
+      open.basicPublish(exchange, routingKey, true, properties, body);
     } catch (Exception e) {
       if (pending.remove(sequence) != null) {
         handoff.hand(new Ack(published, e));
