@@ -90,8 +90,9 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
   private final Executor ownLoop;
   /** The event loops acknowledged events are delivered on, by event loop (as many as Vert.x has). Context only. */
   private final Map<Executor, Home> homes = new HashMap<>();
-  /** Per stream, where its last events were handed for delivery; dropped once they are delivered. Context only. */
+  /** Per stream, where its last events were handed for delivery; swept once delivered. Context only. */
   private final Map<String, StreamHome> streamHomes = new HashMap<>();
+  private int sweepStreamHomesAt = 1024;
   private final boolean storesBody;
   private final AtomicLong appended = new AtomicLong();
   private final AtomicLong failedAppends = new AtomicLong();
@@ -411,8 +412,10 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     }
     home.hand(pending);
     if (last == null) {
-      if (streamHomes.size() >= 1024) {
+      if (streamHomes.size() >= sweepStreamHomesAt) {
         streamHomes.values().removeIf(StreamHome::delivered);
+        // Doubling, so that many streams waiting behind a slow event loop do not cost a sweep per event.
+        sweepStreamHomesAt = Math.max(1024, 2 * streamHomes.size());
       }
       streamHomes.put(stream, new StreamHome(home, home.handed));
     } else {
@@ -467,8 +470,23 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     void hand(Pending pending) {
       handed++;
       queue.add(pending);
+      schedule();
+    }
+
+    /** Whether everything handed over has been delivered (read by the interceptor's context). */
+    boolean idle() {
+      return delivered.get() >= handed;
+    }
+
+    private void schedule() {
       if (scheduled.compareAndSet(false, true)) {
-        loop.execute(this::drain);
+        try {
+          loop.execute(this::drain);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          // The event loop is shutting down: deliver here rather than strand the queue.
+          scheduled.set(false);
+          drain();
+        }
       }
     }
 
@@ -477,22 +495,26 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
       scheduled.set(false);
       Pending pending;
       int handled = 0;
-      while ((pending = queue.poll()) != null) {
-        try {
-          if (pending.origin != null && pending.origin.nettyEventLoop() == loop) {
-            pending.origin.dispatch(pending.delivery, Home::next);
-          } else {
-            next(pending.delivery);
+      try {
+        while ((pending = queue.poll()) != null) {
+          try {
+            if (pending.origin != null && pending.origin.nettyEventLoop() == loop) {
+              pending.origin.dispatch(pending.delivery, Home::next);
+            } else {
+              next(pending.delivery);
+            }
+          } finally {
+            delivered.lazySet(delivered.get() + 1);
           }
-        } finally {
-          delivered.lazySet(delivered.get() + 1);
+          // A bounded burst per task, so a long run of deliveries cannot keep the loop from its other work.
+          if (++handled == BURST) {
+            return;
+          }
         }
-        // A bounded burst per task, so a long run of deliveries cannot keep the loop from its other work.
-        if (++handled == BURST) {
-          if (scheduled.compareAndSet(false, true)) {
-            loop.execute(this::drain);
-          }
-          return;
+      } finally {
+        // Also after a throw out of a delivery: what is left is delivered by the next task, never stranded.
+        if (!queue.isEmpty()) {
+          schedule();
         }
       }
     }
@@ -651,7 +673,10 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
     return inFlight.contains(eventId);
   }
 
-  /** Completes when no append is outstanding, so the store can be closed without cutting one off. */
+  /**
+   * Completes when no append is outstanding and every acknowledged event has been delivered (also those handed back
+   * to their publishers' event loops), so the store can be closed without cutting one off.
+   */
   Future<Void> drain() {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
@@ -661,7 +686,20 @@ public final class EventInterceptor implements Handler<DeliveryContext<Object>> 
         drained = done;
       }
     });
-    return done.future();
+    return done.future().compose(v -> deliveredAtHome());
+  }
+
+  /** Completes once every home has delivered what it was handed; polled, since it is asked only when stopping. */
+  private Future<Void> deliveredAtHome() {
+    Promise<Void> delivered = Promise.promise();
+    context.runOnContext(v -> {
+      if (homes.values().stream().allMatch(Home::idle)) {
+        delivered.complete();
+      } else {
+        vertx.setTimer(5, id -> deliveredAtHome().onComplete(delivered));
+      }
+    });
+    return delivered.future();
   }
 
   long appended() {
