@@ -69,22 +69,29 @@ public final class SqlAppendBenchmark {
 
   /** The same rows as plain INSERTs, {@value #BATCH} to a transaction, each after the last committed. */
   private static double rawRound(Database db, String stream, int events) throws Exception {
+    return insertRound(db, stream, events, "", false);
+  }
+
+  /** As {@link #rawRound}, with the store's statements: the append lock on PostgreSQL and ON CONFLICT DO NOTHING. */
+  private static double storeStatementsRound(Database db, String stream, int events) throws Exception {
+    return insertRound(db, stream, events, " ON CONFLICT DO NOTHING", db.isPostgres());
+  }
+
+  private static double insertRound(Database db, String stream, int events, String onConflict, boolean lock)
+      throws Exception {
     List<Tuple> rows = new ArrayList<>(events);
     for (int n = 0; n < events; n++) {
       DomainEvent event = InterceptorAppendBenchmark.event(stream, n);
       rows.add(Tuple.of(event.eventId(), event.stream(), event.operation(), event.occurredAt(),
           new String(event.toBytes(), StandardCharsets.UTF_8)));
     }
-    String insert = db.sql("INSERT INTO events (event_id, stream, operation, occurred_at, body) VALUES (?, ?, ?, ?, ?)");
+    String insert = db.sql("INSERT INTO events (event_id, stream, operation, occurred_at, body) VALUES (?, ?, ?, ?, ?)"
+        + onConflict);
     long start = System.nanoTime();
     Promise<Void> done = Promise.promise();
-    db.vertx().runOnContext(v -> insertFrom(db, insert, rows, 0).onComplete(done));
+    db.vertx().runOnContext(v -> insertFrom(db, insert, lock, rows, 0).onComplete(done));
     done.future().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     return events / ((System.nanoTime() - start) / 1e9);
-  }
-
-  private static Future<Void> insertFrom(Database db, String insert, List<Tuple> rows, int from) {
-    return insertFrom(db, insert, false, rows, from);
   }
 
   private static Future<Void> insertFrom(Database db, String insert, boolean lock, List<Tuple> rows, int from) {
@@ -95,22 +102,5 @@ public final class SqlAppendBenchmark {
     return db.inTransaction(conn -> (lock ? conn.query("SELECT pg_advisory_xact_lock(7471)").execute().mapEmpty()
             : Future.succeededFuture()).compose(v -> conn.preparedQuery(insert).executeBatch(batch)))
         .compose(r -> insertFrom(db, insert, lock, rows, from + BATCH));
-  }
-
-  /** As {@link #rawRound}, with the store's statements: the append lock on PostgreSQL and ON CONFLICT DO NOTHING. */
-  private static double storeStatementsRound(Database db, String stream, int events) throws Exception {
-    List<Tuple> rows = new ArrayList<>(events);
-    for (int n = 0; n < events; n++) {
-      DomainEvent event = InterceptorAppendBenchmark.event(stream, n);
-      rows.add(Tuple.of(event.eventId(), event.stream(), event.operation(), event.occurredAt(),
-          new String(event.toBytes(), StandardCharsets.UTF_8)));
-    }
-    String insert = db.sql("INSERT INTO events (event_id, stream, operation, occurred_at, body) VALUES (?, ?, ?, ?, ?)"
-        + " ON CONFLICT DO NOTHING");
-    long start = System.nanoTime();
-    Promise<Void> done = Promise.promise();
-    db.vertx().runOnContext(v -> insertFrom(db, insert, db.isPostgres(), rows, 0).onComplete(done));
-    done.future().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-    return events / ((System.nanoTime() - start) / 1e9);
   }
 }
